@@ -1,0 +1,79 @@
+using Tollgate.Pricing;
+
+namespace Tollgate.Audit;
+
+/// <summary>
+/// The one ledger record every request produces, allowed or refused. Holds no prompt, completion or secret.
+/// </summary>
+public sealed record AuditRecord
+{
+    /// <summary>When the request arrived.</summary>
+    public required DateTimeOffset Timestamp { get; init; }
+
+    /// <summary>The gateway request id (the caller's <c>x-request-id</c> or a generated one).</summary>
+    public required string RequestId { get; init; }
+
+    /// <summary>The upstream's own request id, when it sent one.</summary>
+    public string? UpstreamRequestId { get; init; }
+
+    /// <summary>The endpoint, e.g. <c>chat.completions</c>.</summary>
+    public required string Endpoint { get; init; }
+
+    /// <summary>The key's id; set also for revoked or expired keys.</summary>
+    public string? KeyId { get; init; }
+
+    /// <summary>The key's tenant.</summary>
+    public string? Tenant { get; init; }
+
+    /// <summary>The key's user.</summary>
+    public string? User { get; init; }
+
+    /// <summary>The resolved public model name (or what the caller asked for when unknown).</summary>
+    public string? Model { get; init; }
+
+    /// <summary>The upstream's name.</summary>
+    public string? Upstream { get; init; }
+
+    /// <summary><see cref="Decisions.Allowed"/> or <see cref="Decisions.Refused"/>.</summary>
+    public required string Decision { get; init; }
+
+    /// <summary>The reason code: <c>ok</c>, or an error code such as <c>invalid_api_key</c>, <c>model_not_allowed</c>, <c>upstream_error</c>.</summary>
+    public required string Reason { get; init; }
+
+    /// <summary>Whether the response was streamed.</summary>
+    public bool Stream { get; init; }
+
+    /// <summary>Tokens billed.</summary>
+    public TokenUsage Usage { get; init; }
+
+    /// <summary>Cost in nano-dollars.</summary>
+    public long CostNanos { get; init; }
+
+    /// <summary>Where <see cref="Usage"/> came from.</summary>
+    public UsageSource UsageSource { get; init; }
+
+    /// <summary>The status returned to the caller.</summary>
+    public int Status { get; init; }
+
+    /// <summary>The upstream's status, when it was called.</summary>
+    public int? UpstreamStatus { get; init; }
+
+    /// <summary>Total time in the gateway, in milliseconds.</summary>
+    public double LatencyMs { get; init; }
+
+    /// <summary>Of which the upstream took, in milliseconds.</summary>
+    public double UpstreamLatencyMs { get; init; }
+
+    /// <summary>Whether the caller went away before the response ended.</summary>
+    public bool ClientAborted { get; init; }
+}
+
+/// <summary>Values of <see cref="AuditRecord.Decision"/>.</summary>
+public static class Decisions
+{
+    /// <summary>Forwarded to the upstream.</summary>
+    public const string Allowed = "allowed";
+
+    /// <summary>Refused by the gateway; nothing was forwarded.</summary>
+    public const string Refused = "refused";
+}

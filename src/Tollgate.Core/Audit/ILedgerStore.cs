@@ -1,0 +1,24 @@
+namespace Tollgate.Audit;
+
+/// <summary>Durable storage of audit records. Every implementation passes the same contract tests.</summary>
+public interface ILedgerStore
+{
+    /// <summary>Writes a batch atomically: all of it or none of it.</summary>
+    Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken);
+
+    /// <summary>Sums usage, grouped by tenant, user and model.</summary>
+    Task<IReadOnlyList<UsageSummary>> QueryUsageAsync(UsageQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Reads records (newest last), for inspection and tests.</summary>
+    Task<IReadOnlyList<AuditRecord>> ReadAsync(UsageQuery query, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Deletes records older than <paramref name="before"/>; returns how many.</summary>
+    Task<int> DeleteBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken);
+}
+
+/// <summary>A filter over the ledger.</summary>
+public sealed record UsageQuery(string? Tenant = null, string? User = null, DateTimeOffset? Since = null, string? RequestId = null);
+
+/// <summary>Usage summed for one (tenant, user, model).</summary>
+public sealed record UsageSummary(string? Tenant, string? User, string? Model, long Requests, long Refused,
+    long InputTokens, long CachedInputTokens, long OutputTokens, long ReasoningTokens, long CostNanos, long EstimatedRequests);

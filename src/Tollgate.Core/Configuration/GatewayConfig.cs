@@ -1,0 +1,88 @@
+using System.Collections.Frozen;
+using Tollgate.Pricing;
+
+namespace Tollgate.Configuration;
+
+/// <summary>
+/// An immutable, validated configuration compiled for the request path: names and aliases resolve in one lookup,
+/// prices are integers. A reload swaps the whole object.
+/// </summary>
+public sealed class GatewayConfig
+{
+    private readonly FrozenDictionary<string, ModelDefinition> _modelsByName;
+    private readonly FrozenDictionary<string, FrozenSet<string>> _planModels;
+    private readonly FrozenSet<string> _allModelPlans;
+
+    private GatewayConfig(TollgateOptions options, FrozenDictionary<string, ModelDefinition> modelsByName,
+        FrozenDictionary<string, FrozenSet<string>> planModels, FrozenSet<string> allModelPlans, IReadOnlyList<ModelDefinition> models)
+    {
+        Options = options;
+        _modelsByName = modelsByName;
+        _planModels = planModels;
+        _allModelPlans = allModelPlans;
+        Models = models;
+    }
+
+    /// <summary>The options this was compiled from.</summary>
+    public TollgateOptions Options { get; }
+
+    /// <summary>Every model, in configuration order.</summary>
+    public IReadOnlyList<ModelDefinition> Models { get; }
+
+    /// <summary>Resolves a public name or alias.</summary>
+    public bool TryGetModel(string name, out ModelDefinition model) => _modelsByName.TryGetValue(name, out model!);
+
+    /// <summary>Whether <paramref name="plan"/> exists.</summary>
+    public bool HasPlan(string plan) => _planModels.ContainsKey(plan);
+
+    /// <summary>Whether <paramref name="plan"/> may use <paramref name="model"/> (a resolved model, aliases already applied).</summary>
+    public bool IsAllowed(string plan, ModelDefinition model) =>
+        _allModelPlans.Contains(plan) || (_planModels.TryGetValue(plan, out var set) && set.Contains(model.Name));
+
+    /// <summary>Validates <paramref name="options"/> and compiles it, or returns every error found.</summary>
+    public static bool TryCreate(TollgateOptions options, out GatewayConfig? config, out IReadOnlyList<ConfigError> errors)
+    {
+        var list = new List<ConfigError>();
+        TollgateOptionsValidator.Validate(options, list);
+        if (list.Count > 0)
+        {
+            config = null;
+            errors = list;
+            return false;
+        }
+
+        var byName = new Dictionary<string, ModelDefinition>(StringComparer.Ordinal);
+        var models = new List<ModelDefinition>();
+        foreach (var (name, m) in options.Models)
+        {
+            Money.TryGetMicrosPerMillion(m.Prices.Input, out long input);
+            Money.TryGetMicrosPerMillion(m.Prices.CachedInput ?? m.Prices.Input, out long cached);
+            Money.TryGetMicrosPerMillion(m.Prices.Output, out long output);
+            var definition = new ModelDefinition(name, m.Upstream, m.UpstreamModel ?? name, m.Type,
+                new ModelPrice(input, cached, output), m.ContextWindow, m.MaxOutputTokens, m.Encoding, m.ApproximationMarginPercent);
+            models.Add(definition);
+            byName[name] = definition;
+            foreach (string alias in m.Aliases)
+            {
+                byName[alias] = definition;
+            }
+        }
+
+        var planModels = new Dictionary<string, FrozenSet<string>>(StringComparer.Ordinal);
+        var allPlans = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (planName, plan) in options.Plans)
+        {
+            if (plan.Models.Contains("*"))
+            {
+                allPlans.Add(planName);
+            }
+
+            planModels[planName] = plan.Models.Where(byName.ContainsKey).Select(n => byName[n].Name).ToFrozenSet(StringComparer.Ordinal);
+        }
+
+        config = new GatewayConfig(options, byName.ToFrozenDictionary(StringComparer.Ordinal),
+            planModels.ToFrozenDictionary(StringComparer.Ordinal), allPlans.ToFrozenSet(StringComparer.Ordinal), models);
+        errors = [];
+        return true;
+    }
+}

@@ -1,0 +1,55 @@
+namespace Tollgate.Configuration;
+
+/// <summary>A model callers can name.</summary>
+public sealed class ModelOptions
+{
+    /// <summary>Other names callers may use for this model.</summary>
+    public List<string> Aliases { get; set; } = [];
+
+    /// <summary>The upstream (a key of <see cref="TollgateOptions.Upstreams"/>) serving it.</summary>
+    public string Upstream { get; set; } = "";
+
+    /// <summary>The model id sent upstream; defaults to the public name.</summary>
+    public string? UpstreamModel { get; set; }
+
+    /// <summary><c>chat</c> (chat and legacy completions) or <c>embedding</c>.</summary>
+    public string Type { get; set; } = ModelTypes.Chat;
+
+    /// <summary>Prices in US dollars per million tokens.</summary>
+    public PriceOptions Prices { get; set; } = new();
+
+    /// <summary>Context window in tokens (input plus output).</summary>
+    public int ContextWindow { get; set; } = 128_000;
+
+    /// <summary>The largest output the model produces in one choice.</summary>
+    public int MaxOutputTokens { get; set; } = 16_384;
+
+    /// <summary>Token encoding: <c>o200k_base</c>, <c>cl100k_base</c> or <c>approximate</c>.</summary>
+    public string Encoding { get; set; } = "o200k_base";
+
+    /// <summary>Percent added to counts of an <c>approximate</c> encoding, so estimates err high.</summary>
+    public int ApproximationMarginPercent { get; set; } = 25;
+}
+
+/// <summary>Prices of a model in US dollars per million tokens, at most six decimal places (a micro-dollar).</summary>
+public sealed class PriceOptions
+{
+    /// <summary>Uncached input tokens.</summary>
+    public decimal Input { get; set; }
+
+    /// <summary>Cached input tokens; defaults to <see cref="Input"/> when absent.</summary>
+    public decimal? CachedInput { get; set; }
+
+    /// <summary>Output tokens (reasoning tokens included).</summary>
+    public decimal Output { get; set; }
+}
+
+/// <summary>Valid values of <see cref="ModelOptions.Type"/>.</summary>
+public static class ModelTypes
+{
+    /// <summary>Chat and legacy text completions.</summary>
+    public const string Chat = "chat";
+
+    /// <summary>Embeddings.</summary>
+    public const string Embedding = "embedding";
+}

@@ -1,0 +1,26 @@
+namespace Tollgate.Configuration;
+
+/// <summary>The whole gateway configuration: the root of the <c>Tollgate</c> configuration section.</summary>
+public sealed class TollgateOptions
+{
+    /// <summary>The configuration section this binds to.</summary>
+    public const string SectionName = "Tollgate";
+
+    /// <summary>Upstream providers by name.</summary>
+    public Dictionary<string, UpstreamOptions> Upstreams { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Models by public name (what callers put in <c>model</c>).</summary>
+    public Dictionary<string, ModelOptions> Models { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Plans by name; every key names one.</summary>
+    public Dictionary<string, PlanOptions> Plans { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Request handling at the edge.</summary>
+    public GatewayOptions Gateway { get; set; } = new();
+
+    /// <summary>The audit ledger.</summary>
+    public LedgerOptions Ledger { get; set; } = new();
+
+    /// <summary>The Prometheus endpoint.</summary>
+    public MetricsOptions Metrics { get; set; } = new();
+}

@@ -1,0 +1,210 @@
+using System.Globalization;
+using Tollgate.Pricing;
+using Tollgate.Tokenization;
+
+namespace Tollgate.Configuration;
+
+/// <summary>Checks a whole configuration and reports every error, not just the first.</summary>
+public static class TollgateOptionsValidator
+{
+    private const string Root = TollgateOptions.SectionName;
+
+    /// <summary>Adds every problem of <paramref name="options"/> to <paramref name="errors"/>.</summary>
+    public static void Validate(TollgateOptions options, List<ConfigError> errors)
+    {
+        if (options.Upstreams.Count == 0)
+        {
+            errors.Add(new ConfigError($"{Root}:Upstreams", "at least one upstream is required"));
+        }
+
+        foreach (var (name, upstream) in options.Upstreams)
+        {
+            ValidateUpstream($"{Root}:Upstreams:{name}", upstream, errors);
+        }
+
+        if (options.Models.Count == 0)
+        {
+            errors.Add(new ConfigError($"{Root}:Models", "at least one model is required"));
+        }
+
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, model) in options.Models)
+        {
+            string path = $"{Root}:Models:{name}";
+            ValidateModel(path, model, options, errors);
+            foreach (string alias in model.Aliases)
+            {
+                if (options.Models.ContainsKey(alias) || !names.TryAdd(alias, path))
+                {
+                    errors.Add(new ConfigError($"{path}:Aliases", "alias is already the name or alias of another model", alias));
+                }
+            }
+        }
+
+        foreach (var (name, plan) in options.Plans)
+        {
+            for (int i = 0; i < plan.Models.Count; i++)
+            {
+                string model = plan.Models[i];
+                if (model != "*" && !options.Models.ContainsKey(model) && !names.ContainsKey(model))
+                {
+                    errors.Add(new ConfigError($"{Root}:Plans:{name}:Models:{i}", "no model or alias has this name", model));
+                }
+            }
+        }
+
+        ValidateEdge(options, errors);
+    }
+
+    private static void ValidateUpstream(string path, UpstreamOptions upstream, List<ConfigError> errors)
+    {
+        switch (upstream.Kind)
+        {
+            case UpstreamKinds.OpenAI:
+                if (!Uri.TryCreate(upstream.BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+                {
+                    errors.Add(new ConfigError($"{path}:BaseUrl", "must be an absolute http or https URL", upstream.BaseUrl));
+                }
+
+                break;
+            case UpstreamKinds.Simulator:
+                break;
+            default:
+                errors.Add(new ConfigError($"{path}:Kind", $"must be '{UpstreamKinds.OpenAI}' or '{UpstreamKinds.Simulator}'", upstream.Kind));
+                break;
+        }
+
+        if (upstream.ApiKeyEnv is { Length: > 0 } env && !IsEnvironmentVariableName(env))
+        {
+            errors.Add(new ConfigError($"{path}:ApiKeyEnv", "must be the name of an environment variable (letters, digits, '_'), not a key", Redact(env)));
+        }
+
+        Positive($"{path}:ConnectTimeout", upstream.ConnectTimeout, errors);
+        Positive($"{path}:ResponseTimeout", upstream.ResponseTimeout, errors);
+        Positive($"{path}:IdleTimeout", upstream.IdleTimeout, errors);
+        NotNegative($"{path}:Simulator:TimeToFirstToken", upstream.Simulator.TimeToFirstToken, errors);
+        NotNegative($"{path}:Simulator:TimePerToken", upstream.Simulator.TimePerToken, errors);
+    }
+
+    private static void ValidateModel(string path, ModelOptions model, TollgateOptions options, List<ConfigError> errors)
+    {
+        if (!options.Upstreams.ContainsKey(model.Upstream))
+        {
+            errors.Add(new ConfigError($"{path}:Upstream", "no upstream has this name", model.Upstream));
+        }
+
+        if (model.Type is not (ModelTypes.Chat or ModelTypes.Embedding))
+        {
+            errors.Add(new ConfigError($"{path}:Type", $"must be '{ModelTypes.Chat}' or '{ModelTypes.Embedding}'", model.Type));
+        }
+
+        Price($"{path}:Prices:Input", model.Prices.Input, errors);
+        if (model.Prices.CachedInput is { } cached)
+        {
+            Price($"{path}:Prices:CachedInput", cached, errors);
+        }
+
+        Price($"{path}:Prices:Output", model.Prices.Output, errors);
+        if (model.ContextWindow <= 0)
+        {
+            errors.Add(new ConfigError($"{path}:ContextWindow", "must be positive", Str(model.ContextWindow)));
+        }
+
+        if (model.MaxOutputTokens <= 0 || model.MaxOutputTokens > model.ContextWindow)
+        {
+            errors.Add(new ConfigError($"{path}:MaxOutputTokens", "must be positive and at most ContextWindow", Str(model.MaxOutputTokens)));
+        }
+
+        if (!TokenEncoding.IsKnown(model.Encoding))
+        {
+            errors.Add(new ConfigError($"{path}:Encoding",
+                $"must be '{TokenEncoding.O200kBase}', '{TokenEncoding.Cl100kBase}' or '{TokenEncoding.Approximate}'", model.Encoding));
+        }
+
+        if (model.ApproximationMarginPercent is < 0 or > 400)
+        {
+            errors.Add(new ConfigError($"{path}:ApproximationMarginPercent", "must be between 0 and 400", Str(model.ApproximationMarginPercent)));
+        }
+    }
+
+    private static void ValidateEdge(TollgateOptions options, List<ConfigError> errors)
+    {
+        var g = options.Gateway;
+        if (g.MaxRequestBodyBytes is < 1024 or > 256L * 1024 * 1024)
+        {
+            errors.Add(new ConfigError($"{Root}:Gateway:MaxRequestBodyBytes", "must be between 1024 and 268435456", Str(g.MaxRequestBodyBytes)));
+        }
+
+        if (g.MaxResponseBodyBytes < 1024)
+        {
+            errors.Add(new ConfigError($"{Root}:Gateway:MaxResponseBodyBytes", "must be at least 1024", Str(g.MaxResponseBodyBytes)));
+        }
+
+        NotNegative($"{Root}:Gateway:AbandonedStreamUsageWait", g.AbandonedStreamUsageWait, errors);
+        NotNegative($"{Root}:Gateway:DrainTimeout", g.DrainTimeout, errors);
+        Positive($"{Root}:Ledger:FlushInterval", options.Ledger.FlushInterval, errors);
+        if (options.Ledger.MaxBatchSize is < 1 or > 100_000)
+        {
+            errors.Add(new ConfigError($"{Root}:Ledger:MaxBatchSize", "must be between 1 and 100000", Str(options.Ledger.MaxBatchSize)));
+        }
+
+        if (options.Ledger.MaxPendingRecords < options.Ledger.MaxBatchSize)
+        {
+            errors.Add(new ConfigError($"{Root}:Ledger:MaxPendingRecords", "must be at least MaxBatchSize", Str(options.Ledger.MaxPendingRecords)));
+        }
+
+        if (options.Ledger.RetentionDays < 0)
+        {
+            errors.Add(new ConfigError($"{Root}:Ledger:RetentionDays", "must be zero (keep forever) or positive", Str(options.Ledger.RetentionDays)));
+        }
+
+        if (options.Metrics.Enabled && !Uri.TryCreate(options.Metrics.Urls, UriKind.Absolute, out _))
+        {
+            errors.Add(new ConfigError($"{Root}:Metrics:Urls", "must be an absolute URL", options.Metrics.Urls));
+        }
+    }
+
+    private static void Price(string path, decimal value, List<ConfigError> errors)
+    {
+        if (!Money.TryGetMicrosPerMillion(value, out _))
+        {
+            errors.Add(new ConfigError(path,
+                "must be a dollar amount per million tokens between 0 and 1000000 with at most 6 decimal places (Tollgate charges exactly in integer units)",
+                value.ToString(CultureInfo.InvariantCulture)));
+        }
+    }
+
+    private static void Positive(string path, TimeSpan value, List<ConfigError> errors)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            errors.Add(new ConfigError(path, "must be positive", value.ToString("c", CultureInfo.InvariantCulture)));
+        }
+    }
+
+    private static void NotNegative(string path, TimeSpan value, List<ConfigError> errors)
+    {
+        if (value < TimeSpan.Zero)
+        {
+            errors.Add(new ConfigError(path, "must not be negative", value.ToString("c", CultureInfo.InvariantCulture)));
+        }
+    }
+
+    private static bool IsEnvironmentVariableName(string name)
+    {
+        foreach (char c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c == '_'))
+            {
+                return false;
+            }
+        }
+
+        return !char.IsAsciiDigit(name[0]);
+    }
+
+    // A value in ApiKeyEnv that is not a variable name may be a pasted secret: never echo it whole.
+    private static string Redact(string value) => value.Length <= 4 ? "****" : string.Concat(value.AsSpan(0, 3), "…");
+
+    private static string Str(long value) => value.ToString(CultureInfo.InvariantCulture);
+}

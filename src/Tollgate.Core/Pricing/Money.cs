@@ -1,0 +1,40 @@
+using System.Globalization;
+
+namespace Tollgate.Pricing;
+
+/// <summary>
+/// Money in Tollgate is an integer count of nano-dollars (10⁻⁹ USD) in a <see cref="long"/>: exact, with room
+/// for ±9.2 billion dollars. Prices are integer micro-dollars per million tokens, so the cost of a token count is
+/// an exact integer of pico-dollars (10⁻¹² USD), rounded up to nano-dollars once per request.
+/// </summary>
+public static class Money
+{
+    /// <summary>Nano-dollars in one dollar.</summary>
+    public const long NanosPerDollar = 1_000_000_000;
+
+    /// <summary>Formats nano-dollars as an exact decimal dollar string, e.g. <c>0.000012345</c>.</summary>
+    public static string FormatDollars(long nanos) =>
+        (nanos / (decimal)NanosPerDollar).ToString("0.#########", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Converts a price in dollars per million tokens to integer micro-dollars per million tokens.
+    /// Returns false when the price has more than six decimal places (it could not be charged exactly) or is negative.
+    /// </summary>
+    public static bool TryGetMicrosPerMillion(decimal dollarsPerMillion, out long microsPerMillion)
+    {
+        microsPerMillion = 0;
+        if (dollarsPerMillion < 0 || dollarsPerMillion > 1_000_000m)
+        {
+            return false;
+        }
+
+        decimal micros = dollarsPerMillion * 1_000_000m;
+        if (micros != decimal.Truncate(micros))
+        {
+            return false;
+        }
+
+        microsPerMillion = (long)micros;
+        return true;
+    }
+}

@@ -1,0 +1,12 @@
+namespace Tollgate.Pricing;
+
+/// <summary>The tokens a request consumed, as the provider bills them.</summary>
+/// <param name="InputTokens">Prompt tokens, cached ones included.</param>
+/// <param name="CachedInputTokens">The part of the input served from the provider's prompt cache.</param>
+/// <param name="OutputTokens">Completion tokens, reasoning included.</param>
+/// <param name="ReasoningTokens">The part of the output spent on hidden reasoning.</param>
+public readonly record struct TokenUsage(long InputTokens, long CachedInputTokens, long OutputTokens, long ReasoningTokens)
+{
+    /// <summary>Input plus output.</summary>
+    public long TotalTokens => InputTokens + OutputTokens;
+}
