@@ -1,6 +1,3 @@
-namespace Tollgate;
+using Tollgate.Cli;
 
-internal static class Program
-{
-    public static int Main() => 0;
-}
+return await TollgateCli.RunAsync(args).ConfigureAwait(false);

@@ -98,9 +98,17 @@ public sealed partial class LedgerWriter : IAsyncDisposable
         {
             try
             {
-                await _wake.WaitAsync(_options().FlushInterval, _stop.Token).ConfigureAwait(false);
+                // Wake on the flush interval (from the injected clock) or when a full batch is waiting.
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                await Task.WhenAny(_wake.WaitAsync(wait.Token), Task.Delay(_options().FlushInterval, _timeProvider, wait.Token)).ConfigureAwait(false);
+                await wait.CancelAsync().ConfigureAwait(false);
             }
             catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            if (_stop.IsCancellationRequested)
             {
                 break;
             }

@@ -1,0 +1,34 @@
+namespace Tollgate.Protocol;
+
+/// <summary>The model endpoints Tollgate serves.</summary>
+public enum ApiEndpoint
+{
+    /// <summary><c>POST /v1/chat/completions</c>.</summary>
+    ChatCompletions,
+
+    /// <summary><c>POST /v1/completions</c> (legacy).</summary>
+    Completions,
+
+    /// <summary><c>POST /v1/embeddings</c>.</summary>
+    Embeddings,
+}
+
+/// <summary>Names and paths of <see cref="ApiEndpoint"/> values.</summary>
+public static class ApiEndpoints
+{
+    /// <summary>The audit name, e.g. <c>chat.completions</c>.</summary>
+    public static string AuditName(this ApiEndpoint endpoint) => endpoint switch
+    {
+        ApiEndpoint.ChatCompletions => "chat.completions",
+        ApiEndpoint.Completions => "completions",
+        _ => "embeddings",
+    };
+
+    /// <summary>The path relative to an upstream base URL, e.g. <c>chat/completions</c>.</summary>
+    public static string RelativePath(this ApiEndpoint endpoint) => endpoint switch
+    {
+        ApiEndpoint.ChatCompletions => "chat/completions",
+        ApiEndpoint.Completions => "completions",
+        _ => "embeddings",
+    };
+}

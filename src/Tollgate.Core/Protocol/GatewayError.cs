@@ -1,0 +1,76 @@
+namespace Tollgate.Protocol;
+
+/// <summary>
+/// A refusal or failure as a value: the HTTP status and the OpenAI-style <c>error</c> object fields. One writer in
+/// the host turns it into the caller's protocol.
+/// </summary>
+/// <param name="Status">HTTP status.</param>
+/// <param name="Type">OpenAI error type, e.g. <c>invalid_request_error</c>.</param>
+/// <param name="Code">Machine-readable code, also the audit reason, e.g. <c>model_not_allowed</c>.</param>
+/// <param name="Message">A message the caller can act on. Never holds a secret.</param>
+/// <param name="Param">The request field at fault, when there is one.</param>
+public sealed record GatewayError(int Status, string Type, string Code, string Message, string? Param = null)
+{
+    /// <summary>400 for a request the gateway cannot read.</summary>
+    public static GatewayError InvalidRequest(string message, string? param = null, string code = ErrorCodes.InvalidRequest) =>
+        new(400, ErrorTypes.InvalidRequest, code, message, param);
+}
+
+/// <summary>OpenAI error types.</summary>
+public static class ErrorTypes
+{
+    /// <summary>The request is wrong.</summary>
+    public const string InvalidRequest = "invalid_request_error";
+
+    /// <summary>Authentication failed.</summary>
+    public const string Authentication = "authentication_error";
+
+    /// <summary>The caller may not do this.</summary>
+    public const string Permission = "permission_error";
+
+    /// <summary>Something failed on the server side.</summary>
+    public const string Server = "server_error";
+
+    /// <summary>Temporarily unable to serve.</summary>
+    public const string Unavailable = "service_unavailable_error";
+}
+
+/// <summary>Error codes Tollgate returns (and audits as the reason).</summary>
+public static class ErrorCodes
+{
+    /// <summary>Malformed JSON, wrong types, duplicate keys, missing fields.</summary>
+    public const string InvalidRequest = "invalid_request_error";
+
+    /// <summary>No valid key.</summary>
+    public const string InvalidApiKey = "invalid_api_key";
+
+    /// <summary>The model exists but the caller's plan may not use it.</summary>
+    public const string ModelNotAllowed = "model_not_allowed";
+
+    /// <summary>No model has that name.</summary>
+    public const string ModelNotFound = "model_not_found";
+
+    /// <summary>No such route.</summary>
+    public const string NotFound = "not_found";
+
+    /// <summary>The body is over the size limit.</summary>
+    public const string RequestTooLarge = "request_too_large";
+
+    /// <summary>Not JSON, or compressed.</summary>
+    public const string UnsupportedMediaType = "unsupported_media_type";
+
+    /// <summary>The upstream failed or answered with something unusable.</summary>
+    public const string UpstreamError = "upstream_error";
+
+    /// <summary>The upstream did not answer in time.</summary>
+    public const string UpstreamTimeout = "upstream_timeout";
+
+    /// <summary>The audit ledger cannot be written, so nothing is admitted.</summary>
+    public const string LedgerUnavailable = "ledger_unavailable";
+
+    /// <summary>The gateway is shutting down.</summary>
+    public const string ShuttingDown = "shutting_down";
+
+    /// <summary>The route exists but not for this method.</summary>
+    public const string MethodNotAllowed = "method_not_allowed";
+}

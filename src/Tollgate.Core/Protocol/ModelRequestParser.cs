@@ -1,0 +1,203 @@
+using System.Text.Json;
+
+namespace Tollgate.Protocol;
+
+/// <summary>
+/// Reads a model request body: strict JSON (duplicate keys are an error, as they are ambiguous between the
+/// gateway and the upstream), and checks the type of every field policy depends on.
+/// </summary>
+public static class ModelRequestParser
+{
+    private static readonly JsonDocumentOptions s_options = new()
+    {
+        AllowDuplicateProperties = false,
+        MaxDepth = 64,
+        CommentHandling = JsonCommentHandling.Disallow,
+        AllowTrailingCommas = false,
+    };
+
+    /// <summary>Parses <paramref name="body"/>; on failure returns false with a 400 error naming the field.</summary>
+    public static bool TryParse(ReadOnlyMemory<byte> body, ApiEndpoint endpoint, out ModelRequest? request, out GatewayError? error)
+    {
+        request = null;
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, s_options);
+        }
+        catch (JsonException e)
+        {
+            error = GatewayError.InvalidRequest(DescribeJsonError(e));
+            return false;
+        }
+
+        error = Validate(document.RootElement, endpoint, out string model, out bool stream, out bool includeUsage,
+            out long? maxTokens, out long? maxCompletionTokens, out int n);
+        if (error is not null)
+        {
+            document.Dispose();
+            return false;
+        }
+
+        request = new ModelRequest(endpoint, document, model, stream, includeUsage, maxTokens, maxCompletionTokens, n);
+        return true;
+    }
+
+    private static GatewayError? Validate(JsonElement root, ApiEndpoint endpoint, out string model, out bool stream,
+        out bool includeUsage, out long? maxTokens, out long? maxCompletionTokens, out int n)
+    {
+        model = "";
+        stream = false;
+        includeUsage = false;
+        maxTokens = null;
+        maxCompletionTokens = null;
+        n = 1;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return GatewayError.InvalidRequest("The request body must be a JSON object.");
+        }
+
+        if (!root.TryGetProperty("model", out var modelElement))
+        {
+            return GatewayError.InvalidRequest("You must provide a model parameter.", "model");
+        }
+
+        if (modelElement.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(modelElement.GetString()))
+        {
+            return GatewayError.InvalidRequest("'model' must be a non-empty string.", "model");
+        }
+
+        model = modelElement.GetString()!;
+        var inputError = endpoint switch
+        {
+            ApiEndpoint.ChatCompletions => RequireArray(root, "messages"),
+            ApiEndpoint.Completions => RequireStringOrArray(root, "prompt"),
+            _ => RequireStringOrArray(root, "input"),
+        };
+        if (inputError is not null)
+        {
+            return inputError;
+        }
+
+        if (endpoint == ApiEndpoint.Embeddings)
+        {
+            return null;
+        }
+
+        if (root.TryGetProperty("stream", out var streamElement) && streamElement.ValueKind != JsonValueKind.Null)
+        {
+            if (streamElement.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                return GatewayError.InvalidRequest("'stream' must be a boolean.", "stream");
+            }
+
+            stream = streamElement.GetBoolean();
+        }
+
+        if (root.TryGetProperty("stream_options", out var options) && options.ValueKind != JsonValueKind.Null)
+        {
+            if (options.ValueKind != JsonValueKind.Object)
+            {
+                return GatewayError.InvalidRequest("'stream_options' must be an object.", "stream_options");
+            }
+
+            if (!stream)
+            {
+                return GatewayError.InvalidRequest("'stream_options' is only allowed when 'stream' is true.", "stream_options");
+            }
+
+            if (options.TryGetProperty("include_usage", out var include) && include.ValueKind != JsonValueKind.Null)
+            {
+                if (include.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                {
+                    return GatewayError.InvalidRequest("'stream_options.include_usage' must be a boolean.", "stream_options.include_usage");
+                }
+
+                includeUsage = include.GetBoolean();
+            }
+        }
+
+        return ReadPositive(root, "max_tokens", out maxTokens)
+            ?? ReadPositive(root, "max_completion_tokens", out maxCompletionTokens)
+            ?? ReadN(root, out n);
+    }
+
+    private static GatewayError? ReadN(JsonElement root, out int n)
+    {
+        n = 1;
+        if (!root.TryGetProperty("n", out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt32(out n) || n is < 1 or > 128)
+        {
+            return GatewayError.InvalidRequest("'n' must be an integer between 1 and 128.", "n");
+        }
+
+        return null;
+    }
+
+    private static GatewayError? ReadPositive(JsonElement root, string name, out long? value)
+    {
+        value = null;
+        if (!root.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt64(out long v) || v < 1)
+        {
+            return GatewayError.InvalidRequest($"'{name}' must be a positive integer.", name);
+        }
+
+        value = v;
+        return null;
+    }
+
+    private static GatewayError? RequireArray(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var element))
+        {
+            return GatewayError.InvalidRequest($"Missing required parameter: '{name}'.", name);
+        }
+
+        if (element.ValueKind != JsonValueKind.Array || element.GetArrayLength() == 0)
+        {
+            return GatewayError.InvalidRequest($"'{name}' must be a non-empty array.", name);
+        }
+
+        foreach (var item in element.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                return GatewayError.InvalidRequest($"Every item of '{name}' must be an object.", name);
+            }
+        }
+
+        return null;
+    }
+
+    private static GatewayError? RequireStringOrArray(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var element))
+        {
+            return GatewayError.InvalidRequest($"Missing required parameter: '{name}'.", name);
+        }
+
+        return element.ValueKind is JsonValueKind.String or JsonValueKind.Array
+            ? null
+            : GatewayError.InvalidRequest($"'{name}' must be a string or an array.", name);
+    }
+
+    private static string DescribeJsonError(JsonException e)
+    {
+        // The parser's own message can quote the body; report only the position and the kind of problem.
+        string what = e.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("duplicate", StringComparison.Ordinal)
+            ? "a duplicate property name"
+            : "invalid JSON";
+        return e.LineNumber is { } line
+            ? $"The request body is not valid JSON: {what} at line {line + 1}, position {e.BytePositionInLine + 1}."
+            : $"The request body is not valid JSON: {what}.";
+    }
+}

@@ -1,0 +1,59 @@
+using System.Reflection;
+using Tollgate.Configuration;
+
+namespace Tollgate.Configuration;
+
+/// <summary>
+/// Builds the configuration: the file given with <c>--config</c> (watched and reloaded) or the built-in default,
+/// then <c>TOLLGATE__…</c> environment variables on top (<c>TOLLGATE__Models__sim-mini__Prices__Input=0.2</c>).
+/// </summary>
+internal static class ConfigurationLoader
+{
+    public const string DefaultResourceName = "tollgate.defaults.json";
+
+    public static IConfigurationRoot Build(string? configFile, bool watch)
+    {
+        var builder = new ConfigurationBuilder();
+        if (configFile is null)
+        {
+            builder.AddJsonStream(OpenDefault());
+        }
+        else
+        {
+            string full = Path.GetFullPath(configFile);
+            builder.AddJsonFile(new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetDirectoryName(full)!), Path.GetFileName(full), optional: false, reloadOnChange: watch);
+        }
+
+        builder.AddEnvironmentVariables();
+        return builder.Build();
+    }
+
+    public static Stream OpenDefault() =>
+        Assembly.GetExecutingAssembly().GetManifestResourceStream(DefaultResourceName)
+        ?? throw new InvalidOperationException("The built-in default configuration is missing from the assembly.");
+
+    /// <summary>The built-in default configuration as JSON text.</summary>
+    public static string ReadDefault()
+    {
+        using var reader = new StreamReader(OpenDefault());
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>Binds and validates; returns the compiled config or every error found.</summary>
+    public static GatewayConfig? Load(IConfiguration configuration, List<ConfigError> errors)
+    {
+        var options = OptionsBinder.Bind(configuration.GetSection(TollgateOptions.SectionName), errors);
+        if (errors.Count > 0)
+        {
+            return null;
+        }
+
+        if (!GatewayConfig.TryCreate(options, out var config, out var validationErrors))
+        {
+            errors.AddRange(validationErrors);
+            return null;
+        }
+
+        return config;
+    }
+}

@@ -1,0 +1,167 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Prometheus;
+using Tollgate.Audit;
+using Tollgate.Configuration;
+using Tollgate.Endpoints;
+using Tollgate.Identity;
+using Tollgate.Metrics;
+using Tollgate.Proxy;
+using Tollgate.Storage.Sqlite;
+using Tollgate.Upstreams;
+
+namespace Tollgate.Hosting;
+
+/// <summary>
+/// A running gateway: the API listener, the metrics listener, the ledger writer. Shutdown (SIGTERM or
+/// <see cref="StopAsync"/>) stops accepting, lets in-flight requests finish within the drain timeout, records them,
+/// and flushes the ledger before returning.
+/// </summary>
+internal sealed class GatewayApp : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly WebApplication? _metricsApp;
+    private bool _disposed;
+
+    private GatewayApp(WebApplication app, WebApplication? metricsApp)
+    {
+        _app = app;
+        _metricsApp = metricsApp;
+    }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>The API's base address once started, e.g. <c>http://127.0.0.1:41234</c>.</summary>
+    public Uri Address => new(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+    /// <summary>The metrics listener's base address once started, or null when metrics are off.</summary>
+    public Uri? MetricsAddress => _metricsApp is null ? null
+        : new(_metricsApp.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+    public LedgerWriter Ledger => Services.GetRequiredService<LedgerWriter>();
+
+    public static async Task<GatewayApp> CreateAsync(GatewayHostOptions options, CancellationToken cancellationToken = default)
+    {
+        var configuration = ConfigurationLoader.Build(options.ConfigFile, watch: true);
+        var errors = new List<ConfigError>();
+        var config = ConfigurationLoader.Load(configuration, errors) ?? throw new GatewayConfigException(errors);
+
+        var data = new DataDirectory(options.DataDirectory);
+        data.EnsureExists();
+        var database = new SqliteDatabase(data.DatabasePath);
+        await database.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var hasher = new KeyHasher(data.LoadOrCreateHashKey());
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        ConfigureLogging(builder.Logging, options.MinimumLogLevel);
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = null; // enforced by the proxy against the reloadable limit
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.Options.Gateway.DrainTimeout + TimeSpan.FromSeconds(5));
+
+        var services = builder.Services;
+        services.AddSingleton(options.TimeProvider);
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddSingleton(data);
+        services.AddSingleton(database);
+        services.AddSingleton(hasher);
+        services.AddSingleton(sp => new GatewayConfigMonitor(configuration, config, sp.GetRequiredService<ILogger<GatewayConfigMonitor>>()));
+        services.AddSingleton<IApiKeyStore>(new SqliteApiKeyStore(database));
+        services.AddSingleton<ILedgerStore>(new SqliteLedgerStore(database));
+        services.AddSingleton(sp => new LedgerWriter(sp.GetRequiredService<ILedgerStore>(),
+            () => sp.GetRequiredService<GatewayConfigMonitor>().Current.Options.Ledger, options.TimeProvider, sp.GetRequiredService<ILogger<LedgerWriter>>()));
+        services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddSingleton<UpstreamClients>();
+        services.AddSingleton(sp => new GatewayMetrics(sp.GetRequiredService<LedgerWriter>));
+        services.AddSingleton<InFlightRequests>();
+        services.AddSingleton<ShutdownState>();
+        services.AddSingleton<ModelProxy>();
+        options.ConfigureServices?.Invoke(services);
+        options.ConfigureLogging?.Invoke(builder.Logging);
+
+        var app = builder.Build();
+        app.MapHealth();
+        app.MapOpenAIApi();
+
+        var metricsApp = config.Options.Metrics.Enabled
+            ? BuildMetricsApp(options.MetricsUrls ?? config.Options.Metrics.Urls, app.Services.GetRequiredService<GatewayMetrics>(), options.MinimumLogLevel)
+            : null;
+
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<ShutdownState>()
+            .BeginStopping(app.Services.GetRequiredService<GatewayConfigMonitor>().Current.Options.Gateway.DrainTimeout, options.TimeProvider));
+        return new GatewayApp(app, metricsApp);
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        _ = Services.GetRequiredService<LedgerWriter>();
+        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (_metricsApp is not null)
+        {
+            await _metricsApp.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs until the host is told to stop (SIGTERM, Ctrl+C), then drains and flushes.</summary>
+    public async Task RunAsync()
+    {
+        await StartAsync().ConfigureAwait(false);
+        await _app.WaitForShutdownAsync().ConfigureAwait(false);
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
+    public Task StopAsync() => _app.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        var time = Services.GetRequiredService<TimeProvider>();
+        await _app.StopAsync().ConfigureAwait(false);
+        // Kestrel has drained or cut every request; wait for their audit records, then write them all.
+        await Services.GetRequiredService<InFlightRequests>().WaitForDrainAsync(TimeSpan.FromSeconds(10), time).ConfigureAwait(false);
+        await Services.GetRequiredService<LedgerWriter>().DisposeAsync().ConfigureAwait(false);
+        if (_metricsApp is not null)
+        {
+            await _metricsApp.StopAsync().ConfigureAwait(false);
+            await _metricsApp.DisposeAsync().ConfigureAwait(false);
+        }
+
+        Services.GetRequiredService<UpstreamClients>().Dispose();
+        Services.GetRequiredService<GatewayConfigMonitor>().Dispose();
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static WebApplication BuildMetricsApp(string urls, GatewayMetrics metrics, LogLevel level)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        ConfigureLogging(builder.Logging, level);
+        builder.WebHost.UseUrls(urls);
+        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        var app = builder.Build();
+        app.UseMetricServer(settings => settings.Registry = metrics.Registry, "/metrics");
+        return app;
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging, LogLevel level)
+    {
+        logging.ClearProviders();
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+        logging.SetMinimumLevel(level);
+        logging.AddFilter("Microsoft.AspNetCore", level > LogLevel.Warning ? level : LogLevel.Warning);
+        logging.AddFilter("Microsoft.Hosting.Lifetime", level);
+        logging.AddFilter("System.Net.Http", LogLevel.Warning);
+    }
+}

@@ -1,0 +1,35 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+
+namespace Tollgate.Proxy;
+
+/// <summary>
+/// Adds the request's cost to the upstream's usage object, in place: <c>"cost_nanousd": N</c> (integer
+/// nano-dollars) just before the object's closing brace. Every other byte is left as the upstream sent it.
+/// </summary>
+internal static class CostInjector
+{
+    public const string Field = "cost_nanousd";
+
+    public static byte[] Inject(ReadOnlySpan<byte> json, int usageEnd, bool usageEmpty, long costNanos)
+    {
+        string insert = (usageEmpty ? "\"" : ",\"") + Field + "\":" + costNanos.ToString(CultureInfo.InvariantCulture);
+        int extra = Encoding.ASCII.GetByteCount(insert);
+        var result = new byte[json.Length + extra];
+        json[..usageEnd].CopyTo(result);
+        Encoding.ASCII.GetBytes(insert, result.AsSpan(usageEnd));
+        json[usageEnd..].CopyTo(result.AsSpan(usageEnd + extra));
+        return result;
+    }
+
+    /// <summary>An SSE event carrying <paramref name="json"/>.</summary>
+    public static byte[] SseEvent(ReadOnlySpan<byte> json)
+    {
+        var buffer = new ArrayBufferWriter<byte>(json.Length + 8);
+        buffer.Write("data: "u8);
+        buffer.Write(json);
+        buffer.Write("\n\n"u8);
+        return buffer.WrittenSpan.ToArray();
+    }
+}

@@ -1,0 +1,234 @@
+using Microsoft.Net.Http.Headers;
+using Tollgate.Audit;
+using Tollgate.Configuration;
+using Tollgate.Errors;
+using Tollgate.Hosting;
+using Tollgate.Identity;
+using Tollgate.Metrics;
+using Tollgate.Protocol;
+using Tollgate.Upstreams;
+
+namespace Tollgate.Proxy;
+
+/// <summary>
+/// A model request's path through the gateway: authenticate, read and check the body, authorize the model,
+/// forward, meter, and record exactly one audit record whatever happens. Admission steps run in order of cost, so
+/// an unauthenticated caller never makes the gateway parse a body.
+/// </summary>
+internal sealed partial class ModelProxy(
+    GatewayConfigMonitor config,
+    ApiKeyAuthenticator authenticator,
+    LedgerWriter ledger,
+    UpstreamClients upstreams,
+    GatewayMetrics metrics,
+    InFlightRequests inFlight,
+    ShutdownState shutdown,
+    TimeProvider timeProvider,
+    ILogger<ModelProxy> logger)
+{
+    /// <summary>Handles one request to a model endpoint.</summary>
+    public async Task HandleAsync(HttpContext http, ApiEndpoint endpoint)
+    {
+        var exchange = Begin(http, endpoint.AuditName());
+        try
+        {
+            var error = await AdmitAndForwardAsync(exchange, endpoint).ConfigureAwait(false);
+            if (error is not null)
+            {
+                await RefuseAsync(exchange, error).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (!http.Response.HasStarted)
+        {
+            LogUnexpected(logger, exchange.RequestId, e);
+            exchange.Reason = "internal_error";
+            await OpenAIErrorWriter.WriteAsync(http, new GatewayError(500, ErrorTypes.Server, "internal_error",
+                $"The gateway failed to handle the request (request id {exchange.RequestId}).")).ConfigureAwait(false);
+        }
+        finally
+        {
+            End(exchange);
+        }
+    }
+
+    /// <summary>Handles a request that needs only an identity (<c>GET /v1/models</c>).</summary>
+    public async Task HandleAuthenticatedAsync(HttpContext http, string endpointName, Func<Exchange, Task> respond)
+    {
+        var exchange = Begin(http, endpointName);
+        try
+        {
+            var error = await AuthenticateAsync(exchange).ConfigureAwait(false);
+            if (error is not null)
+            {
+                await RefuseAsync(exchange, error).ConfigureAwait(false);
+                return;
+            }
+
+            exchange.Decision = Decisions.Allowed;
+            await respond(exchange).ConfigureAwait(false);
+        }
+        finally
+        {
+            End(exchange);
+        }
+    }
+
+    /// <summary>Refuses a request outside every route (<c>/v1/anything-else</c>) and records it.</summary>
+    public async Task RefuseUnroutedAsync(HttpContext http, GatewayError error)
+    {
+        var exchange = Begin(http, "unrouted");
+        try
+        {
+            await RefuseAsync(exchange, error).ConfigureAwait(false);
+        }
+        finally
+        {
+            End(exchange);
+        }
+    }
+
+    private Exchange Begin(HttpContext http, string endpoint)
+    {
+        string requestId = RequestIds.FromCaller(http.Request.Headers[RequestIds.Header]);
+        http.Response.Headers[RequestIds.Header] = requestId;
+        inFlight.Enter();
+        metrics.RequestStarted();
+        return new Exchange(http, endpoint, requestId, timeProvider.GetUtcNow());
+    }
+
+    private void End(Exchange exchange)
+    {
+        var record = exchange.ToRecord();
+        ledger.Enqueue(record);
+        metrics.RequestEnded(record);
+        inFlight.Exit();
+    }
+
+    private static Task RefuseAsync(Exchange exchange, GatewayError error)
+    {
+        exchange.Reason = error.Code;
+        return exchange.Http.Response.HasStarted ? Task.CompletedTask : OpenAIErrorWriter.WriteAsync(exchange.Http, error);
+    }
+
+    private async Task<GatewayError?> AdmitAndForwardAsync(Exchange exchange, ApiEndpoint endpoint)
+    {
+        var http = exchange.Http;
+        var current = config.Current;
+        if (shutdown.IsStopping)
+        {
+            return new GatewayError(503, ErrorTypes.Unavailable, ErrorCodes.ShuttingDown, "The gateway is shutting down; retry on another instance.");
+        }
+
+        if (CheckMediaType(http.Request) is { } mediaError)
+        {
+            return mediaError;
+        }
+
+        if (await AuthenticateAsync(exchange).ConfigureAwait(false) is { } authError)
+        {
+            return authError;
+        }
+
+        var (outcome, body) = await RequestBodyReader.ReadAsync(http.Request, current.Options.Gateway.MaxRequestBodyBytes, http.RequestAborted).ConfigureAwait(false);
+        if (outcome == RequestBodyReader.Outcome.TooLarge)
+        {
+            return new GatewayError(413, ErrorTypes.InvalidRequest, ErrorCodes.RequestTooLarge,
+                $"The request body is larger than the limit of {current.Options.Gateway.MaxRequestBodyBytes} bytes.");
+        }
+
+        if (outcome == RequestBodyReader.Outcome.Aborted)
+        {
+            exchange.ClientAborted = true;
+            return GatewayError.InvalidRequest("The request body could not be read.", code: "client_aborted");
+        }
+
+        if (!ModelRequestParser.TryParse(body, endpoint, out var request, out var parseError))
+        {
+            return parseError;
+        }
+
+        using (request)
+        {
+            exchange.RequestedModel = request!.Model;
+            exchange.Stream = request.Stream;
+            if (Authorize(exchange, request, current) is { } policyError)
+            {
+                return policyError;
+            }
+
+            if (!ledger.CanAccept)
+            {
+                return new GatewayError(503, ErrorTypes.Unavailable, ErrorCodes.LedgerUnavailable,
+                    "The gateway cannot record usage right now, so it is not accepting requests. Retry shortly.");
+            }
+
+            exchange.Decision = Decisions.Allowed;
+            return await ForwardAsync(exchange, request, current).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<GatewayError?> AuthenticateAsync(Exchange exchange)
+    {
+        var headers = exchange.Http.Request.Headers;
+        var result = await authenticator.AuthenticateAsync(headers.Authorization, headers["x-api-key"], exchange.Http.RequestAborted).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            exchange.KeyId = result.KeyId;
+            return new GatewayError(401, ErrorTypes.Authentication, ErrorCodes.InvalidApiKey, result.FailureMessage!);
+        }
+
+        exchange.Caller = result.Identity;
+        return null;
+    }
+
+    private static GatewayError? Authorize(Exchange exchange, ModelRequest request, GatewayConfig current)
+    {
+        if (!current.TryGetModel(request.Model, out var model))
+        {
+            return new GatewayError(404, ErrorTypes.InvalidRequest, ErrorCodes.ModelNotFound,
+                $"The model '{Bounded(request.Model)}' does not exist.", "model");
+        }
+
+        exchange.Model = model;
+        bool embedding = model.Type == ModelTypes.Embedding;
+        if (embedding != (request.Endpoint == ApiEndpoint.Embeddings))
+        {
+            return GatewayError.InvalidRequest(embedding
+                ? $"The model '{model.Name}' is an embedding model; use /v1/embeddings."
+                : $"The model '{model.Name}' does not produce embeddings.", "model");
+        }
+
+        if (!current.IsAllowed(exchange.Caller!.Plan, model))
+        {
+            return new GatewayError(403, ErrorTypes.Permission, ErrorCodes.ModelNotAllowed,
+                $"Your plan '{exchange.Caller.Plan}' does not include the model '{model.Name}'.", "model");
+        }
+
+        return null;
+    }
+
+    private static GatewayError? CheckMediaType(HttpRequest request)
+    {
+        string? encoding = request.Headers.ContentEncoding;
+        if (!string.IsNullOrEmpty(encoding) && !encoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
+        {
+            return new GatewayError(415, ErrorTypes.InvalidRequest, ErrorCodes.UnsupportedMediaType,
+                $"Compressed request bodies are not supported (Content-Encoding: {Bounded(encoding)}).");
+        }
+
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
+            || !mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (mediaType.Charset.HasValue && !mediaType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)))
+        {
+            return new GatewayError(415, ErrorTypes.InvalidRequest, ErrorCodes.UnsupportedMediaType,
+                "The request body must be JSON: send 'Content-Type: application/json'.");
+        }
+
+        return null;
+    }
+
+    private static string Bounded(string value) => value.Length > 64 ? value[..64] + "…" : value;
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "Request {RequestId} failed unexpectedly")]
+    private static partial void LogUnexpected(ILogger logger, string requestId, Exception exception);
+}

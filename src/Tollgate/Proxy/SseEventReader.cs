@@ -1,0 +1,136 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace Tollgate.Proxy;
+
+/// <summary>One server-sent event: its bytes as received (relayed verbatim) and its data payload.</summary>
+internal readonly record struct SseEvent(byte[] Raw, byte[]? Data);
+
+/// <summary>
+/// Splits an upstream <c>text/event-stream</c> into events as they arrive (never waiting for the whole stream).
+/// An event ends at a blank line; <c>data:</c> lines are joined with '\n' as the SSE specification says.
+/// </summary>
+internal sealed class SseEventReader(Stream stream) : IAsyncDisposable
+{
+    private const int MaxEventBytes = 4 * 1024 * 1024;
+    private readonly PipeReader _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
+
+    /// <summary>Whether the stream ended with a partial event pending.</summary>
+    public bool EndedMidEvent { get; private set; }
+
+    /// <summary>The next event, or null at the end of the stream.</summary>
+    public async ValueTask<SseEvent?> ReadAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            if (TryParseEvent(ref buffer, out var sse))
+            {
+                _reader.AdvanceTo(buffer.Start);
+                return sse;
+            }
+
+            if (result.IsCompleted)
+            {
+                EndedMidEvent = !IsBlank(buffer);
+                _reader.AdvanceTo(buffer.End);
+                return null;
+            }
+
+            if (buffer.Length > MaxEventBytes)
+            {
+                throw new IOException("An upstream stream event exceeded 4 MiB.");
+            }
+
+            _reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    public ValueTask DisposeAsync() => _reader.CompleteAsync();
+
+    private static bool TryParseEvent(ref ReadOnlySequence<byte> buffer, out SseEvent sse)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        List<byte[]>? data = null;
+        bool any = false;
+        while (reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n'))
+        {
+            if (line.Length > 0 && line.Slice(line.Length - 1).FirstSpan[0] == (byte)'\r')
+            {
+                line = line.Slice(0, line.Length - 1);
+            }
+
+            if (line.Length == 0)
+            {
+                if (!any)
+                {
+                    continue; // stray blank line between events
+                }
+
+                var raw = buffer.Slice(0, reader.Position).ToArray();
+                buffer = buffer.Slice(reader.Position);
+                sse = new SseEvent(raw, Join(data));
+                return true;
+            }
+
+            any = true;
+            var span = line.IsSingleSegment ? line.FirstSpan : line.ToArray();
+            if (span.StartsWith("data:"u8))
+            {
+                var payload = span[5..];
+                if (payload.Length > 0 && payload[0] == (byte)' ')
+                {
+                    payload = payload[1..];
+                }
+
+                (data ??= []).Add(payload.ToArray());
+            }
+        }
+
+        sse = default;
+        return false;
+    }
+
+    private static byte[]? Join(List<byte[]>? parts)
+    {
+        if (parts is null)
+        {
+            return null;
+        }
+
+        if (parts.Count == 1)
+        {
+            return parts[0];
+        }
+
+        var joined = new List<byte>();
+        for (int i = 0; i < parts.Count; i++)
+        {
+            if (i > 0)
+            {
+                joined.Add((byte)'\n');
+            }
+
+            joined.AddRange(parts[i]);
+        }
+
+        return [.. joined];
+    }
+
+    private static bool IsBlank(ReadOnlySequence<byte> buffer)
+    {
+        foreach (var segment in buffer)
+        {
+            foreach (byte b in segment.Span)
+            {
+                if (b is not ((byte)'\n' or (byte)'\r' or (byte)' '))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+}

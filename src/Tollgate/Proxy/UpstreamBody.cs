@@ -1,0 +1,111 @@
+namespace Tollgate.Proxy;
+
+/// <summary>
+/// An upstream response body read with an idle timeout: each read must make progress within the upstream's
+/// <c>IdleTimeout</c>, so a stalled provider cannot hold a request (and its concurrency) forever.
+/// </summary>
+internal sealed class UpstreamBody : Stream
+{
+    private readonly Stream _inner;
+    private readonly TimeSpan _idle;
+    private readonly CancellationTokenSource _cts;
+
+    public UpstreamBody(Stream inner, TimeSpan idle, CancellationToken outer)
+    {
+        _inner = inner;
+        _idle = idle;
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(outer);
+    }
+
+    /// <summary>Whether the last failure was the idle timeout (rather than the outer token or a cut).</summary>
+    public bool TimedOut { get; private set; }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        _cts.CancelAfter(_idle);
+        try
+        {
+            return await _inner.ReadAsync(buffer, _cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_cts.IsCancellationRequested)
+        {
+            TimedOut = true;
+            throw;
+        }
+        finally
+        {
+            if (!_cts.IsCancellationRequested)
+            {
+                _cts.CancelAfter(Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Synchronous reads are not supported.");
+
+    /// <summary>Reads to the end (up to <paramref name="limit"/> bytes). Complete is false when the body was cut or too large.</summary>
+    public async Task<(byte[] Body, bool Complete)> ReadAllAsync(long limit)
+    {
+        using var buffer = new MemoryStream();
+        byte[] chunk = new byte[16 * 1024];
+        try
+        {
+            int read;
+            while ((read = await ReadAsync(chunk).ConfigureAwait(false)) > 0)
+            {
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > limit)
+                {
+                    return (buffer.ToArray(), false);
+                }
+            }
+
+            return (buffer.ToArray(), true);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or HttpRequestException)
+        {
+            return (buffer.ToArray(), false);
+        }
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _inner.DisposeAsync().ConfigureAwait(false);
+        _cts.Dispose();
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _inner.Dispose();
+            _cts.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,33 @@
+using System.Text.Json;
+using Tollgate.Configuration;
+using Tollgate.Pricing;
+using Tollgate.Protocol;
+using Tollgate.Tokenization;
+
+namespace Tollgate.Proxy;
+
+/// <summary>
+/// Tollgate's own count of a request's usage, used when the upstream reports none or the response was cut:
+/// the input counted from the request, the output counted from what the upstream actually sent, both with the
+/// model's tokenizer. Never zero output for generated text.
+/// </summary>
+internal static class UsageEstimator
+{
+    public static long CountInput(ModelRequest request, ModelDefinition model)
+    {
+        var counter = TokenCounterRegistry.Shared.Get(model.Encoding, model.ApproximationMarginPercent);
+        JsonElement root = request.Document.RootElement;
+        return request.Endpoint switch
+        {
+            ApiEndpoint.ChatCompletions => PromptTokenCounter.CountChat(root, counter),
+            ApiEndpoint.Completions => PromptTokenCounter.CountPrompt(root, counter),
+            _ => PromptTokenCounter.CountEmbeddingInput(root, counter),
+        };
+    }
+
+    public static TokenUsage Estimate(ModelRequest request, ModelDefinition model, string generated)
+    {
+        var counter = TokenCounterRegistry.Shared.Get(model.Encoding, model.ApproximationMarginPercent);
+        return new TokenUsage(CountInput(request, model), 0, counter.Count(generated), 0);
+    }
+}

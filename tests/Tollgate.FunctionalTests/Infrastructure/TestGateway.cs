@@ -1,0 +1,137 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenAI;
+using Tollgate.Audit;
+using Tollgate.Configuration;
+using Tollgate.Hosting;
+using Tollgate.Identity;
+using Tollgate.Simulator;
+using Tollgate.Upstreams;
+
+namespace Tollgate.FunctionalTests.Infrastructure;
+
+/// <summary>
+/// A real gateway on loopback (Kestrel on 127.0.0.1:0, SQLite in a temp directory, the in-process simulator as
+/// upstream), with helpers to create keys, build official OpenAI clients, and read the ledger.
+/// </summary>
+internal sealed class TestGateway : IAsyncDisposable
+{
+    private readonly GatewayApp _app;
+
+    private TestGateway(GatewayApp app, string directory, TimeProvider time, LogCapture logs)
+    {
+        _app = app;
+        Directory = directory;
+        Time = time;
+        Logs = logs;
+        Http = new HttpClient { BaseAddress = app.Address };
+    }
+
+    public string Directory { get; }
+
+    public TimeProvider Time { get; }
+
+    public LogCapture Logs { get; }
+
+    public HttpClient Http { get; }
+
+    public Uri Address => _app.Address;
+
+    public Uri? MetricsAddress => _app.MetricsAddress;
+
+    public GatewayApp App => _app;
+
+    public string ConfigPath => Path.Combine(Directory, "tollgate.json");
+
+    public SimulatorEngine Simulator => _app.Services.GetRequiredService<UpstreamClients>().Simulator("simulator");
+
+    public static async Task<TestGateway> StartAsync(Action<JsonObject>? configure = null, TimeProvider? time = null, Action<IServiceCollection>? services = null)
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "tollgate-test-" + Guid.NewGuid().ToString("n")[..12]);
+        System.IO.Directory.CreateDirectory(directory);
+        var root = JsonNode.Parse(ConfigurationLoader.ReadDefault())!.AsObject();
+        var tollgate = root["Tollgate"]!.AsObject();
+        tollgate["Upstreams"]!["simulator"]!["Simulator"] = new JsonObject { ["TimeToFirstToken"] = "00:00:00", ["TimePerToken"] = "00:00:00" };
+        tollgate["Ledger"] = new JsonObject { ["FlushInterval"] = "00:00:00.050" };
+        tollgate["Gateway"] = new JsonObject { ["AbandonedStreamUsageWait"] = "00:00:10", ["DrainTimeout"] = "00:00:05" };
+        configure?.Invoke(tollgate);
+        await File.WriteAllTextAsync(Path.Combine(directory, "tollgate.json"), root.ToJsonString());
+        var logs = new LogCapture();
+        var clock = time ?? TimeProvider.System;
+        var app = await GatewayApp.CreateAsync(new GatewayHostOptions
+        {
+            DataDirectory = directory,
+            ConfigFile = Path.Combine(directory, "tollgate.json"),
+            Urls = "http://127.0.0.1:0",
+            MetricsUrls = "http://127.0.0.1:0",
+            TimeProvider = clock,
+            MinimumLogLevel = LogLevel.Information,
+            ConfigureServices = services,
+            ConfigureLogging = l => l.AddProvider(logs),
+        });
+        await app.StartAsync();
+        return new TestGateway(app, directory, clock, logs);
+    }
+
+    public async Task<string> CreateKeyAsync(string plan = "basic", string tenant = "acme", string user = "alice", DateTimeOffset? expiresAt = null)
+    {
+        var (_, secret) = await Issuer.CreateAsync(new ApiKeyIssuer.Request(tenant, user, plan, expiresAt), CancellationToken.None);
+        return secret;
+    }
+
+    public async Task<(string Id, string Secret)> CreateKeyWithIdAsync(string plan = "basic", string tenant = "acme", string user = "alice", DateTimeOffset? expiresAt = null)
+    {
+        var (key, secret) = await Issuer.CreateAsync(new ApiKeyIssuer.Request(tenant, user, plan, expiresAt), CancellationToken.None);
+        return (key.Id, secret);
+    }
+
+    public ApiKeyIssuer Issuer => new(Keys, _app.Services.GetRequiredService<KeyHasher>(), Time);
+
+    public IApiKeyStore Keys => _app.Services.GetRequiredService<IApiKeyStore>();
+
+    /// <summary>Writes everything pending and returns the audit record of <paramref name="requestId"/>.</summary>
+    public async Task<AuditRecord> AuditAsync(string requestId)
+    {
+        var records = await AuditRecordsAsync(new UsageQuery(RequestId: requestId));
+        return Assert.Single(records);
+    }
+
+    public async Task<IReadOnlyList<AuditRecord>> AuditRecordsAsync(UsageQuery? query = null)
+    {
+        await _app.Ledger.FlushAsync();
+        return await _app.Services.GetRequiredService<ILedgerStore>().ReadAsync(query ?? new UsageQuery(), 100_000, CancellationToken.None);
+    }
+
+    /// <summary>An official OpenAI client pointed at the gateway, with retries off and a settable request id.</summary>
+    public OpenAIClient OpenAI(string key, RequestIdPolicy? requestIds = null)
+    {
+        var options = new OpenAIClientOptions
+        {
+            Endpoint = new Uri(Address, "/v1"),
+            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+            NetworkTimeout = TimeSpan.FromSeconds(60),
+        };
+        if (requestIds is not null)
+        {
+            options.AddPolicy(requestIds, PipelinePosition.PerCall);
+        }
+
+        return new OpenAIClient(new ApiKeyCredential(key), options);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.DisposeAsync();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Tollgate.Audit;
+using Tollgate.FunctionalTests.Infrastructure;
+using Tollgate.Storage.Sqlite;
+
+namespace Tollgate.FunctionalTests;
+
+/// <summary>When the ledger cannot be written the gateway refuses (503) instead of serving unrecorded, and loses nothing.</summary>
+public sealed class LedgerAvailabilityTests : IAsyncLifetime
+{
+    private SwitchableLedgerStore _store = null!;
+    private TestGateway _gateway = null!;
+
+    public async Task InitializeAsync() => _gateway = await TestGateway.StartAsync(services: s => s.AddSingleton<ILedgerStore>(sp =>
+        _store = new SwitchableLedgerStore(new SqliteLedgerStore(sp.GetRequiredService<SqliteDatabase>()))));
+
+    public async Task DisposeAsync() => await _gateway.DisposeAsync();
+
+    [Fact]
+    public async Task Post_LedgerWritesFailing_Is503UntilRecoveredAndNoRecordIsLost()
+    {
+        string key = await _gateway.CreateKeyAsync();
+        using var first = await _gateway.Http.SendAsync(ChatCompletionTests.Json(key, Body));
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+
+        _store.Failing = true;
+        await Assert.ThrowsAsync<IOException>(() => _gateway.App.Ledger.FlushAsync());
+        using var refused = await _gateway.Http.SendAsync(ChatCompletionTests.Json(key, Body));
+        using var ready = await _gateway.Http.GetAsync("/readyz");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Equal("ledger_unavailable", (await ChatCompletionTests.ErrorAsync(refused)).Code);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+
+        _store.Failing = false;
+        await _gateway.App.Ledger.FlushAsync();
+        using var third = await _gateway.Http.SendAsync(ChatCompletionTests.Json(key, Body));
+        Assert.Equal(HttpStatusCode.OK, third.StatusCode);
+
+        var records = await _gateway.AuditRecordsAsync();
+        Assert.Equal(3, records.Count);
+        Assert.Equal(["ok", "ledger_unavailable", "ok"], records.Select(r => r.Reason).ToList());
+    }
+
+    private const string Body = """{"model":"sim-mini","messages":[{"role":"user","content":"ledger"}]}""";
+
+    private sealed class SwitchableLedgerStore(ILedgerStore inner) : ILedgerStore
+    {
+        public volatile bool Failing;
+
+        public Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken) =>
+            Failing ? throw new Microsoft.Data.Sqlite.SqliteException("database or disk is full", 13) : inner.AppendAsync(records, cancellationToken);
+
+        public Task<IReadOnlyList<UsageSummary>> QueryUsageAsync(UsageQuery query, CancellationToken cancellationToken) => inner.QueryUsageAsync(query, cancellationToken);
+
+        public Task<IReadOnlyList<AuditRecord>> ReadAsync(UsageQuery query, int limit, CancellationToken cancellationToken) => inner.ReadAsync(query, limit, cancellationToken);
+
+        public Task<int> DeleteBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken) => inner.DeleteBeforeAsync(before, cancellationToken);
+    }
+}
