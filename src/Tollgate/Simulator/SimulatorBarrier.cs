@@ -80,7 +80,14 @@ public sealed class SimulatorBarrier
 
             state.Waiting++;
             opened = state.Opened.Task;
-            state.Watchers.RemoveAll(watcher => watcher.Count <= state.Waiting && watcher.Signal.TrySetResult());
+            for (int i = state.Watchers.Count - 1; i >= 0; i--)
+            {
+                if (state.Watchers[i].Count <= state.Waiting)
+                {
+                    state.Watchers[i].Signal.TrySetResult();
+                    state.Watchers.RemoveAt(i);
+                }
+            }
         }
 
         try

@@ -11,7 +11,7 @@ namespace Tollgate.Simulator;
 /// <param name="CompletionTokens">Output tokens, reasoning included.</param>
 /// <param name="ReasoningTokens">How many of <paramref name="CompletionTokens"/> were reasoning.</param>
 /// <param name="Fault">The misbehaviours that applied, comma-separated (<c>cut</c>, <c>no_usage</c>, <c>ignore_max_tokens</c>, <c>hang</c>), or null.</param>
-/// <param name="Completed">Whether the whole response reached the client.</param>
+/// <param name="Completed">Whether the whole generation reached the client: false when the response was cut or the client left before its last token.</param>
 public sealed record SimulatorBill(
     string? ClientRequestId,
     string UpstreamRequestId,

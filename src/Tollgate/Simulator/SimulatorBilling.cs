@@ -25,8 +25,8 @@ public sealed class SimulatorBilling
 
     /// <summary>
     /// The latest bill of the request the gateway identified as <paramref name="clientRequestId"/>, or null.
-    /// A bill is settled before the last byte of its response is released, so a client that has read a whole
-    /// response always finds it.
+    /// A bill is settled as soon as its generation is delivered, before the closing chunks, usage and
+    /// <c>[DONE]</c>, so a client that has read a response always finds it.
     /// </summary>
     public SimulatorBill? Find(string clientRequestId)
     {

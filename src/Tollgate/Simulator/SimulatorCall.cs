@@ -1,8 +1,9 @@
 namespace Tollgate.Simulator;
 
 /// <summary>
-/// One accepted request: its plan, its identifiers, and its bill, which is settled exactly once — before the
-/// last byte of the response is released, so a client that has read a whole response always finds it.
+/// One accepted request: its plan, its identifiers, and its bill, which is settled exactly once — as soon as the
+/// generation has been delivered (before the closing chunks, usage and <c>[DONE]</c>), so a client that has read
+/// a response finds its bill.
 /// </summary>
 internal sealed class SimulatorCall
 {

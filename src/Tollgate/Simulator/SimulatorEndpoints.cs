@@ -60,11 +60,11 @@ public static class SimulatorEndpoints
     private static async Task ServeAsync(HttpContext context, SimulatorEngine engine, SimulatorEndpointKind kind)
     {
         var aborted = context.RequestAborted;
-        using var body = new MemoryStream();
-        await context.Request.Body.CopyToAsync(body, aborted);
         string? clientRequestId = context.Request.Headers[SimulatorResponseHead.ClientRequestIdHeader].FirstOrDefault();
+        using var body = new MemoryStream();
         try
         {
+            await context.Request.Body.CopyToAsync(body, aborted);
             await engine.Responder.ServeAsync(
                 kind,
                 body.GetBuffer().AsMemory(0, (int)body.Length),
@@ -74,7 +74,7 @@ public static class SimulatorEndpoints
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
-            // The client went away; the bill is already settled.
+            // The client went away; any bill is already settled.
         }
     }
 }

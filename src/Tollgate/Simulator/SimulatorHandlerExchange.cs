@@ -6,8 +6,9 @@ namespace Tollgate.Simulator;
 
 /// <summary>
 /// One in-process call: the response is handed to <see cref="HttpClient"/> as soon as the core starts it, and its
-/// body streams through a <see cref="Pipe"/>. A cut completes the writer with an <see cref="IOException"/> so the
-/// reader fails mid-body; disposing the response (or cancelling the request) cancels the generation.
+/// body streams through a <see cref="Pipe"/>. A cut ends the pipe and makes the body stream throw an
+/// <see cref="IOException"/> once the bytes sent before it are read; disposing the response (or cancelling the
+/// request) cancels the generation.
 /// </summary>
 [SuppressMessage("Design", "CA1001", Justification = "The token source is shared by the generation and the response body; the last one out disposes it.")]
 internal sealed class SimulatorHandlerExchange(HttpRequestMessage request) : ISimulatorResponse
@@ -25,8 +26,9 @@ internal sealed class SimulatorHandlerExchange(HttpRequestMessage request) : ISi
     public PipeWriter Start(SimulatorResponseHead head)
     {
         Interlocked.Increment(ref _owners);
-        var content = new SimulatorResponseContent(_pipe.Reader.AsStream(), this);
+        var content = new StreamContent(new SimulatorBodyStream(_pipe.Reader, this));
         content.Headers.ContentType = new MediaTypeHeaderValue(head.ContentType) { CharSet = "utf-8" };
+        content.Headers.ContentLength = head.ContentLength;
         var message = new HttpResponseMessage((System.Net.HttpStatusCode)head.StatusCode)
         {
             Content = content,
@@ -42,8 +44,15 @@ internal sealed class SimulatorHandlerExchange(HttpRequestMessage request) : ISi
         return _pipe.Writer;
     }
 
+    /// <summary>Set when the response was cut: what the body stream throws after the last byte sent.</summary>
+    public IOException? CutError { get; private set; }
+
     /// <inheritdoc/>
-    public void Abort() => CompleteWriter(new IOException("The simulated upstream cut the connection."));
+    public void Abort()
+    {
+        CutError = new IOException("The simulated upstream cut the connection.");
+        CompleteWriter(null);
+    }
 
     /// <inheritdoc/>
     public ValueTask CompleteAsync()
@@ -78,8 +87,8 @@ internal sealed class SimulatorHandlerExchange(HttpRequestMessage request) : ISi
         }
     }
 
-    /// <summary>The client disposed the response: stop generating.</summary>
-    internal void OnContentDisposed()
+    /// <summary>The client disposed the response body: stop generating.</summary>
+    internal void OnBodyDisposed()
     {
         Cancel();
         Release();

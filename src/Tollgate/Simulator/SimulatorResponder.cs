@@ -126,7 +126,7 @@ internal sealed class SimulatorResponder(
             }
         }
 
-        var writer = response.Start(new SimulatorResponseHead(200, SimulatorResponseHead.Json, call.RequestId));
+        var writer = response.Start(new SimulatorResponseHead(200, SimulatorResponseHead.Json, call.RequestId, ContentLength: body.WrittenCount));
         if (call.Directives.Cut is not null)
         {
             // A whole reply is generated before it is sent, so a cut on the way still bills all of it.
@@ -136,8 +136,9 @@ internal sealed class SimulatorResponder(
             return;
         }
 
-        var result = await writer.WriteAsync(body.WrittenMemory, cancellationToken);
-        call.Settle(call.Plan.ContentTokens, completed: !result.IsCompleted && !result.IsCanceled);
+        // Settled before the body is released, so a client that has read it finds the bill.
+        call.Settle(call.Plan.ContentTokens, completed: true);
+        await writer.WriteAsync(body.WrittenMemory, cancellationToken);
         await response.CompleteAsync();
     }
 
@@ -161,7 +162,7 @@ internal sealed class SimulatorResponder(
 
     private static async Task SendAsync(ISimulatorResponse response, SimulatorResponseHead head, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
-        var writer = response.Start(head);
+        var writer = response.Start(head with { ContentLength = body.Length });
         await writer.WriteAsync(body, cancellationToken);
         await response.CompleteAsync();
     }

@@ -10,24 +10,59 @@ internal static class SimulatorStreaming
     /// <summary>Streams <paramref name="call"/> to <paramref name="response"/> and settles its bill.</summary>
     public static async Task WriteAsync(SimulatorCall call, ISimulatorResponse response, SimulatorLatency latency, CancellationToken cancellationToken)
     {
-        var writer = response.Start(new SimulatorResponseHead(200, SimulatorResponseHead.EventStream, call.RequestId));
+        long? declaredLength = call.Directives.Cut is null ? null : SimulatorResponseHead.CutStreamLength;
+        var writer = response.Start(new SimulatorResponseHead(200, SimulatorResponseHead.EventStream, call.RequestId, ContentLength: declaredLength));
         using var events = new SimulatorEventWriter(writer);
-        var choices = call.Plan.Choices;
-        bool connected = true;
-        if (call.IsChat)
+        bool connected = !call.IsChat || await WriteRolesAsync(events, call, cancellationToken);
+        long sent = 0;
+        if (connected)
         {
-            for (int i = 0; i < choices.Count && connected; i++)
+            (connected, sent) = await WriteWordsAsync(events, call, latency, cancellationToken);
+        }
+
+        if (connected && call.Directives.Cut is not null)
+        {
+            call.Settle(sent, completed: false);
+            response.Abort();
+            return;
+        }
+
+        // Settled before the closing chunks, so a client that has read the usage chunk finds the bill. A client
+        // that left mid-stream is billed the whole plan: the real provider keeps generating.
+        call.Settle(call.Plan.ContentTokens, connected);
+        if (connected)
+        {
+            await WriteClosingAsync(events, call, cancellationToken);
+        }
+
+        await response.CompleteAsync();
+    }
+
+    private static async Task<bool> WriteRolesAsync(SimulatorEventWriter events, SimulatorCall call, CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < call.Plan.Choices.Count; i++)
+        {
+            SimulatorJson.WriteChunk(events.BeginEvent(), call, i, "assistant", string.Empty, null);
+            if (!await events.EndEventAsync(cancellationToken))
             {
-                SimulatorJson.WriteChunk(events.BeginEvent(), call, i, "assistant", string.Empty, null);
-                connected = await events.EndEventAsync(cancellationToken);
+                return false;
             }
         }
 
-        long sent = 0;
+        return true;
+    }
+
+    // One chunk per word, choices interleaved; stops early at a cut. Returns whether the client is still there
+    // and how many word chunks it was sent.
+    private static async Task<(bool Connected, long Sent)> WriteWordsAsync(
+        SimulatorEventWriter events, SimulatorCall call, SimulatorLatency latency, CancellationToken cancellationToken)
+    {
+        var choices = call.Plan.Choices;
         int longest = choices.Count == 0 ? 0 : choices.Max(words => words.Length);
-        for (int position = 0; position < longest && connected; position++)
+        long sent = 0;
+        for (int position = 0; position < longest; position++)
         {
-            for (int i = 0; i < choices.Count && connected; i++)
+            for (int i = 0; i < choices.Count; i++)
             {
                 if (position >= choices[i].Length)
                 {
@@ -36,45 +71,42 @@ internal static class SimulatorStreaming
 
                 if (sent == call.Directives.Cut)
                 {
-                    Cut(call, response, sent);
-                    return;
+                    return (true, sent);
                 }
 
                 await (sent == 0 ? latency.BeforeFirstTokenAsync(cancellationToken) : latency.BetweenTokensAsync(cancellationToken));
                 SimulatorJson.WriteChunk(events.BeginEvent(), call, i, null, choices[i][position], null);
-                connected = await events.EndEventAsync(cancellationToken);
                 sent++;
+                if (!await events.EndEventAsync(cancellationToken))
+                {
+                    return (false, sent);
+                }
             }
         }
 
-        if (connected && call.Directives.Cut is not null)
-        {
-            Cut(call, response, sent);
-            return;
-        }
-
-        for (int i = 0; i < choices.Count && connected; i++)
-        {
-            SimulatorJson.WriteChunk(events.BeginEvent(), call, i, null, null, call.Plan.FinishReason);
-            connected = await events.EndEventAsync(cancellationToken);
-        }
-
-        if (connected && call.Request.IncludeUsage && !call.Directives.NoUsage)
-        {
-            SimulatorJson.WriteUsageChunk(events.BeginEvent(), call);
-            connected = await events.EndEventAsync(cancellationToken);
-        }
-
-        connected = connected && await events.WriteDoneAsync(cancellationToken);
-
-        // A client that left mid-stream is billed the whole plan: the real provider keeps generating.
-        call.Settle(call.Plan.ContentTokens, connected);
-        await response.CompleteAsync();
+        return (true, sent);
     }
 
-    private static void Cut(SimulatorCall call, ISimulatorResponse response, long sent)
+    private static async Task WriteClosingAsync(SimulatorEventWriter events, SimulatorCall call, CancellationToken cancellationToken)
     {
-        call.Settle(sent, completed: false);
-        response.Abort();
+        for (int i = 0; i < call.Plan.Choices.Count; i++)
+        {
+            SimulatorJson.WriteChunk(events.BeginEvent(), call, i, null, null, call.Plan.FinishReason);
+            if (!await events.EndEventAsync(cancellationToken))
+            {
+                return;
+            }
+        }
+
+        if (call.Request.IncludeUsage && !call.Directives.NoUsage)
+        {
+            SimulatorJson.WriteUsageChunk(events.BeginEvent(), call);
+            if (!await events.EndEventAsync(cancellationToken))
+            {
+                return;
+            }
+        }
+
+        await events.WriteDoneAsync(cancellationToken);
     }
 }

@@ -7,7 +7,7 @@ namespace Tollgate.Simulator;
 /// </summary>
 internal static class SimulatorVocabulary
 {
-    private static readonly string[] s_words =
+    private static readonly string[] _words =
     [
         " the", " of", " and", " to", " in", " is", " that", " for", " it", " as", " with", " was",
         " on", " be", " at", " by", " this", " not", " are", " but", " from", " or", " have", " an",
@@ -29,8 +29,8 @@ internal static class SimulatorVocabulary
     ];
 
     /// <summary>The 200 words.</summary>
-    public static IReadOnlyList<string> Words => s_words;
+    public static IReadOnlyList<string> Words => _words;
 
     /// <summary>The word at <paramref name="index"/> modulo the vocabulary size.</summary>
-    public static string Pick(ulong index) => s_words[(int)(index % (ulong)s_words.Length)];
+    public static string Pick(ulong index) => _words[(int)(index % (ulong)_words.Length)];
 }

@@ -17,6 +17,9 @@ internal sealed class SimulatorTestHost : IDisposable
         Client = new HttpClient(Engine.CreateHandler()) { BaseAddress = new Uri("http://simulator/v1/") };
     }
 
+    /// <summary>A token that ends a test stuck for more than ten seconds (real time: a failure, not a wait).</summary>
+    public static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token;
+
     public ObservableTimeProvider Time { get; } = new();
 
     public SimulatorEngine Engine { get; }
