@@ -1,0 +1,97 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Tollgate.Simulator;
+
+/// <summary>
+/// The <c>[[sim:NAME]]</c> and <c>[[sim:NAME=VALUE]]</c> directives written anywhere in a prompt, which shape the
+/// simulated reply or make it misbehave on purpose. An unknown directive or a bad value is a 400, so a typo in a
+/// test fails loudly instead of being ignored.
+/// </summary>
+internal sealed partial record SimulatorDirectives
+{
+    /// <summary>No directive at all.</summary>
+    public static SimulatorDirectives None { get; } = new();
+
+    /// <summary><c>tokens=N</c>: the exact number of words per choice.</summary>
+    public int? Tokens { get; init; }
+
+    /// <summary><c>rate_limit</c>: a 429 with <c>Retry-After: 7</c>; not billed.</summary>
+    public bool RateLimit { get; init; }
+
+    /// <summary><c>error</c>: a 500; not billed.</summary>
+    public bool Error { get; init; }
+
+    /// <summary><c>hang</c>: no answer until the request is cancelled.</summary>
+    public bool Hang { get; init; }
+
+    /// <summary><c>cut=K</c>: abort the connection after K content tokens (non-stream: after half the body).</summary>
+    public int? Cut { get; init; }
+
+    /// <summary><c>no_usage</c>: report no usage, yet bill.</summary>
+    public bool NoUsage { get; init; }
+
+    /// <summary><c>garbage</c>: a 200 JSON response whose body is not JSON; not billed.</summary>
+    public bool Garbage { get; init; }
+
+    /// <summary><c>ignore_max_tokens</c>: generate the uncapped length whatever the request's cap.</summary>
+    public bool IgnoreMaxTokens { get; init; }
+
+    /// <summary><c>hold=NAME</c>: wait at barrier gate NAME before responding.</summary>
+    public string? Hold { get; init; }
+
+    /// <summary><c>cached=N</c>: report N prompt tokens as cached (at most the prompt).</summary>
+    public int Cached { get; init; }
+
+    /// <summary><c>reasoning=N</c>: add N unseen reasoning tokens to the completion.</summary>
+    public int Reasoning { get; init; }
+
+    /// <summary>Reads every directive in <paramref name="text"/>; false with a message when one is unknown or malformed.</summary>
+    public static bool TryParse(string text, out SimulatorDirectives directives, out string? error)
+    {
+        directives = None;
+        error = null;
+        if (!text.Contains("[[sim:", StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        foreach (Match match in DirectivePattern().Matches(text))
+        {
+            string name = match.Groups["name"].Value;
+            string? value = match.Groups["value"].Success ? match.Groups["value"].Value : null;
+            var next = Apply(directives, name, value);
+            if (next is null)
+            {
+                error = $"Invalid simulator directive '{match.Value}'.";
+                return false;
+            }
+
+            directives = next;
+        }
+
+        return true;
+    }
+
+    private static SimulatorDirectives? Apply(SimulatorDirectives d, string name, string? value) => (name, value) switch
+    {
+        ("rate_limit", null) => d with { RateLimit = true },
+        ("error", null) => d with { Error = true },
+        ("hang", null) => d with { Hang = true },
+        ("no_usage", null) => d with { NoUsage = true },
+        ("garbage", null) => d with { Garbage = true },
+        ("ignore_max_tokens", null) => d with { IgnoreMaxTokens = true },
+        ("hold", { Length: > 0 } gate) => d with { Hold = gate },
+        ("tokens", _) when TryCount(value, out int n) => d with { Tokens = n },
+        ("cut", _) when TryCount(value, out int n) => d with { Cut = n },
+        ("cached", _) when TryCount(value, out int n) => d with { Cached = n },
+        ("reasoning", _) when TryCount(value, out int n) => d with { Reasoning = n },
+        _ => null,
+    };
+
+    private static bool TryCount(string? value, out int count) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out count);
+
+    [GeneratedRegex(@"\[\[sim:(?<name>[^\]=]*)(?:=(?<value>[^\]]*))?\]\]", RegexOptions.CultureInvariant)]
+    private static partial Regex DirectivePattern();
+}

@@ -1,0 +1,17 @@
+namespace Tollgate.Simulator;
+
+/// <summary>The OpenAI routes the simulator serves.</summary>
+internal enum SimulatorEndpointKind
+{
+    /// <summary><c>POST /v1/chat/completions</c>.</summary>
+    ChatCompletions,
+
+    /// <summary><c>POST /v1/completions</c> (legacy).</summary>
+    Completions,
+
+    /// <summary><c>POST /v1/embeddings</c>.</summary>
+    Embeddings,
+
+    /// <summary><c>GET /v1/models</c>.</summary>
+    Models,
+}

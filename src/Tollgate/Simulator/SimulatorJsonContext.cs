@@ -1,0 +1,11 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Tollgate.Simulator;
+
+/// <summary>Source-generated JSON for the simulator's control routes.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(SimulatorBill))]
+[JsonSerializable(typeof(IReadOnlyList<SimulatorBill>))]
+[JsonSerializable(typeof(SimulatorHeldCount))]
+internal sealed partial class SimulatorJsonContext : JsonSerializerContext;

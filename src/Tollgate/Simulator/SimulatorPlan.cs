@@ -1,0 +1,120 @@
+namespace Tollgate.Simulator;
+
+/// <summary>
+/// Everything the simulated model will say and bill for one request, decided up front from the prompt text:
+/// a stable hash of it picks the length (8 + hash % 33 words, unless <c>[[sim:tokens=N]]</c>) and the words.
+/// </summary>
+internal sealed class SimulatorPlan
+{
+    private const int MinimumLength = 8;
+    private const int LengthSpread = 33;
+
+    /// <summary>The words of each choice (empty for embeddings).</summary>
+    public required IReadOnlyList<string[]> Choices { get; init; }
+
+    /// <summary><c>stop</c>, or <c>length</c> when the request's cap cut the reply short.</summary>
+    public required string FinishReason { get; init; }
+
+    /// <summary>Input tokens.</summary>
+    public required long PromptTokens { get; init; }
+
+    /// <summary>Input tokens reported as cached.</summary>
+    public required long CachedTokens { get; init; }
+
+    /// <summary>Unseen reasoning tokens, counted once per request.</summary>
+    public required long ReasoningTokens { get; init; }
+
+    /// <summary>The misbehaviours that apply, as billed; null when none.</summary>
+    public required string? Fault { get; init; }
+
+    /// <summary>Words over all choices.</summary>
+    public long ContentTokens
+    {
+        get
+        {
+            long total = 0;
+            foreach (string[] words in Choices)
+            {
+                total += words.Length;
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>Output tokens billed: reasoning plus every word.</summary>
+    public long CompletionTokens => ReasoningTokens + ContentTokens;
+
+    /// <summary>Plans the reply to <paramref name="request"/> under <paramref name="directives"/>.</summary>
+    public static SimulatorPlan Create(SimulatorRequest request, SimulatorDirectives directives)
+    {
+        ulong hash = StableHash.Fnv1a(request.PromptText);
+        long planned = directives.Tokens ?? MinimumLength + (int)(hash % LengthSpread);
+        long reasoning = directives.Reasoning;
+        long words = planned;
+        string finishReason = "stop";
+
+        // Like OpenAI's max_completion_tokens, the cap bounds reasoning and visible tokens together.
+        if (request.MaxTokens is int cap && !directives.IgnoreMaxTokens && planned + reasoning > cap)
+        {
+            finishReason = "length";
+            reasoning = Math.Min(reasoning, cap);
+            words = Math.Min(planned, cap - reasoning);
+        }
+
+        bool embeddings = request.Kind == SimulatorEndpointKind.Embeddings;
+        var choices = new string[embeddings ? 0 : request.ChoiceCount][];
+        for (int i = 0; i < choices.Length; i++)
+        {
+            choices[i] = PickWords(hash, i, (int)words);
+        }
+
+        return new SimulatorPlan
+        {
+            Choices = choices,
+            FinishReason = finishReason,
+            PromptTokens = request.PromptTokens,
+            CachedTokens = Math.Min(directives.Cached, request.PromptTokens),
+            ReasoningTokens = embeddings ? 0 : reasoning,
+            Fault = DescribeFaults(directives),
+        };
+    }
+
+    private static string[] PickWords(ulong hash, int choice, int count)
+    {
+        var random = new SimulatorRandom(hash + ((ulong)choice * 0x9E3779B97F4A7C15));
+        var words = new string[count];
+        for (int i = 0; i < words.Length; i++)
+        {
+            words[i] = SimulatorVocabulary.Pick(random.Next());
+        }
+
+        return words;
+    }
+
+    private static string? DescribeFaults(SimulatorDirectives directives)
+    {
+        var faults = new List<string>(4);
+        if (directives.Cut is not null)
+        {
+            faults.Add("cut");
+        }
+
+        if (directives.NoUsage)
+        {
+            faults.Add("no_usage");
+        }
+
+        if (directives.IgnoreMaxTokens)
+        {
+            faults.Add("ignore_max_tokens");
+        }
+
+        if (directives.Hang)
+        {
+            faults.Add("hang");
+        }
+
+        return faults.Count == 0 ? null : string.Join(',', faults);
+    }
+}

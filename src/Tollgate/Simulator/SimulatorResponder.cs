@@ -1,0 +1,172 @@
+using System.Buffers;
+using System.Text.Json;
+using Tollgate.Tokenization;
+
+namespace Tollgate.Simulator;
+
+/// <summary>
+/// The generation core shared by the in-process handler and the Kestrel endpoints: reads a request, applies its
+/// directives, writes the response to an <see cref="ISimulatorResponse"/> and settles the bill.
+/// </summary>
+/// <remarks>
+/// Billing on cancellation: a client that goes away after its request was accepted (while held, waiting for the
+/// first token, or mid-stream) is billed the whole planned generation with <c>Completed=false</c>, because a real
+/// provider keeps generating after a disconnect. A <c>[[sim:hang]]</c> request that is cancelled is billed its
+/// prompt only. Rate limits, server errors, garbage and bad requests are never billed.
+/// </remarks>
+internal sealed class SimulatorResponder(
+    TimeProvider timeProvider,
+    SimulatorLatency latency,
+    Func<string, string?> encodingForModel,
+    SimulatorBilling billing,
+    SimulatorBarrier barrier)
+{
+    /// <summary>Serves one request to <paramref name="kind"/>; throws <see cref="OperationCanceledException"/> when cancelled.</summary>
+    public async Task ServeAsync(
+        SimulatorEndpointKind kind,
+        ReadOnlyMemory<byte> body,
+        string? clientRequestId,
+        ISimulatorResponse response,
+        CancellationToken cancellationToken)
+    {
+        string requestId = SimulatorIds.NewRequestId();
+        if (kind == SimulatorEndpointKind.Models)
+        {
+            await SendJsonAsync(response, new(200, SimulatorResponseHead.Json, requestId), SimulatorJson.WriteModels, cancellationToken);
+            return;
+        }
+
+        if (!SimulatorRequest.TryParse(kind, body, CounterFor, out var request, out var error))
+        {
+            await SendErrorAsync(response, requestId, error!, cancellationToken);
+            return;
+        }
+
+        if (!SimulatorDirectives.TryParse(request!.PromptText, out var directives, out string? message))
+        {
+            await SendErrorAsync(response, requestId, SimulatorError.BadRequest(message!), cancellationToken);
+            return;
+        }
+
+        var call = new SimulatorCall(request, directives, clientRequestId, requestId, timeProvider.GetUtcNow().ToUnixTimeSeconds(), billing);
+        try
+        {
+            await RespondAsync(call, response, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && Generates(directives))
+        {
+            if (directives.Hang)
+            {
+                call.SettleHang();
+            }
+            else
+            {
+                call.Settle(call.Plan.ContentTokens, completed: false);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Serves the 404 of a route the simulator does not know.</summary>
+    public static Task ServeUnknownAsync(string method, string path, ISimulatorResponse response, CancellationToken cancellationToken) =>
+        SendErrorAsync(response, SimulatorIds.NewRequestId(), SimulatorError.UnknownUrl(method, path), cancellationToken);
+
+    private static bool Generates(SimulatorDirectives directives) =>
+        !directives.RateLimit && !directives.Error && !directives.Garbage;
+
+    private async Task RespondAsync(SimulatorCall call, ISimulatorResponse response, CancellationToken cancellationToken)
+    {
+        var directives = call.Directives;
+        if (directives.Hold is { } gate)
+        {
+            await barrier.HoldAsync(gate, cancellationToken);
+        }
+
+        if (directives.Hang)
+        {
+            await new TaskCompletionSource().Task.WaitAsync(cancellationToken);
+        }
+
+        if (directives.RateLimit)
+        {
+            await SendErrorAsync(response, call.RequestId, SimulatorError.RateLimited, cancellationToken);
+        }
+        else if (directives.Error)
+        {
+            await SendErrorAsync(response, call.RequestId, SimulatorError.ServerError, cancellationToken);
+        }
+        else if (directives.Garbage)
+        {
+            await SendAsync(response, new(200, SimulatorResponseHead.Json, call.RequestId), SimulatorJson.Garbage.ToArray(), cancellationToken);
+        }
+        else if (call.Request.Stream)
+        {
+            await SimulatorStreaming.WriteAsync(call, response, latency, cancellationToken);
+        }
+        else
+        {
+            await WriteWholeAsync(call, response, cancellationToken);
+        }
+    }
+
+    private async Task WriteWholeAsync(SimulatorCall call, ISimulatorResponse response, CancellationToken cancellationToken)
+    {
+        await latency.BeforeWholeReplyAsync(call.Plan.ContentTokens, cancellationToken);
+        var body = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(body))
+        {
+            if (call.Request.Kind == SimulatorEndpointKind.Embeddings)
+            {
+                SimulatorJson.WriteEmbeddings(json, call, !call.Directives.NoUsage);
+            }
+            else
+            {
+                SimulatorJson.WriteCompletion(json, call, !call.Directives.NoUsage);
+            }
+        }
+
+        var writer = response.Start(new SimulatorResponseHead(200, SimulatorResponseHead.Json, call.RequestId, ContentLength: body.WrittenCount));
+        if (call.Directives.Cut is not null)
+        {
+            // A whole reply is generated before it is sent, so a cut on the way still bills all of it.
+            await writer.WriteAsync(body.WrittenMemory[..(body.WrittenCount / 2)], cancellationToken);
+            call.Settle(call.Plan.ContentTokens, completed: false);
+            response.Abort();
+            return;
+        }
+
+        // Settled before the body is released, so a client that has read it finds the bill.
+        call.Settle(call.Plan.ContentTokens, completed: true);
+        await writer.WriteAsync(body.WrittenMemory, cancellationToken);
+        await response.CompleteAsync();
+    }
+
+    private static Task SendErrorAsync(ISimulatorResponse response, string requestId, SimulatorError error, CancellationToken cancellationToken)
+    {
+        int? retryAfter = error.StatusCode == 429 ? 7 : null;
+        var head = new SimulatorResponseHead(error.StatusCode, SimulatorResponseHead.Json, requestId, retryAfter);
+        return SendJsonAsync(response, head, json => SimulatorJson.WriteError(json, error), cancellationToken);
+    }
+
+    private static Task SendJsonAsync(ISimulatorResponse response, SimulatorResponseHead head, Action<Utf8JsonWriter> write, CancellationToken cancellationToken)
+    {
+        var body = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(body))
+        {
+            write(json);
+        }
+
+        return SendAsync(response, head, body.WrittenMemory, cancellationToken);
+    }
+
+    private static async Task SendAsync(ISimulatorResponse response, SimulatorResponseHead head, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var writer = response.Start(head with { ContentLength = body.Length });
+        await writer.WriteAsync(body, cancellationToken);
+        await response.CompleteAsync();
+    }
+
+    private TokenCounter CounterFor(string model) =>
+        TokenCounterRegistry.Shared.Get(encodingForModel(model) ?? TokenEncoding.O200kBase);
+}

@@ -1,0 +1,57 @@
+using Tollgate.Simulator;
+
+namespace Tollgate.Tests.Simulator;
+
+public sealed class SimulatorDirectivesTests
+{
+    [Fact]
+    public void TryParse_NoDirective_ReturnsNone()
+    {
+        Assert.True(SimulatorDirectives.TryParse("Hello [[not a directive]]", out var directives, out string? error));
+
+        Assert.Same(SimulatorDirectives.None, directives);
+        Assert.Null(error);
+    }
+
+    [Fact]
+    public void TryParse_SeveralDirectives_ReadsEveryOne()
+    {
+        const string Text = "a [[sim:tokens=5]] b [[sim:cut=2]][[sim:no_usage]] [[sim:hold=gate-1]] "
+            + "[[sim:cached=3]] [[sim:reasoning=4]] [[sim:ignore_max_tokens]] [[sim:rate_limit]] [[sim:error]] "
+            + "[[sim:hang]] [[sim:garbage]]";
+
+        Assert.True(SimulatorDirectives.TryParse(Text, out var directives, out _));
+
+        Assert.Equal(
+            new SimulatorDirectives
+            {
+                Tokens = 5,
+                Cut = 2,
+                NoUsage = true,
+                Hold = "gate-1",
+                Cached = 3,
+                Reasoning = 4,
+                IgnoreMaxTokens = true,
+                RateLimit = true,
+                Error = true,
+                Hang = true,
+                Garbage = true,
+            },
+            directives);
+    }
+
+    [Theory]
+    [InlineData("[[sim:bogus]]")]
+    [InlineData("[[sim:Tokens=3]]")]
+    [InlineData("[[sim:tokens=-1]]")]
+    [InlineData("[[sim:tokens=many]]")]
+    [InlineData("[[sim:tokens]]")]
+    [InlineData("[[sim:hang=1]]")]
+    [InlineData("[[sim:hold=]]")]
+    public void TryParse_UnknownOrMalformed_FailsNamingTheDirective(string text)
+    {
+        Assert.False(SimulatorDirectives.TryParse(text, out _, out string? error));
+
+        Assert.Contains(text, error, StringComparison.Ordinal);
+    }
+}
