@@ -96,21 +96,22 @@ public sealed partial class LedgerWriter : IAsyncDisposable
     {
         while (!_stop.IsCancellationRequested)
         {
-            try
+            // The interval runs on the injected TimeProvider (SemaphoreSlim.WaitAsync(TimeSpan) would use the real clock).
+            using (var interval = new CancellationTokenSource(_options().FlushInterval, _timeProvider))
+            using (var wait = CancellationTokenSource.CreateLinkedTokenSource(interval.Token, _stop.Token))
             {
-                // Wake on the flush interval (from the injected clock) or when a full batch is waiting.
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-                await Task.WhenAny(_wake.WaitAsync(wait.Token), Task.Delay(_options().FlushInterval, _timeProvider, wait.Token)).ConfigureAwait(false);
-                await wait.CancelAsync().ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-
-            if (_stop.IsCancellationRequested)
-            {
-                break;
+                try
+                {
+                    await _wake.WaitAsync(wait.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+                {
+                    // The flush interval elapsed.
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
             }
 
             while (Volatile.Read(ref _pending) > 0 && await WriteBatchAsync(CancellationToken.None).ConfigureAwait(false))

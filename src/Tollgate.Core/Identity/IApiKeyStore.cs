@@ -7,9 +7,11 @@ namespace Tollgate.Identity;
 public interface IApiKeyStore
 {
     /// <summary>Stores a new key with the hash of its secret.</summary>
+    /// <exception cref="InvalidOperationException">The id or the secret hash is already stored.</exception>
     Task CreateAsync(ApiKeyRecord record, string secretHash, CancellationToken cancellationToken);
 
     /// <summary>Stores many new keys in one transaction.</summary>
+    /// <exception cref="InvalidOperationException">An id or a secret hash is already stored, or repeated in the batch; nothing is stored.</exception>
     Task CreateManyAsync(IReadOnlyList<(ApiKeyRecord Record, string SecretHash)> keys, CancellationToken cancellationToken);
 
     /// <summary>
@@ -31,6 +33,7 @@ public interface IApiKeyStore
     /// Adds a new secret to a key. Existing secrets stop working at <paramref name="oldSecretsValidUntil"/> (now, for no grace).
     /// False when the key does not exist or is revoked.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The new secret hash is already stored; nothing changes.</exception>
     Task<bool> RotateAsync(string id, string newSecretHash, DateTimeOffset at, DateTimeOffset oldSecretsValidUntil, CancellationToken cancellationToken);
 
     /// <summary>Moves a key to another plan; false when it does not exist.</summary>

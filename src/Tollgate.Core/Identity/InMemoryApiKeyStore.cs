@@ -16,9 +16,12 @@ public sealed class InMemoryApiKeyStore : IApiKeyStore
     {
         lock (_lock)
         {
+            // Check the whole batch first, duplicates within it included, so that a failure stores nothing.
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            var hashes = new HashSet<string>(StringComparer.Ordinal);
             foreach (var (record, hash) in keys)
             {
-                if (_keys.ContainsKey(record.Id) || _secrets.ContainsKey(hash))
+                if (_keys.ContainsKey(record.Id) || _secrets.ContainsKey(hash) || !ids.Add(record.Id) || !hashes.Add(hash))
                 {
                     throw new InvalidOperationException($"Key {record.Id} already exists.");
                 }
@@ -76,6 +79,11 @@ public sealed class InMemoryApiKeyStore : IApiKeyStore
             if (!_keys.TryGetValue(id, out var key) || key.RevokedAt is not null)
             {
                 return Task.FromResult(false);
+            }
+
+            if (_secrets.ContainsKey(newSecretHash))
+            {
+                throw new InvalidOperationException($"The new secret of key {id} is already in use.");
             }
 
             foreach (var (hash, secret) in _secrets.Where(s => s.Value.KeyId == id).ToList())

@@ -1,0 +1,38 @@
+using Microsoft.Data.Sqlite;
+using Tollgate.Audit;
+using Tollgate.Pricing;
+
+namespace Tollgate.Storage.Sqlite;
+
+/// <summary>Reads <see cref="AuditRecord"/>s from rows selected with <see cref="Columns"/>.</summary>
+internal static class AuditRecordReader
+{
+    public const string Columns =
+        "ts, request_id, upstream_request_id, endpoint, key_id, tenant, user, model, upstream, decision, reason, stream, "
+        + "input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_nanos, usage_source, status, "
+        + "upstream_status, latency_ms, upstream_latency_ms, client_aborted";
+
+    public static AuditRecord Read(SqliteDataReader reader) => new()
+    {
+        Timestamp = DbValue.GetTime(reader, 0),
+        RequestId = reader.GetString(1),
+        UpstreamRequestId = DbValue.GetNullableString(reader, 2),
+        Endpoint = reader.GetString(3),
+        KeyId = DbValue.GetNullableString(reader, 4),
+        Tenant = DbValue.GetNullableString(reader, 5),
+        User = DbValue.GetNullableString(reader, 6),
+        Model = DbValue.GetNullableString(reader, 7),
+        Upstream = DbValue.GetNullableString(reader, 8),
+        Decision = reader.GetString(9),
+        Reason = reader.GetString(10),
+        Stream = reader.GetInt64(11) != 0,
+        Usage = new TokenUsage(reader.GetInt64(12), reader.GetInt64(13), reader.GetInt64(14), reader.GetInt64(15)),
+        CostNanos = reader.GetInt64(16),
+        UsageSource = (UsageSource)reader.GetInt32(17),
+        Status = reader.GetInt32(18),
+        UpstreamStatus = DbValue.GetNullableInt32(reader, 19),
+        LatencyMs = reader.GetDouble(20),
+        UpstreamLatencyMs = reader.GetDouble(21),
+        ClientAborted = reader.GetInt64(22) != 0,
+    };
+}

@@ -1,0 +1,127 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Tollgate.Audit;
+using Tollgate.Pricing;
+
+namespace Tollgate.Storage.Sqlite;
+
+/// <summary>
+/// An <see cref="ILedgerStore"/> in a SQLite file (table <c>audit</c>). A batch is one transaction through one
+/// prepared statement. Failures (disk full, <c>SQLITE_BUSY</c> once the busy timeout has passed) propagate as
+/// <see cref="SqliteException"/>: <see cref="LedgerWriter"/> keeps the batch and retries. Timestamps are kept to the
+/// millisecond.
+/// </summary>
+/// <param name="database">The database; <see cref="SqliteDatabase.InitializeAsync"/> must have run.</param>
+public sealed class SqliteLedgerStore(SqliteDatabase database) : ILedgerStore
+{
+    // Retention deletes in chunks so that no single write transaction holds the lock for long.
+    private const int DeleteChunk = 5000;
+
+    /// <inheritdoc />
+    public async Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    {
+        if (records.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = connection.BeginTransaction(deferred: false);
+        await using (var insert = new AuditInsertCommand(connection, transaction))
+        {
+            for (int i = 0; i < records.Count; i++)
+            {
+                await insert.ExecuteAsync(records[i], cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<UsageSummary>> QueryUsageAsync(UsageQuery query, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        var sql = new StringBuilder(
+            "SELECT tenant, user, model, COUNT(*), SUM(decision = $refused), SUM(input_tokens), SUM(cached_input_tokens), "
+            + "SUM(output_tokens), SUM(reasoning_tokens), SUM(cost_nanos), SUM(usage_source = $estimated) FROM audit");
+        command.Parameters.AddWithValue("$refused", Decisions.Refused);
+        command.Parameters.AddWithValue("$estimated", (long)UsageSource.Estimated);
+        LedgerFilter.Apply(query, sql, command);
+        sql.Append(" GROUP BY tenant, user, model ORDER BY tenant, user, model;");
+        command.CommandText = sql.ToString();
+
+        var rows = new List<UsageSummary>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(new UsageSummary(DbValue.GetNullableString(reader, 0), DbValue.GetNullableString(reader, 1), DbValue.GetNullableString(reader, 2),
+                reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8),
+                reader.GetInt64(9), reader.GetInt64(10)));
+        }
+
+        // SQLite orders text by UTF-8 bytes; re-sort so names compare as .NET ordinal strings do (nulls first).
+        rows.Sort(CompareGroups);
+        return rows;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AuditRecord>> ReadAsync(UsageQuery query, int limit, CancellationToken cancellationToken)
+    {
+        if (limit <= 0)
+        {
+            return [];
+        }
+
+        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        var sql = new StringBuilder("SELECT ").Append(AuditRecordReader.Columns).Append(" FROM audit");
+        LedgerFilter.Apply(query, sql, command);
+        sql.Append(" ORDER BY id DESC LIMIT $limit;");
+        command.Parameters.AddWithValue("$limit", limit);
+        command.CommandText = sql.ToString();
+
+        var records = new List<AuditRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            records.Add(AuditRecordReader.Read(reader));
+        }
+
+        // Read newest first to apply the limit; return oldest first (in the order they were appended).
+        records.Reverse();
+        return records;
+    }
+
+    /// <inheritdoc />
+    public async Task<int> DeleteBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE ts < $before LIMIT $chunk);";
+        command.Parameters.AddWithValue("$before", UnixTime.CeilingMilliseconds(before));
+        command.Parameters.AddWithValue("$chunk", DeleteChunk);
+        int total = 0;
+        int deleted;
+        do
+        {
+            deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            total += deleted;
+        }
+        while (deleted == DeleteChunk);
+
+        return total;
+    }
+
+    private static int CompareGroups(UsageSummary a, UsageSummary b)
+    {
+        int c = string.CompareOrdinal(a.Tenant, b.Tenant);
+        if (c == 0)
+        {
+            c = string.CompareOrdinal(a.User, b.User);
+        }
+
+        return c != 0 ? c : string.CompareOrdinal(a.Model, b.Model);
+    }
+}

@@ -1,0 +1,100 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Tollgate.Storage.Sqlite;
+
+/// <summary>
+/// The schema, as numbered migrations. The file's <c>PRAGMA user_version</c> is the number of migrations applied;
+/// each runs once, in the same transaction as the version bump, so concurrent initializers cannot apply one twice.
+/// </summary>
+internal static class SqliteSchema
+{
+    /// <summary>The schema version this build writes.</summary>
+    public static int Version => _migrations.Length;
+
+    private static readonly string[] _migrations =
+    [
+        """
+        CREATE TABLE api_keys (
+            id         TEXT    NOT NULL PRIMARY KEY,
+            name       TEXT,
+            tenant     TEXT    NOT NULL,
+            user       TEXT    NOT NULL,
+            plan       TEXT    NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER,
+            revoked_at INTEGER,
+            rotated_at INTEGER
+        ) STRICT;
+        CREATE INDEX api_keys_tenant ON api_keys (tenant, created_at, id);
+
+        CREATE TABLE api_key_secrets (
+            hash        TEXT    NOT NULL PRIMARY KEY,
+            key_id      TEXT    NOT NULL REFERENCES api_keys (id),
+            valid_until INTEGER
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX api_key_secrets_key_id ON api_key_secrets (key_id);
+
+        CREATE TABLE audit (
+            id                  INTEGER NOT NULL PRIMARY KEY,
+            ts                  INTEGER NOT NULL,
+            request_id          TEXT    NOT NULL,
+            upstream_request_id TEXT,
+            endpoint            TEXT    NOT NULL,
+            key_id              TEXT,
+            tenant              TEXT,
+            user                TEXT,
+            model               TEXT,
+            upstream            TEXT,
+            decision            TEXT    NOT NULL,
+            reason              TEXT    NOT NULL,
+            stream              INTEGER NOT NULL,
+            input_tokens        INTEGER NOT NULL,
+            cached_input_tokens INTEGER NOT NULL,
+            output_tokens       INTEGER NOT NULL,
+            reasoning_tokens    INTEGER NOT NULL,
+            cost_nanos          INTEGER NOT NULL,
+            usage_source        INTEGER NOT NULL,
+            status              INTEGER NOT NULL,
+            upstream_status     INTEGER,
+            latency_ms          REAL    NOT NULL,
+            upstream_latency_ms REAL    NOT NULL,
+            client_aborted      INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX audit_tenant_ts ON audit (tenant, ts);
+        CREATE INDEX audit_tenant_user_ts ON audit (tenant, user, ts);
+        CREATE INDEX audit_ts ON audit (ts);
+        CREATE INDEX audit_request_id ON audit (request_id);
+        """,
+    ];
+
+    /// <summary>Applies the migrations <paramref name="connection"/>'s file lacks, in one write transaction.</summary>
+    internal static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using var transaction = connection.BeginTransaction(deferred: false);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "PRAGMA user_version;";
+        int current = Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        if (current > Version)
+        {
+            throw new InvalidOperationException(
+                $"The database '{connection.DataSource}' has schema version {current}; this Tollgate supports up to {Version}. Upgrade Tollgate.");
+        }
+
+        if (current == Version)
+        {
+            return;
+        }
+
+        for (int i = current; i < Version; i++)
+        {
+            command.CommandText = _migrations[i];
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        command.CommandText = string.Create(CultureInfo.InvariantCulture, $"PRAGMA user_version = {Version};");
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,122 @@
+using Tollgate.Configuration;
+
+namespace Tollgate.Core.Tests.Configuration;
+
+public sealed class TollgateOptionsValidatorTests
+{
+    [Fact]
+    public void Validate_ValidOptions_ReportsNothing()
+    {
+        var errors = new List<ConfigError>();
+
+        TollgateOptionsValidator.Validate(TestOptions.Valid(), errors);
+
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public void Validate_EmptyOptions_RequiresAnUpstreamAndAModel()
+    {
+        var errors = new List<ConfigError>();
+
+        TollgateOptionsValidator.Validate(new TollgateOptions(), errors);
+
+        Assert.Equal(
+        [
+            new ConfigError("Tollgate:Upstreams", "at least one upstream is required"),
+            new ConfigError("Tollgate:Models", "at least one model is required"),
+        ], errors);
+    }
+
+    [Fact]
+    public void Validate_BrokenInManyWays_ReportsEveryErrorWithPathAndValue()
+    {
+        var options = new TollgateOptions
+        {
+            Upstreams = new(StringComparer.Ordinal)
+            {
+                ["bad"] = new()
+                {
+                    Kind = "grpc",
+                    ApiKeyEnv = "sk-live-123456",
+                    ConnectTimeout = TimeSpan.Zero,
+                    Simulator = new() { TimePerToken = TimeSpan.FromMilliseconds(-1) },
+                },
+                ["web"] = new() { Kind = UpstreamKinds.OpenAI, BaseUrl = "ftp://example.com" },
+            },
+            Models = new(StringComparer.Ordinal)
+            {
+                ["m"] = new()
+                {
+                    Upstream = "nope",
+                    Type = "image",
+                    Prices = new() { Input = 0.0000001m, CachedInput = -1m, Output = 2_000_000m },
+                    ContextWindow = 0,
+                    MaxOutputTokens = 10,
+                    Encoding = "bogus",
+                    ApproximationMarginPercent = 500,
+                },
+                ["m2"] = new() { Upstream = "web", Aliases = ["m", "shared"] },
+                ["m3"] = new() { Upstream = "web", Aliases = ["shared"] },
+            },
+            Plans = new(StringComparer.Ordinal) { ["p"] = new() { Models = ["m2", "ghost", "*", "shared"] } },
+            Gateway = new() { MaxRequestBodyBytes = 10, MaxResponseBodyBytes = 0, DrainTimeout = TimeSpan.FromSeconds(-1) },
+            Ledger = new() { FlushInterval = TimeSpan.Zero, MaxBatchSize = 0, MaxPendingRecords = -1, RetentionDays = -1 },
+            Metrics = new() { Urls = "not a url" },
+        };
+        var errors = new List<ConfigError>();
+
+        TollgateOptionsValidator.Validate(options, errors);
+
+        (string Path, string? Value)[] expected =
+        [
+            ("Tollgate:Upstreams:bad:Kind", "grpc"),
+            ("Tollgate:Upstreams:bad:ApiKeyEnv", "sk-…"),
+            ("Tollgate:Upstreams:bad:ConnectTimeout", "00:00:00"),
+            ("Tollgate:Upstreams:bad:Simulator:TimePerToken", "-00:00:00.0010000"),
+            ("Tollgate:Upstreams:web:BaseUrl", "ftp://example.com"),
+            ("Tollgate:Models:m:Upstream", "nope"),
+            ("Tollgate:Models:m:Type", "image"),
+            ("Tollgate:Models:m:Prices:Input", "0.0000001"),
+            ("Tollgate:Models:m:Prices:CachedInput", "-1"),
+            ("Tollgate:Models:m:Prices:Output", "2000000"),
+            ("Tollgate:Models:m:ContextWindow", "0"),
+            ("Tollgate:Models:m:MaxOutputTokens", "10"),
+            ("Tollgate:Models:m:Encoding", "bogus"),
+            ("Tollgate:Models:m:ApproximationMarginPercent", "500"),
+            ("Tollgate:Models:m2:Aliases", "m"),
+            ("Tollgate:Models:m3:Aliases", "shared"),
+            ("Tollgate:Plans:p:Models:1", "ghost"),
+            ("Tollgate:Gateway:MaxRequestBodyBytes", "10"),
+            ("Tollgate:Gateway:MaxResponseBodyBytes", "0"),
+            ("Tollgate:Gateway:DrainTimeout", "-00:00:01"),
+            ("Tollgate:Ledger:FlushInterval", "00:00:00"),
+            ("Tollgate:Ledger:MaxBatchSize", "0"),
+            ("Tollgate:Ledger:MaxPendingRecords", "-1"),
+            ("Tollgate:Ledger:RetentionDays", "-1"),
+            ("Tollgate:Metrics:Urls", "not a url"),
+        ];
+        Assert.Equal(expected.Order(), errors.Select(e => (e.Path, e.Value)).Order());
+        Assert.All(errors, e => Assert.False(string.IsNullOrWhiteSpace(e.Message)));
+    }
+
+    [Fact]
+    public void Validate_ApiKeyEnvHoldingASecret_NeverEchoesIt()
+    {
+        var options = TestOptions.Valid();
+        options.Upstreams["openai"].ApiKeyEnv = "sk-proj-abcdefghijklmnop";
+        var errors = new List<ConfigError>();
+
+        TollgateOptionsValidator.Validate(options, errors);
+
+        var error = Assert.Single(errors);
+        Assert.DoesNotContain("abcdef", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToString_WithValue_NamesPathMessageAndValue()
+    {
+        Assert.Equal("A:B: must be positive (value: '0')", new ConfigError("A:B", "must be positive", "0").ToString());
+        Assert.Equal("A: required", new ConfigError("A", "required").ToString());
+    }
+}

@@ -1,0 +1,8 @@
+using Tollgate.Identity;
+
+namespace Tollgate.Core.Tests.Contracts;
+
+public sealed class InMemoryApiKeyStoreTests : ApiKeyStoreContractTests
+{
+    protected override Task<IApiKeyStore> CreateStoreAsync() => Task.FromResult<IApiKeyStore>(new InMemoryApiKeyStore());
+}

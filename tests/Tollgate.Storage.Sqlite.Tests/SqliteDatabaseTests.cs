@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using Tollgate.Audit;
+using Tollgate.Core.Tests.Contracts;
+using Tollgate.Identity;
+
+namespace Tollgate.Storage.Sqlite.Tests;
+
+/// <summary>What only the SQLite backend has: a shared file, WAL, locks, schema versions.</summary>
+public sealed class SqliteDatabaseTests : IDisposable
+{
+    private static CancellationToken None => CancellationToken.None;
+    private readonly TempDatabaseFile _file = new();
+
+    public void Dispose() => _file.Dispose();
+
+    [Fact]
+    public async Task FindBySecretHashAsync_RevokedThroughAnotherDatabaseInstance_SeesRevocationOnNextLookup()
+    {
+        // Different busy timeouts give different connection strings, hence separate pools, like two processes.
+        var serve = new SqliteApiKeyStore(await _file.OpenAsync());
+        var cli = new SqliteApiKeyStore(await _file.OpenAsync(TimeSpan.FromSeconds(3)));
+        await cli.CreateAsync(TestKeys.Key("key_1", plan: "free"), TestKeys.Hash(1), None);
+        Assert.Null((await serve.FindBySecretHashAsync(TestKeys.Hash(1), None))!.Key.RevokedAt);
+
+        await cli.RevokeAsync("key_1", TestKeys.T0, None);
+        Assert.Equal(TestKeys.T0, (await serve.FindBySecretHashAsync(TestKeys.Hash(1), None))!.Key.RevokedAt);
+
+        await cli.UpdatePlanAsync("key_1", "premium", None);
+        Assert.Equal("premium", (await serve.FindBySecretHashAsync(TestKeys.Hash(1), None))!.Key.Plan);
+    }
+
+    [Fact]
+    public async Task InitializeAsync_Reopened_PreservesKeysAndLedger()
+    {
+        var first = await _file.OpenAsync();
+        await new SqliteApiKeyStore(first).CreateAsync(TestKeys.Key("key_1"), TestKeys.Hash(1), None);
+        await new SqliteLedgerStore(first).AppendAsync([TestAuditRecords.Full()], None);
+        first.ClearPool();
+
+        var second = await _file.OpenAsync();
+
+        Assert.Equal(TestKeys.Key("key_1"), await new SqliteApiKeyStore(second).GetAsync("key_1", None));
+        Assert.Equal([TestAuditRecords.Full()], await new SqliteLedgerStore(second).ReadAsync(new UsageQuery(), 10, None));
+    }
+
+    [Fact]
+    public async Task InitializeAsync_Twice_SetsSchemaVersionOnce()
+    {
+        var database = await _file.OpenAsync();
+
+        await database.InitializeAsync(None);
+
+        Assert.Equal((long)SqliteSchema.Version, await ScalarAsync(database, "PRAGMA user_version;"));
+        Assert.Equal(1L, await ScalarAsync(database, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'audit';"));
+    }
+
+    [Fact]
+    public async Task InitializeAsync_FileFromNewerVersion_Throws()
+    {
+        var database = await _file.OpenAsync();
+        await ScalarAsync(database, $"PRAGMA user_version = {SqliteSchema.Version + 1};");
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => database.InitializeAsync(None));
+
+        Assert.Contains($"schema version {SqliteSchema.Version + 1}", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InitializeAsync_MissingDirectory_CreatesIt()
+    {
+        var database = new SqliteDatabase(Path.Combine(_file.Directory, "nested", "dir", "t.db"));
+
+        await database.InitializeAsync(None);
+        database.ClearPool();
+
+        Assert.True(File.Exists(database.Path));
+    }
+
+    [Fact]
+    public async Task OpenConnectionAsync_AppliesWalAndConnectionPragmas()
+    {
+        var database = await _file.OpenAsync();
+
+        Assert.Equal("wal", await ScalarAsync(database, "PRAGMA journal_mode;"));
+        Assert.Equal(1L, await ScalarAsync(database, "PRAGMA synchronous;"));
+        Assert.Equal(5000L, await ScalarAsync(database, "PRAGMA busy_timeout;"));
+        Assert.Equal(1L, await ScalarAsync(database, "PRAGMA foreign_keys;"));
+        Assert.Contains("Pooling=True", database.ConnectionString, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AppendAsync_WhileAnotherConnectionHoldsTheWriteLock_ThrowsBusyAndWritesNothing()
+    {
+        var database = await _file.OpenAsync(TimeSpan.FromMilliseconds(50));
+        var store = new SqliteLedgerStore(database);
+        var other = await _file.OpenAsync();
+        await using (var holder = await other.OpenConnectionAsync(None))
+        {
+            await using var exclusive = holder.CreateCommand();
+            exclusive.CommandText = "BEGIN EXCLUSIVE;";
+            await exclusive.ExecuteNonQueryAsync(None);
+
+            var e = await Assert.ThrowsAsync<SqliteException>(() => store.AppendAsync([TestAuditRecords.Minimal()], None));
+            Assert.Equal(5, e.SqliteErrorCode); // SQLITE_BUSY
+
+            // Readers are not blocked by a writer in WAL mode.
+            Assert.Empty(await store.ReadAsync(new UsageQuery(), 10, None));
+            exclusive.CommandText = "ROLLBACK;";
+            await exclusive.ExecuteNonQueryAsync(None);
+        }
+
+        await store.AppendAsync([TestAuditRecords.Minimal()], None);
+        Assert.Single(await store.ReadAsync(new UsageQuery(), 10, None));
+    }
+
+    [Fact]
+    public async Task ReadAsync_DuringAnotherConnectionsUncommittedBatch_SeesNoneOfIt()
+    {
+        var database = await _file.OpenAsync();
+        var store = new SqliteLedgerStore(database);
+        await store.AppendAsync([TestAuditRecords.Minimal("before")], None);
+        await using var writer = await database.OpenConnectionAsync(None);
+        await using var transaction = writer.BeginTransaction(deferred: false);
+        await using (var insert = new AuditInsertCommand(writer, transaction))
+        {
+            await insert.ExecuteAsync(TestAuditRecords.Minimal("pending-1"), None);
+            await insert.ExecuteAsync(TestAuditRecords.Minimal("pending-2"), None);
+        }
+
+        Assert.Equal(["before"], (await store.ReadAsync(new UsageQuery(), 10, None)).Select(r => r.RequestId));
+        await transaction.CommitAsync(None);
+
+        Assert.Equal(["before", "pending-1", "pending-2"], (await store.ReadAsync(new UsageQuery(), 10, None)).Select(r => r.RequestId));
+    }
+
+    [Fact]
+    public async Task AppendAsync_TenThousandRowBatch_RoundTripsExactly()
+    {
+        var store = new SqliteLedgerStore(await _file.OpenAsync());
+        var records = Enumerable.Range(0, 10_000)
+            .Select(i => TestAuditRecords.Full($"req-{i}", TestAuditRecords.T0.AddMilliseconds(i)) with { CostNanos = (1L << 62) - i, Status = 200 + (i % 300) })
+            .ToList();
+
+        var stopwatch = Stopwatch.StartNew();
+        await store.AppendAsync(records, None);
+        stopwatch.Stop();
+
+        Assert.Equal(records, await store.ReadAsync(new UsageQuery(), 20_000, None));
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"10k rows took {stopwatch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task DeleteBeforeAsync_MoreThanOneChunk_DeletesAll()
+    {
+        var store = new SqliteLedgerStore(await _file.OpenAsync());
+        await store.AppendAsync([.. Enumerable.Range(0, 12_001).Select(i => TestAuditRecords.Minimal($"r{i}", TestAuditRecords.T0.AddMilliseconds(i)))], None);
+
+        Assert.Equal(12_000, await store.DeleteBeforeAsync(TestAuditRecords.T0.AddMilliseconds(12_000), None));
+
+        Assert.Equal(["r12000"], (await store.ReadAsync(new UsageQuery(), 10, None)).Select(r => r.RequestId));
+    }
+
+    [Fact]
+    public async Task CreateAsync_ThroughTwoInstancesConcurrently_StoresEveryKey()
+    {
+        var a = new SqliteApiKeyStore(await _file.OpenAsync());
+        var b = new SqliteApiKeyStore(await _file.OpenAsync(TimeSpan.FromSeconds(4)));
+
+        await Task.WhenAll(Enumerable.Range(0, 40).Select(i => Task.Run(() =>
+            (i % 2 == 0 ? a : b).CreateAsync(TestKeys.Key($"key_{i:D2}"), TestKeys.Hash(i), None))));
+
+        Assert.Equal(40, (await a.ListAsync(null, None)).Count);
+    }
+
+    private static async Task<object?> ScalarAsync(SqliteDatabase database, string sql)
+    {
+        await using var connection = await database.OpenConnectionAsync(None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync(None);
+    }
+}
