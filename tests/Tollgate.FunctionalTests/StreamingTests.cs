@@ -69,39 +69,6 @@ public sealed class StreamingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Stream_CallerAbandonsAfterFewChunks_GatewayKeepsReadingAndBillsProviderUsage()
-    {
-        string key = await _gateway.CreateKeyAsync();
-        using var request = ChatCompletionTests.Json(key, """{"model":"sim-mini","stream":true,"messages":[{"role":"user","content":"a long one [[sim:tokens=400]] [[sim:hold=abandon]]"}]}""");
-        request.Headers.Add("x-request-id", "abandon-1");
-
-        var sending = _gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        await _gateway.Simulator.Barrier.WaitForWaitingAsync("abandon", 1, CancellationToken.None);
-        _gateway.Simulator.Barrier.Release("abandon");
-        using (var response = await sending)
-        {
-            using var stream = await response.Content.ReadAsStreamAsync();
-            using var reader = new StreamReader(stream);
-            int events = 0;
-            while (events < 3 && await reader.ReadLineAsync() is { } line)
-            {
-                if (line.StartsWith("data: ", StringComparison.Ordinal))
-                {
-                    events++;
-                }
-            }
-        } // the caller disconnects here, mid-stream
-
-        var record = await WaitForRecordAsync("abandon-1");
-        var bill = _gateway.Simulator.Billing.Find("abandon-1")!;
-        Assert.True(record.ClientAborted);
-        Assert.Equal("client_aborted", record.Reason);
-        Assert.Equal(UsageSource.Reported, record.UsageSource);
-        Assert.Equal(400, record.Usage.OutputTokens);
-        Assert.Equal(new TokenUsage(bill.PromptTokens, 0, bill.CompletionTokens, 0), record.Usage);
-    }
-
-    [Fact]
     public async Task Stream_UpstreamCutMidway_BillsWhatWasSentEstimatedAndEndsWithErrorEvent()
     {
         string key = await _gateway.CreateKeyAsync();
@@ -137,23 +104,6 @@ public sealed class StreamingTests : IAsyncLifetime
         var bill = _gateway.Simulator.Billing.Find(record.RequestId)!;
         Assert.Equal(UsageSource.Estimated, record.UsageSource);
         Assert.Equal((bill.PromptTokens, 17L), (record.Usage.InputTokens, record.Usage.OutputTokens));
-    }
-
-    private async Task<AuditRecord> WaitForRecordAsync(string requestId)
-    {
-        // The gateway settles an abandoned stream after reading the upstream to its end; poll the ledger for it.
-        for (int i = 0; i < 200; i++)
-        {
-            var records = await _gateway.AuditRecordsAsync(new UsageQuery(RequestId: requestId));
-            if (records.Count == 1)
-            {
-                return records[0];
-            }
-
-            await Task.Delay(25);
-        }
-
-        throw new TimeoutException($"No audit record for {requestId}.");
     }
 
     internal static List<string> DataEvents(string body) =>

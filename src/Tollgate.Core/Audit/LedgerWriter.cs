@@ -23,6 +23,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable
     private readonly List<AuditRecord> _batch = [];
     private readonly Task _loop;
     private int _pending;
+    private int _disposed;
     private volatile bool _healthy = true;
     private DateTimeOffset _lastRetention = DateTimeOffset.MinValue;
 
@@ -70,6 +71,11 @@ public sealed partial class LedgerWriter : IAsyncDisposable
     /// <summary>Stops the loop after writing everything queued (retrying for a bounded time).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         _wake.Release();
         await _loop.ConfigureAwait(false);

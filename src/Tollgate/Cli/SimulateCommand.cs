@@ -30,8 +30,11 @@ internal static class SimulateCommand
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
             builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-            builder.WebHost.UseUrls(parse.GetValue(urls)!);
-            builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+            builder.WebHost.ConfigureKestrel(k =>
+            {
+                Hosting.ListenAddresses.Apply(k, parse.GetValue(urls)!);
+                k.AddServerHeader = false;
+            });
             var app = builder.Build();
             app.MapSimulator(engine);
             await app.RunAsync().ConfigureAwait(false);

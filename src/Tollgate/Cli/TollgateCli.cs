@@ -38,7 +38,7 @@ internal static class TollgateCli
             // The host handles SIGTERM itself (drain, settle, flush); the parser must not race it.
             return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
         }
-        catch (CliUsageException e)
+        catch (Exception e) when (e is CliUsageException or ArgumentException)
         {
             await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
             return ExitCodes.UsageOrConfig;

@@ -54,9 +54,9 @@ internal sealed class GatewayApp : IAsyncDisposable
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         ConfigureLogging(builder.Logging, options.MinimumLogLevel);
-        builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k =>
         {
+            ListenAddresses.Apply(k, options.Urls);
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = null; // enforced by the proxy against the reloadable limit
         });
@@ -135,8 +135,6 @@ internal sealed class GatewayApp : IAsyncDisposable
             await _metricsApp.DisposeAsync().ConfigureAwait(false);
         }
 
-        Services.GetRequiredService<UpstreamClients>().Dispose();
-        Services.GetRequiredService<GatewayConfigMonitor>().Dispose();
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -144,8 +142,11 @@ internal sealed class GatewayApp : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         ConfigureLogging(builder.Logging, level);
-        builder.WebHost.UseUrls(urls);
-        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            ListenAddresses.Apply(k, urls);
+            k.AddServerHeader = false;
+        });
         var app = builder.Build();
         app.UseMetricServer(settings => settings.Registry = metrics.Registry, "/metrics");
         return app;
