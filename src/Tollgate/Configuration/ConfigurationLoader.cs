@@ -14,6 +14,7 @@ internal static class ConfigurationLoader
     public static IConfigurationRoot Build(string? configFile, bool watch)
     {
         var builder = new ConfigurationBuilder();
+        bool initialLoadDone = false;
         if (configFile is null)
         {
             builder.AddJsonStream(OpenDefault());
@@ -21,11 +22,22 @@ internal static class ConfigurationLoader
         else
         {
             string full = Path.GetFullPath(configFile);
-            builder.AddJsonFile(new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetDirectoryName(full)!), Path.GetFileName(full), optional: false, reloadOnChange: watch);
+            builder.AddJsonFile(source =>
+            {
+                source.FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetDirectoryName(full)!);
+                source.Path = Path.GetFileName(full);
+                source.Optional = false;
+                source.ReloadOnChange = watch;
+                // A half-written or malformed file on reload must not crash the gateway: the provider then holds no
+                // values, the monitor rejects the result, and the last good configuration stays in force.
+                source.OnLoadException = context => context.Ignore = initialLoadDone;
+            });
         }
 
         builder.AddEnvironmentVariables();
-        return builder.Build();
+        var root = builder.Build();
+        initialLoadDone = true;
+        return root;
     }
 
     public static Stream OpenDefault() =>
