@@ -66,6 +66,27 @@ public sealed record AuditRecord
 
     /// <summary>Whether the caller went away before the response ended.</summary>
     public bool ClientAborted { get; init; }
+
+    /// <summary>The agent task id (<c>x-tollgate-task</c>), when given.</summary>
+    public string? Task { get; init; }
+
+    /// <summary>The client address the source-address limits counted (IPv6 as its /64).</summary>
+    public string? SourceAddress { get; init; }
+
+    /// <summary>The admission reservation this record settles; its lease is deleted in the same transaction as this record is written.</summary>
+    public string? ReservationId { get; init; }
+
+    /// <summary>The output cap the request was admitted with (after defaults and clamping), when it was admitted.</summary>
+    public long? OutputCap { get; init; }
+
+    /// <summary>Whether the upstream produced more output than was reserved (billed as it came; counted as overshoot).</summary>
+    public bool Overshoot { get; init; }
+
+    /// <summary>Shadow limits that would have refused, e.g. <c>tenant acme: tokens per minute</c>; null when none.</summary>
+    public string? ShadowRefusals { get; init; }
+
+    /// <summary>A budget warning raised by this request (first crossing of the threshold in a window); null when none.</summary>
+    public string? Warning { get; init; }
 }
 
 /// <summary>Values of <see cref="AuditRecord.Decision"/>.</summary>

@@ -3,8 +3,21 @@ namespace Tollgate.Audit;
 /// <summary>Durable storage of audit records. Every implementation passes the same contract tests.</summary>
 public interface ILedgerStore
 {
-    /// <summary>Writes a batch atomically: all of it or none of it.</summary>
+    /// <summary>
+    /// Writes a batch atomically: all of it or none of it. In the same transaction, deletes the reservation leases
+    /// that the records settle (<see cref="AuditRecord.ReservationId"/>), so a crash can neither lose a settled
+    /// request's spend nor leave its lease to be billed twice.
+    /// </summary>
     Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken);
+
+    /// <summary>Records a reservation lease before the upstream is called (synchronously durable).</summary>
+    Task AddLeaseAsync(ReservationLease lease, CancellationToken cancellationToken);
+
+    /// <summary>Leases with no settling record: requests that were in flight when the gateway stopped abruptly.</summary>
+    Task<IReadOnlyList<ReservationLease>> ReadLeasesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Allowed records at or after <paramref name="since"/>, oldest first (to rebuild counters at start-up).</summary>
+    IAsyncEnumerable<AuditRecord> ReadAllowedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken);
 
     /// <summary>Sums usage, grouped by tenant, user and model.</summary>
     Task<IReadOnlyList<UsageSummary>> QueryUsageAsync(UsageQuery query, CancellationToken cancellationToken);

@@ -15,6 +15,18 @@ public sealed class TollgateOptions
     /// <summary>Plans by name; every key names one.</summary>
     public Dictionary<string, PlanOptions> Plans { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Tenants with their own aggregate limits, by tenant name.</summary>
+    public Dictionary<string, TenantOptions> Tenants { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Limits of every tenant not listed in <see cref="Tenants"/>.</summary>
+    public TenantOptions TenantDefaults { get; set; } = new();
+
+    /// <summary>Limits on the whole gateway, and the time zone of calendar budgets.</summary>
+    public GlobalOptions Global { get; set; } = new();
+
+    /// <summary>Limits per client address.</summary>
+    public SourceAddressOptions SourceAddresses { get; set; } = new();
+
     /// <summary>Request handling at the edge.</summary>
     public GatewayOptions Gateway { get; set; } = new();
 

@@ -53,7 +53,72 @@ public static class TollgateOptionsValidator
             }
         }
 
+        foreach (var (name, plan) in options.Plans)
+        {
+            ValidatePlan($"{Root}:Plans:{name}", plan, errors);
+        }
+
+        foreach (var (name, tenant) in options.Tenants)
+        {
+            LimitsValidator.Validate($"{Root}:Tenants:{name}", tenant, errors);
+            LimitsValidator.TimeZone($"{Root}:Tenants:{name}:TimeZone", tenant.TimeZone, errors);
+        }
+
+        LimitsValidator.Validate($"{Root}:TenantDefaults", options.TenantDefaults, errors);
+        LimitsValidator.TimeZone($"{Root}:TenantDefaults:TimeZone", options.TenantDefaults.TimeZone, errors);
+        LimitsValidator.Validate($"{Root}:Global", options.Global, errors);
+        LimitsValidator.TimeZone($"{Root}:Global:TimeZone", options.Global.TimeZone, errors);
+        LimitsValidator.Validate($"{Root}:SourceAddresses", options.SourceAddresses, errors);
+        for (int i = 0; i < options.SourceAddresses.TrustedProxies.Count; i++)
+        {
+            string proxy = options.SourceAddresses.TrustedProxies[i];
+            if (!System.Net.IPNetwork.TryParse(proxy, out _) && !System.Net.IPAddress.TryParse(proxy, out _))
+            {
+                errors.Add(new ConfigError($"{Root}:SourceAddresses:TrustedProxies:{i}", "must be an IP address or CIDR range", proxy));
+            }
+        }
+
         ValidateEdge(options, errors);
+    }
+
+    private static void ValidatePlan(string path, PlanOptions plan, List<ConfigError> errors)
+    {
+        LimitsValidator.Validate(path, plan, errors);
+        if (plan.MaxInputTokens is < 1)
+        {
+            errors.Add(new ConfigError($"{path}:MaxInputTokens", "must be at least 1", Str(plan.MaxInputTokens.Value)));
+        }
+
+        if (plan.MaxOutputTokens is < 1)
+        {
+            errors.Add(new ConfigError($"{path}:MaxOutputTokens", "must be at least 1", Str(plan.MaxOutputTokens.Value)));
+        }
+
+        if (plan.DefaultMaxOutputTokens is { } d && (d < 1 || d > (plan.MaxOutputTokens ?? int.MaxValue)))
+        {
+            errors.Add(new ConfigError($"{path}:DefaultMaxOutputTokens", "must be between 1 and MaxOutputTokens", Str(d)));
+        }
+
+        if (plan.OutputCapPolicy is not (OutputCapPolicies.Refuse or OutputCapPolicies.Clamp))
+        {
+            errors.Add(new ConfigError($"{path}:OutputCapPolicy", $"must be '{OutputCapPolicies.Refuse}' or '{OutputCapPolicies.Clamp}'", plan.OutputCapPolicy));
+        }
+
+        if (plan.MaxN is < 1 or > 128)
+        {
+            errors.Add(new ConfigError($"{path}:MaxN", "must be between 1 and 128", Str(plan.MaxN)));
+        }
+
+        if (plan.BudgetWarningPercent is < 0 or > 100)
+        {
+            errors.Add(new ConfigError($"{path}:BudgetWarningPercent", "must be between 0 (off) and 100", Str(plan.BudgetWarningPercent)));
+        }
+
+        LimitsValidator.Budget($"{path}:TaskBudgetPerDay", plan.TaskBudgetPerDay, errors);
+        if (plan.MaxTasksPerKey < 1)
+        {
+            errors.Add(new ConfigError($"{path}:MaxTasksPerKey", "must be at least 1", Str(plan.MaxTasksPerKey)));
+        }
     }
 
     private static void ValidateUpstream(string path, UpstreamOptions upstream, List<ConfigError> errors)

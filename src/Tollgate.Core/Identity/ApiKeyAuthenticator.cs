@@ -57,6 +57,6 @@ public sealed class ApiKeyAuthenticator(IApiKeyStore store, KeyHasher hasher, Ti
             return AuthenticationResult.Fail(AuthenticationFailures.Expired, "This API key has expired.", key.Id);
         }
 
-        return AuthenticationResult.Success(new CallerIdentity(key.Id, key.Tenant, key.User, key.Plan));
+        return AuthenticationResult.Success(new CallerIdentity(key.Id, key.Tenant, key.User, key.Plan, key.Overrides));
     }
 }

@@ -29,4 +29,10 @@ public sealed record ApiKeyRecord
 
     /// <summary>When the secret was last rotated, if it was.</summary>
     public DateTimeOffset? RotatedAt { get; init; }
+
+    /// <summary>
+    /// Per-key overrides of plan settings (names of <c>PlanOptions</c> limit properties, e.g.
+    /// <c>RequestsPerMinute</c> → <c>10</c>, <c>BudgetPerDay</c> → <c>2.5</c>); null or empty for none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Overrides { get; init; }
 }

@@ -5,4 +5,5 @@ namespace Tollgate.Identity;
 /// <param name="Tenant">The key's tenant.</param>
 /// <param name="User">The key's user.</param>
 /// <param name="Plan">The key's plan.</param>
-public sealed record CallerIdentity(string KeyId, string Tenant, string User, string Plan);
+/// <param name="Overrides">The key's overrides of plan settings.</param>
+public sealed record CallerIdentity(string KeyId, string Tenant, string User, string Plan, IReadOnlyDictionary<string, string>? Overrides = null);

@@ -36,6 +36,9 @@ public interface IApiKeyStore
     /// <exception cref="InvalidOperationException">The new secret hash is already stored; nothing changes.</exception>
     Task<bool> RotateAsync(string id, string newSecretHash, DateTimeOffset at, DateTimeOffset oldSecretsValidUntil, CancellationToken cancellationToken);
 
+    /// <summary>Replaces a key's overrides of plan settings (empty removes them); false when it does not exist.</summary>
+    Task<bool> UpdateOverridesAsync(string id, IReadOnlyDictionary<string, string> overrides, CancellationToken cancellationToken);
+
     /// <summary>Moves a key to another plan; false when it does not exist.</summary>
     Task<bool> UpdatePlanAsync(string id, string plan, CancellationToken cancellationToken);
 }

@@ -37,4 +37,23 @@ public static class Money
         microsPerMillion = (long)micros;
         return true;
     }
+
+    /// <summary>Converts positive dollars to nano-dollars; false when not exact to 9 decimal places or out of range.</summary>
+    public static bool TryGetNanos(decimal dollars, out long nanos)
+    {
+        nanos = 0;
+        if (dollars <= 0 || dollars > 9_000_000_000m)
+        {
+            return false;
+        }
+
+        decimal n = dollars * NanosPerDollar;
+        if (n != decimal.Truncate(n))
+        {
+            return false;
+        }
+
+        nanos = (long)n;
+        return true;
+    }
 }

@@ -11,4 +11,10 @@ public enum UsageSource
 
     /// <summary>Counted by Tollgate with the model's tokenizer because the upstream sent no usage (or the stream was cut).</summary>
     Estimated = 2,
+
+    /// <summary>
+    /// The gateway crashed while the request was in flight: it is billed at its reservation (the worst case), so a
+    /// crash never frees budget that may have been spent.
+    /// </summary>
+    Reserved = 3,
 }

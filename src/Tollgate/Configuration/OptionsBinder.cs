@@ -8,7 +8,7 @@ namespace Tollgate.Configuration;
 /// </summary>
 internal static class OptionsBinder
 {
-    private static readonly string[] s_sections = ["Upstreams", "Models", "Plans", "Gateway", "Ledger", "Metrics"];
+    private static readonly string[] s_sections = ["Upstreams", "Models", "Plans", "Tenants", "TenantDefaults", "Global", "SourceAddresses", "Gateway", "Ledger", "Metrics"];
 
     public static TollgateOptions Bind(IConfigurationSection root, List<ConfigError> errors)
     {
@@ -30,6 +30,10 @@ internal static class OptionsBinder
         BindMap(root.GetSection("Upstreams"), options.Upstreams, errors);
         BindMap(root.GetSection("Models"), options.Models, errors);
         BindMap(root.GetSection("Plans"), options.Plans, errors);
+        BindMap(root.GetSection("Tenants"), options.Tenants, errors);
+        options.TenantDefaults = BindOne<TenantOptions>(root.GetSection("TenantDefaults"), errors) ?? options.TenantDefaults;
+        options.Global = BindOne<GlobalOptions>(root.GetSection("Global"), errors) ?? options.Global;
+        options.SourceAddresses = BindOne<SourceAddressOptions>(root.GetSection("SourceAddresses"), errors) ?? options.SourceAddresses;
         options.Gateway = BindOne<GatewayOptions>(root.GetSection("Gateway"), errors) ?? options.Gateway;
         options.Ledger = BindOne<LedgerOptions>(root.GetSection("Ledger"), errors) ?? options.Ledger;
         options.Metrics = BindOne<MetricsOptions>(root.GetSection("Metrics"), errors) ?? options.Metrics;

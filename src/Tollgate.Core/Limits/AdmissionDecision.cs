@@ -1,0 +1,94 @@
+namespace Tollgate.Limits;
+
+/// <summary>
+/// The outcome of one atomic admission step: admitted (with the reservation and the output cap it paid for), or
+/// refused with the limit that refused, what it had left, and when capacity returns. Never an exception.
+/// </summary>
+public sealed record AdmissionDecision
+{
+    /// <summary>Whether every enforced limit had room.</summary>
+    public required bool Admitted { get; init; }
+
+    /// <summary>What was reserved, to settle later. Set when admitted.</summary>
+    public Reservation? Reservation { get; init; }
+
+    /// <summary>The output cap reserved for (the requested one, or less when clamped).</summary>
+    public long OutputCap { get; init; }
+
+    /// <summary>The limit that refused. Set when refused.</summary>
+    public LimitCheck? RefusedBy { get; init; }
+
+    /// <summary>What the refusing limit had already used (settled plus reserved).</summary>
+    public long Used { get; init; }
+
+    /// <summary>The amount the request needed from the refusing limit.</summary>
+    public long Requested { get; init; }
+
+    /// <summary>When enough capacity returns for this request; null when it never will within the window (the request is larger than the limit).</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>Shadow limits that would have refused.</summary>
+    public IReadOnlyList<LimitCheck> ShadowRefusals { get; init; } = [];
+
+    /// <summary>After admission: each visible enforced limit's state, for response headers.</summary>
+    public IReadOnlyList<LimitStatus> Statuses { get; init; } = [];
+
+    /// <summary>Remaining capacity of the refusing limit.</summary>
+    public long Remaining => RefusedBy is null ? 0 : Math.Max(0, RefusedBy.Limit - Used);
+}
+
+/// <summary>A limit's state right after admission.</summary>
+/// <param name="Check">The limit.</param>
+/// <param name="Remaining">What is left after this request's reservation.</param>
+/// <param name="ResetsIn">When capacity next returns (the oldest slot expires, or the calendar period ends).</param>
+public sealed record LimitStatus(LimitCheck Check, long Remaining, TimeSpan ResetsIn);
+
+/// <summary>What one admitted request holds, per limit, until it is settled.</summary>
+public sealed class Reservation
+{
+    internal Reservation(string id, DateTimeOffset at, long outputCap, ReservedLine[] lines)
+    {
+        Id = id;
+        At = at;
+        OutputCap = outputCap;
+        Lines = lines;
+    }
+
+    /// <summary>A unique id (journaled, so a crash leaves a lease to settle conservatively).</summary>
+    public string Id { get; }
+
+    /// <summary>When it was made.</summary>
+    public DateTimeOffset At { get; }
+
+    /// <summary>The output cap reserved for.</summary>
+    public long OutputCap { get; }
+
+    /// <summary>The amount held per limit.</summary>
+    public IReadOnlyList<ReservedLine> Lines { get; }
+
+    internal int Settled;
+}
+
+/// <summary>One limit's share of a reservation.</summary>
+/// <param name="Check">The limit.</param>
+/// <param name="Amount">The amount held.</param>
+/// <param name="Slot">The sliding slot number or calendar period start (unix seconds) it was counted in.</param>
+public sealed record ReservedLine(LimitCheck Check, long Amount, long Slot);
+
+/// <summary>What a request actually consumed, to settle a reservation with.</summary>
+/// <param name="InputTokens">Input tokens billed.</param>
+/// <param name="OutputTokens">Output tokens billed.</param>
+/// <param name="CostNanos">Cost billed.</param>
+public readonly record struct ActualUsage(long InputTokens, long OutputTokens, long CostNanos)
+{
+    /// <summary>The settled amount for <paramref name="metric"/> (a request always counts one; concurrency is released).</summary>
+    public long For(Metric metric) => metric switch
+    {
+        Metric.Requests => 1,
+        Metric.Tokens => InputTokens + OutputTokens,
+        Metric.InputTokens => InputTokens,
+        Metric.OutputTokens => OutputTokens,
+        Metric.Spend => CostNanos,
+        _ => 0,
+    };
+}

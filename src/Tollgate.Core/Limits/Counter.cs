@@ -1,0 +1,136 @@
+namespace Tollgate.Limits;
+
+/// <summary>
+/// One limit's counter. Sliding windows keep 60 slots (a slot's amount leaves the window whole when the slot does,
+/// so the count errs on the side of refusing, by at most one slot); calendar windows keep the current period;
+/// concurrency is a gauge. Not thread-safe: the store serializes access.
+/// </summary>
+internal sealed class Counter(Window window)
+{
+    private readonly long[] _values = window.IsSliding() ? new long[Windows.Slots] : new long[1];
+    private readonly long[] _slots = window.IsSliding() ? new long[Windows.Slots] : new long[1];
+
+    public Window Window { get; } = window;
+
+    public long Sum(long currentSlot)
+    {
+        if (Window == Window.Concurrent)
+        {
+            return _values[0];
+        }
+
+        if (!Window.IsSliding())
+        {
+            return _slots[0] == currentSlot ? _values[0] : 0;
+        }
+
+        long sum = 0;
+        for (int i = 0; i < Windows.Slots; i++)
+        {
+            if (_slots[i] > currentSlot - Windows.Slots && _slots[i] <= currentSlot)
+            {
+                sum += _values[i];
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary>Adds <paramref name="amount"/> (may be negative) in <paramref name="slot"/>; ignored when that slot or period is already gone.</summary>
+    public void Add(long slot, long amount)
+    {
+        if (Window == Window.Concurrent)
+        {
+            _values[0] = Math.Max(0, _values[0] + amount);
+            return;
+        }
+
+        int index = Window.IsSliding() ? (int)(slot % Windows.Slots) : 0;
+        if (_slots[index] == slot)
+        {
+            _values[index] = Math.Max(0, _values[index] + amount);
+        }
+        else if (_slots[index] < slot)
+        {
+            _slots[index] = slot;
+            _values[index] = Math.Max(0, amount);
+        }
+    }
+
+    /// <summary>Whether nothing is counted any more (the counter can be dropped).</summary>
+    public bool IsIdle(long currentSlot) => Sum(currentSlot) == 0;
+
+    /// <summary>
+    /// How long until <paramref name="needed"/> more fits under <paramref name="limit"/>; null if it never will
+    /// (more than the limit itself, or a gauge with nothing to release).
+    /// </summary>
+    public TimeSpan? TimeUntilFits(long needed, long limit, long currentSlot, Scope scope, DateTimeOffset now)
+    {
+        if (needed > limit)
+        {
+            return null;
+        }
+
+        switch (Window)
+        {
+            case Window.Concurrent:
+                return TimeSpan.FromSeconds(1);
+            case Window.CalendarDay or Window.CalendarMonth:
+                return WindowClock.PeriodEnd(Window, scope.TimeZone, now) - now;
+        }
+
+        long used = Sum(currentSlot);
+        var order = new List<(long Slot, long Value)>();
+        for (int i = 0; i < Windows.Slots; i++)
+        {
+            if (_slots[i] > currentSlot - Windows.Slots && _slots[i] <= currentSlot && _values[i] > 0)
+            {
+                order.Add((_slots[i], _values[i]));
+            }
+        }
+
+        order.Sort((a, b) => a.Slot.CompareTo(b.Slot));
+        foreach (var (slot, value) in order)
+        {
+            used -= value;
+            if (used + needed <= limit)
+            {
+                var wait = WindowClock.SlotExpiry(Window, slot) - now;
+                return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+            }
+        }
+
+        return TimeSpan.Zero;
+    }
+
+    /// <summary>When the oldest counted amount leaves the window (or the period ends).</summary>
+    public TimeSpan ResetsIn(long currentSlot, Scope scope, DateTimeOffset now)
+    {
+        if (Window is Window.CalendarDay or Window.CalendarMonth)
+        {
+            return WindowClock.PeriodEnd(Window, scope.TimeZone, now) - now;
+        }
+
+        if (!Window.IsSliding())
+        {
+            return TimeSpan.Zero;
+        }
+
+        long oldest = long.MaxValue;
+        for (int i = 0; i < Windows.Slots; i++)
+        {
+            if (_slots[i] > currentSlot - Windows.Slots && _slots[i] <= currentSlot && _values[i] > 0)
+            {
+                oldest = Math.Min(oldest, _slots[i]);
+            }
+        }
+
+        if (oldest == long.MaxValue)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var wait = WindowClock.SlotExpiry(Window, oldest) - now;
+        return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+    }
+}

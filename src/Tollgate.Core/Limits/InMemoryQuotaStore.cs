@@ -1,0 +1,215 @@
+using System.Security.Cryptography;
+
+namespace Tollgate.Limits;
+
+/// <summary>
+/// An <see cref="IQuotaStore"/> in process memory. Admission is atomic by construction: one lock covers checking and
+/// reserving every limit of a request, so no interleaving of concurrent requests can overshoot a limit. The lock is
+/// held for a few microseconds (no I/O inside).
+/// </summary>
+public sealed class InMemoryQuotaStore : IQuotaStore
+{
+    private const int PurgeEvery = 8192;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<(string Scope, Metric Metric, Window Window), Counter> _counters = [];
+    private int _outstanding;
+    private int _operations;
+
+    /// <inheritdoc />
+    public int Outstanding => Volatile.Read(ref _outstanding);
+
+    /// <inheritdoc />
+    public AdmissionDecision TryReserve(IReadOnlyList<LimitCheck> checks, long requestedOutput, long minOutput, DateTimeOffset now)
+    {
+        minOutput = Math.Min(minOutput, requestedOutput);
+        lock (_lock)
+        {
+            MaybePurge(now);
+            long output = requestedOutput;
+            LimitCheck? refused = null;
+            long refusedUsed = 0;
+            foreach (var check in checks)
+            {
+                if (check.Shadow)
+                {
+                    continue;
+                }
+
+                long used = CounterFor(check).Sum(SlotOf(check, now));
+                long fits = check.MaxOutputWithin(check.Limit - used);
+                if (fits < output)
+                {
+                    output = Math.Max(fits, minOutput - 1);
+                    if (fits < minOutput && refused is null)
+                    {
+                        refused = check;
+                        refusedUsed = used;
+                    }
+                }
+            }
+
+            if (refused is not null)
+            {
+                return Refuse(checks, refused, refusedUsed, minOutput, now);
+            }
+
+            var shadowRefusals = new List<LimitCheck>();
+            var lines = new ReservedLine[checks.Count];
+            for (int i = 0; i < checks.Count; i++)
+            {
+                var check = checks[i];
+                var counter = CounterFor(check);
+                long slot = SlotOf(check, now);
+                long amount = check.AmountFor(output);
+                if (check.Shadow && counter.Sum(slot) + amount > check.Limit)
+                {
+                    shadowRefusals.Add(check);
+                }
+
+                counter.Add(slot, amount);
+                lines[i] = new ReservedLine(check, amount, slot);
+            }
+
+            _outstanding++;
+            return new AdmissionDecision
+            {
+                Admitted = true,
+                OutputCap = output,
+                Reservation = new Reservation(NewId(), now, output, lines),
+                ShadowRefusals = shadowRefusals,
+                Statuses = Statuses(checks, now),
+            };
+        }
+    }
+
+    /// <inheritdoc />
+    public void Settle(Reservation reservation, ActualUsage actual, DateTimeOffset now)
+    {
+        if (Interlocked.Exchange(ref reservation.Settled, 1) != 0)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            foreach (var line in reservation.Lines)
+            {
+                long settled = line.Check.Metric == Metric.Concurrency ? 0 : actual.For(line.Check.Metric);
+                CounterFor(line.Check).Add(line.Slot, settled - line.Amount);
+            }
+
+            _outstanding--;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Replay(IReadOnlyList<LimitCheck> checks, ActualUsage actual, DateTimeOffset at, DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            foreach (var check in checks)
+            {
+                if (check.Metric != Metric.Concurrency)
+                {
+                    CounterFor(check).Add(SlotOf(check, at), actual.For(check.Metric));
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public long Used(LimitCheck check, DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            return _counters.TryGetValue((check.Scope.Id, check.Metric, check.Window), out var counter) ? counter.Sum(SlotOf(check, now)) : 0;
+        }
+    }
+
+    private AdmissionDecision Refuse(IReadOnlyList<LimitCheck> checks, LimitCheck refused, long used, long minOutput, DateTimeOffset now)
+    {
+        // Prefer naming a limit the caller can see and act on; the global scope's figures stay private.
+        if (!refused.Scope.IsVisibleToCaller)
+        {
+            foreach (var check in checks)
+            {
+                if (!check.Shadow && check.Scope.IsVisibleToCaller)
+                {
+                    long u = CounterFor(check).Sum(SlotOf(check, now));
+                    if (check.MaxOutputWithin(check.Limit - u) < minOutput)
+                    {
+                        refused = check;
+                        used = u;
+                        break;
+                    }
+                }
+            }
+        }
+
+        long needed = refused.AmountFor(minOutput);
+        return new AdmissionDecision
+        {
+            Admitted = false,
+            RefusedBy = refused,
+            Used = used,
+            Requested = needed,
+            OutputCap = minOutput,
+            RetryAfter = CounterFor(refused).TimeUntilFits(needed, refused.Limit, SlotOf(refused, now), refused.Scope, now),
+        };
+    }
+
+    private List<LimitStatus> Statuses(IReadOnlyList<LimitCheck> checks, DateTimeOffset now)
+    {
+        var statuses = new List<LimitStatus>(checks.Count);
+        foreach (var check in checks)
+        {
+            if (!check.Shadow && check.Scope.IsVisibleToCaller)
+            {
+                var counter = CounterFor(check);
+                long slot = SlotOf(check, now);
+                statuses.Add(new LimitStatus(check, Math.Max(0, check.Limit - counter.Sum(slot)), counter.ResetsIn(slot, check.Scope, now)));
+            }
+        }
+
+        return statuses;
+    }
+
+    private Counter CounterFor(LimitCheck check)
+    {
+        var key = (check.Scope.Id, check.Metric, check.Window);
+        if (!_counters.TryGetValue(key, out var counter))
+        {
+            counter = new Counter(check.Window);
+            _counters.Add(key, counter);
+        }
+
+        return counter;
+    }
+
+    private static long SlotOf(LimitCheck check, DateTimeOffset at) => WindowClock.SlotOf(check.Window, check.Scope.TimeZone, at);
+
+    private void MaybePurge(DateTimeOffset now)
+    {
+        if (++_operations % PurgeEvery != 0)
+        {
+            return;
+        }
+
+        var idle = new List<(string, Metric, Window)>();
+        foreach (var (key, counter) in _counters)
+        {
+            long slot = counter.Window.IsSliding() ? WindowClock.SlotOf(counter.Window, TimeZoneInfo.Utc, now) : long.MaxValue;
+            if (counter.Window.IsSliding() ? counter.IsIdle(slot) : counter.Window == Window.Concurrent && counter.IsIdle(0))
+            {
+                idle.Add(key);
+            }
+        }
+
+        foreach (var key in idle)
+        {
+            _counters.Remove(key);
+        }
+    }
+
+    private static string NewId() => "res_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+}
