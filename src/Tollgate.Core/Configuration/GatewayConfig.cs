@@ -26,6 +26,20 @@ public sealed class GatewayConfig
     /// <summary>The options this was compiled from.</summary>
     public TollgateOptions Options { get; }
 
+    /// <summary>The time zone of calendar budgets for <paramref name="tenant"/>.</summary>
+    public TimeZoneInfo TimeZoneFor(string? tenant) =>
+        tenant is not null && _tenantZones.TryGetValue(tenant, out var zone) ? zone : _defaultTenantZone;
+
+    /// <summary>The gateway-wide time zone of calendar budgets.</summary>
+    public TimeZoneInfo GlobalTimeZone { get; private init; } = TimeZoneInfo.Utc;
+
+    /// <summary>The limits of <paramref name="tenant"/> (its own, else the defaults).</summary>
+    public TenantOptions TenantLimits(string tenant) => Options.Tenants.TryGetValue(tenant, out var t) ? t : Options.TenantDefaults;
+
+    private TimeZoneInfo _defaultTenantZone = TimeZoneInfo.Utc;
+
+    private FrozenDictionary<string, TimeZoneInfo> _tenantZones = FrozenDictionary<string, TimeZoneInfo>.Empty;
+
     /// <summary>Every model, in configuration order.</summary>
     public IReadOnlyList<ModelDefinition> Models { get; }
 
@@ -59,7 +73,7 @@ public sealed class GatewayConfig
             Money.TryGetMicrosPerMillion(m.Prices.CachedInput ?? m.Prices.Input, out long cached);
             Money.TryGetMicrosPerMillion(m.Prices.Output, out long output);
             var definition = new ModelDefinition(name, m.Upstream, m.UpstreamModel ?? name, m.Type,
-                new ModelPrice(input, cached, output), m.ContextWindow, m.MaxOutputTokens, m.Encoding, m.ApproximationMarginPercent);
+                new ModelPrice(input, cached, output), m.ContextWindow, m.MaxOutputTokens, m.Encoding, m.ApproximationMarginPercent, m.OutputCapParameter);
             models.Add(definition);
             byName[name] = definition;
             foreach (string alias in m.Aliases)
@@ -80,8 +94,21 @@ public sealed class GatewayConfig
             planModels[planName] = plan.Models.Where(byName.ContainsKey).Select(n => byName[n].Name).ToFrozenSet(StringComparer.Ordinal);
         }
 
+        LimitsValidator.TryFindTimeZone(options.Global.TimeZone, out var globalZone);
+        var defaultZone = options.TenantDefaults.TimeZone is { } dz && LimitsValidator.TryFindTimeZone(dz, out var z) ? z : globalZone;
+        var tenantZones = new Dictionary<string, TimeZoneInfo>(StringComparer.Ordinal);
+        foreach (var (name, tenant) in options.Tenants)
+        {
+            tenantZones[name] = tenant.TimeZone is { } tz && LimitsValidator.TryFindTimeZone(tz, out var zone) ? zone : defaultZone;
+        }
+
         config = new GatewayConfig(options, byName.ToFrozenDictionary(StringComparer.Ordinal),
-            planModels.ToFrozenDictionary(StringComparer.Ordinal), allPlans.ToFrozenSet(StringComparer.Ordinal), models);
+            planModels.ToFrozenDictionary(StringComparer.Ordinal), allPlans.ToFrozenSet(StringComparer.Ordinal), models)
+        {
+            GlobalTimeZone = globalZone,
+            _defaultTenantZone = defaultZone,
+            _tenantZones = tenantZones.ToFrozenDictionary(StringComparer.Ordinal),
+        };
         errors = [];
         return true;
     }

@@ -12,4 +12,5 @@ public sealed record ModelDefinition(
     int ContextWindow,
     int MaxOutputTokens,
     string Encoding,
-    int ApproximationMarginPercent);
+    int ApproximationMarginPercent,
+    string OutputCapParameter = "max_completion_tokens");

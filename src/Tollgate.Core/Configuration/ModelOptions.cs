@@ -27,6 +27,13 @@ public sealed class ModelOptions
     /// <summary>Token encoding: <c>o200k_base</c>, <c>cl100k_base</c> or <c>approximate</c>.</summary>
     public string Encoding { get; set; } = "o200k_base";
 
+    /// <summary>
+    /// The field that carries the output cap Tollgate injects or lowers on chat requests: <c>max_completion_tokens</c>
+    /// (OpenAI's current field, required by reasoning models) or <c>max_tokens</c> (older servers). A cap the caller
+    /// set stays in the field the caller used.
+    /// </summary>
+    public string OutputCapParameter { get; set; } = "max_completion_tokens";
+
     /// <summary>Percent added to counts of an <c>approximate</c> encoding, so estimates err high.</summary>
     public int ApproximationMarginPercent { get; set; } = 25;
 }

@@ -186,6 +186,11 @@ public static class TollgateOptionsValidator
                 $"must be '{TokenEncoding.O200kBase}', '{TokenEncoding.Cl100kBase}' or '{TokenEncoding.Approximate}'", model.Encoding));
         }
 
+        if (model.OutputCapParameter is not ("max_completion_tokens" or "max_tokens"))
+        {
+            errors.Add(new ConfigError($"{path}:OutputCapParameter", "must be 'max_completion_tokens' or 'max_tokens'", model.OutputCapParameter));
+        }
+
         if (model.ApproximationMarginPercent is < 0 or > 400)
         {
             errors.Add(new ConfigError($"{path}:ApproximationMarginPercent", "must be between 0 and 400", Str(model.ApproximationMarginPercent)));

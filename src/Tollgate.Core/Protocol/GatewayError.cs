@@ -11,6 +11,12 @@ namespace Tollgate.Protocol;
 /// <param name="Param">The request field at fault, when there is one.</param>
 public sealed record GatewayError(int Status, string Type, string Code, string Message, string? Param = null)
 {
+    /// <summary>When retrying can succeed (sent as <c>Retry-After</c> and <c>retry-after-ms</c>).</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>Sent as <c>x-should-retry</c> when set (false for budgets: retrying before the window resets is pointless).</summary>
+    public bool? ShouldRetry { get; init; }
+
     /// <summary>400 for a request the gateway cannot read.</summary>
     public static GatewayError InvalidRequest(string message, string? param = null, string code = ErrorCodes.InvalidRequest) =>
         new(400, ErrorTypes.InvalidRequest, code, message, param);
@@ -70,6 +76,27 @@ public static class ErrorCodes
 
     /// <summary>The gateway is shutting down.</summary>
     public const string ShuttingDown = "shutting_down";
+
+    /// <summary>A request or token rate limit refused.</summary>
+    public const string RateLimitExceeded = "rate_limit_exceeded";
+
+    /// <summary>Too many requests in flight.</summary>
+    public const string ConcurrencyLimitExceeded = "concurrency_limit_exceeded";
+
+    /// <summary>A budget is spent for its window.</summary>
+    public const string InsufficientQuota = "insufficient_quota";
+
+    /// <summary>The input is over the plan's or the model's limit.</summary>
+    public const string ContextLengthExceeded = "context_length_exceeded";
+
+    /// <summary>The output cap asked for is over the plan's limit.</summary>
+    public const string MaxTokensTooLarge = "max_tokens_too_large";
+
+    /// <summary>The input is repetitive or asks for amplification.</summary>
+    public const string RepetitiveInput = "repetitive_input";
+
+    /// <summary>A parameter the plan does not allow.</summary>
+    public const string ParamNotAllowed = "param_not_allowed";
 
     /// <summary>The route exists but not for this method.</summary>
     public const string MethodNotAllowed = "method_not_allowed";

@@ -45,6 +45,21 @@ public sealed class ModelRequest : IDisposable
     /// <summary>Choices requested (<c>n</c>, default 1).</summary>
     public int N { get; }
 
+    /// <summary>Candidates generated per prompt by a legacy completion (<c>best_of</c>, default 1); each is billed.</summary>
+    public int BestOf { get; internal init; } = 1;
+
+    /// <summary>Whether token log-probabilities are requested (<c>logprobs</c>, <c>top_logprobs</c>).</summary>
+    public bool WantsLogprobs { get; internal init; }
+
+    /// <summary>Whether <c>logit_bias</c> is set.</summary>
+    public bool HasLogitBias { get; internal init; }
+
+    /// <summary>The name of the output cap field the caller used (<c>max_completion_tokens</c> or <c>max_tokens</c>), or null.</summary>
+    public string? OutputCapField => MaxCompletionTokens is not null ? "max_completion_tokens" : MaxTokens is not null ? "max_tokens" : null;
+
+    /// <summary>Output tokens per unit of output cap: every choice (and every best_of candidate) is billed.</summary>
+    public long OutputMultiplier => Endpoint == ApiEndpoint.Embeddings ? 0 : Math.Max(N, BestOf);
+
     /// <inheritdoc />
     public void Dispose() => Document.Dispose();
 }

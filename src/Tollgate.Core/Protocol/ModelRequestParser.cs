@@ -39,7 +39,31 @@ public static class ModelRequestParser
             return false;
         }
 
-        request = new ModelRequest(endpoint, document, model, stream, includeUsage, maxTokens, maxCompletionTokens, n);
+        var root = document.RootElement;
+        int bestOf = 1;
+        if (endpoint == ApiEndpoint.Completions && root.TryGetProperty("best_of", out var bestOfElement) && bestOfElement.ValueKind != JsonValueKind.Null)
+        {
+            if (bestOfElement.ValueKind != JsonValueKind.Number || !bestOfElement.TryGetInt32(out bestOf) || bestOf < n || bestOf > 128)
+            {
+                document.Dispose();
+                error = GatewayError.InvalidRequest("'best_of' must be an integer between n and 128.", "best_of");
+                return false;
+            }
+        }
+
+        if (maxTokens is not null && maxCompletionTokens is not null)
+        {
+            document.Dispose();
+            error = GatewayError.InvalidRequest("Set either 'max_tokens' or 'max_completion_tokens', not both.", "max_completion_tokens");
+            return false;
+        }
+
+        request = new ModelRequest(endpoint, document, model, stream, includeUsage, maxTokens, maxCompletionTokens, n)
+        {
+            BestOf = bestOf,
+            WantsLogprobs = IsSet(root, "logprobs") || IsSet(root, "top_logprobs"),
+            HasLogitBias = IsSet(root, "logit_bias"),
+        };
         return true;
     }
 
@@ -121,6 +145,11 @@ public static class ModelRequestParser
             ?? ReadPositive(root, "max_completion_tokens", out maxCompletionTokens)
             ?? ReadN(root, out n);
     }
+
+    private static bool IsSet(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind is not (JsonValueKind.Null or JsonValueKind.False)
+        && !(value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int number) && number == 0)
+        && !(value.ValueKind == JsonValueKind.Object && !value.EnumerateObject().Any());
 
     private static GatewayError? ReadN(JsonElement root, out int n)
     {

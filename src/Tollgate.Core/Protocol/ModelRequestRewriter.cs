@@ -11,7 +11,14 @@ namespace Tollgate.Protocol;
 public static class ModelRequestRewriter
 {
     /// <summary>Writes the upstream body into <paramref name="output"/>.</summary>
-    public static void Write(ModelRequest request, string upstreamModel, IBufferWriter<byte> output)
+    public static void Write(ModelRequest request, string upstreamModel, IBufferWriter<byte> output) =>
+        Write(request, upstreamModel, null, 0, output);
+
+    /// <summary>
+    /// Writes the upstream body, also setting the output cap: <paramref name="capField"/> (the field the caller used,
+    /// or the model's configured one) is set to <paramref name="cap"/>; the other cap field is not written.
+    /// </summary>
+    public static void Write(ModelRequest request, string upstreamModel, string? capField, long cap, IBufferWriter<byte> output)
     {
         using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
         writer.WriteStartObject();
@@ -22,6 +29,8 @@ public static class ModelRequestRewriter
             {
                 case "model":
                     writer.WriteString("model", upstreamModel);
+                    break;
+                case "max_tokens" or "max_completion_tokens" when capField is not null:
                     break;
                 case "stream_options" when request.Stream:
                     WriteStreamOptions(writer, property.Value);
@@ -36,6 +45,11 @@ public static class ModelRequestRewriter
         if (request.Stream && !wroteStreamOptions)
         {
             WriteStreamOptions(writer, default);
+        }
+
+        if (capField is not null)
+        {
+            writer.WriteNumber(capField, cap);
         }
 
         writer.WriteEndObject();

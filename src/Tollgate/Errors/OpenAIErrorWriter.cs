@@ -20,6 +20,8 @@ internal static class OpenAIErrorWriter
             response.Headers.WWWAuthenticate = "Bearer";
         }
 
+        Proxy.RateLimitHeaders.WriteRetry(response.Headers, error.RetryAfter, error.ShouldRetry);
+
         var buffer = new ArrayBufferWriter<byte>(256);
         WriteBody(buffer, error);
         response.ContentLength = buffer.WrittenCount;

@@ -5,6 +5,7 @@ using Tollgate.Audit;
 using Tollgate.Configuration;
 using Tollgate.Endpoints;
 using Tollgate.Identity;
+using Tollgate.Limits;
 using Tollgate.Metrics;
 using Tollgate.Proxy;
 using Tollgate.Storage.Sqlite;
@@ -78,6 +79,10 @@ internal sealed class GatewayApp : IAsyncDisposable
         services.AddSingleton(sp => new GatewayMetrics(sp.GetRequiredService<LedgerWriter>));
         services.AddSingleton<InFlightRequests>();
         services.AddSingleton<ShutdownState>();
+        services.AddSingleton<IQuotaStore, InMemoryQuotaStore>();
+        services.AddSingleton<TaskRegistry>();
+        services.AddSingleton<BudgetWarnings>();
+        services.AddSingleton<AdmissionService>();
         services.AddSingleton<ModelProxy>();
         options.ConfigureServices?.Invoke(services);
         options.ConfigureLogging?.Invoke(builder.Logging);
@@ -99,6 +104,7 @@ internal sealed class GatewayApp : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         _ = Services.GetRequiredService<LedgerWriter>();
+        await QuotaRecovery.RunAsync(Services, cancellationToken).ConfigureAwait(false);
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         if (_metricsApp is not null)
         {

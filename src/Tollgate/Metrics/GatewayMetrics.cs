@@ -18,6 +18,9 @@ internal sealed class GatewayMetrics
     private readonly Histogram _gatewayTime;
     private readonly Histogram _upstreamTime;
     private readonly Counter _estimated;
+    private readonly Counter _overshoot;
+    private readonly Counter _shadow;
+    private readonly Counter _warnings;
 
     public GatewayMetrics(Func<LedgerWriter> ledger)
     {
@@ -29,6 +32,9 @@ internal sealed class GatewayMetrics
             ["kind", "model"]);
         _cost = factory.CreateCounter("tollgate_cost_dollars_total", "Spend in US dollars, by model (exact figures are in the ledger).", ["model"]);
         _estimated = factory.CreateCounter("tollgate_usage_estimated_total", "Requests billed from Tollgate's own token count because the upstream reported no usage.", ["model"]);
+        _overshoot = factory.CreateCounter("tollgate_output_overshoot_total", "Responses with more output than reserved (the upstream ignored the cap).", ["model"]);
+        _shadow = factory.CreateCounter("tollgate_shadow_refusals_total", "Requests a shadow-mode limit would have refused (not enforced).", ["endpoint"]);
+        _warnings = factory.CreateCounter("tollgate_budget_warnings_total", "Budget warnings raised (first crossing of the threshold in a window).");
         _inFlight = factory.CreateGauge("tollgate_requests_in_flight", "Requests being handled now.");
         _gatewayTime = factory.CreateHistogram("tollgate_gateway_duration_seconds", "Time spent in the gateway itself (total minus upstream).",
             new HistogramConfiguration { Buckets = s_latencyBuckets, LabelNames = ["endpoint"] });
@@ -58,6 +64,21 @@ internal sealed class GatewayMetrics
         if (record.CostNanos > 0)
         {
             _cost.WithLabels(model).Inc(record.CostNanos / (double)Pricing.Money.NanosPerDollar);
+        }
+
+        if (record.Overshoot)
+        {
+            _overshoot.WithLabels(model).Inc();
+        }
+
+        if (record.ShadowRefusals is not null)
+        {
+            _shadow.WithLabels(record.Endpoint).Inc();
+        }
+
+        if (record.Warning is not null)
+        {
+            _warnings.Inc();
         }
 
         if (record.UsageSource == Pricing.UsageSource.Estimated)

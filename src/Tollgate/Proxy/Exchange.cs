@@ -47,6 +47,16 @@ internal sealed class Exchange(HttpContext http, string endpoint, string request
 
     public bool ClientAborted { get; set; }
 
+    public string? Task { get; set; }
+
+    public string? SourceAddress { get; set; }
+
+    public string? ShadowRefusals { get; set; }
+
+    public Admission? Admission { get; set; }
+
+    public bool Overshoot { get; set; }
+
     public void UpstreamStarted() => _upstreamStarted = Stopwatch.GetTimestamp();
 
     public void UpstreamEnded()
@@ -91,6 +101,13 @@ internal sealed class Exchange(HttpContext http, string endpoint, string request
             LatencyMs = Stopwatch.GetElapsedTime(_started).TotalMilliseconds,
             UpstreamLatencyMs = TimeSpan.FromTicks(_upstreamElapsed * TimeSpan.TicksPerSecond / Stopwatch.Frequency).TotalMilliseconds,
             ClientAborted = ClientAborted,
+            Task = Task,
+            SourceAddress = SourceAddress,
+            ReservationId = Admission?.Reservation.Id,
+            OutputCap = Admission?.OutputCap,
+            Overshoot = Overshoot,
+            ShadowRefusals = ShadowRefusals,
+            Warning = Admission?.Warning,
         };
     }
 

@@ -22,7 +22,8 @@ internal sealed partial class ModelProxy
         var http = exchange.Http;
 
         var body = new ArrayBufferWriter<byte>(request.Document.RootElement.GetRawText().Length + 64);
-        ModelRequestRewriter.Write(request, model.UpstreamModel, body);
+        var admission = exchange.Admission!;
+        ModelRequestRewriter.Write(request, model.UpstreamModel, admission.CapChanged ? admission.CapField : null, admission.OutputCap, body);
         using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(upstream.BaseAddress, request.Endpoint.RelativePath()))
         {
             Content = new ReadOnlyMemoryContent(body.WrittenMemory),
@@ -113,6 +114,12 @@ internal sealed partial class ModelProxy
         if (scan.HasUsage)
         {
             exchange.Bill(scan.Usage, UsageSource.Reported);
+            if (exchange.Admission is { } admitted && request.Endpoint != ApiEndpoint.Embeddings && scan.Usage.OutputTokens > admitted.ReservedOutput)
+            {
+                // The upstream ignored the cap: billed as it came, flagged, and counted as overshoot.
+                exchange.Overshoot = true;
+            }
+
             body = CostInjector.Inject(body, scan.UsageEnd, scan.UsageEmpty, exchange.CostNanos);
         }
         else

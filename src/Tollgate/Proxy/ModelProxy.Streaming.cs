@@ -30,6 +30,10 @@ internal sealed partial class ModelProxy
         }
 
         var generated = new StringBuilder();
+        var counter = Tokenization.TokenCounterRegistry.Shared.Get(model.Encoding, model.ApproximationMarginPercent);
+        long allowedOutput = exchange.Admission?.ReservedOutput ?? long.MaxValue;
+        long streamedOutput = 0;
+        int counted = 0;
         TokenUsage? reported = null;
         bool done = false;
         GatewayError? cut = null;
@@ -67,7 +71,9 @@ internal sealed partial class ModelProxy
                 {
                     if (data.AsSpan().SequenceEqual(s_done))
                     {
+                        // Held back: a usage chunk may have to be sent before it.
                         done = true;
+                        break;
                     }
                     else
                     {
@@ -75,6 +81,20 @@ internal sealed partial class ModelProxy
                         if (scan.IsError)
                         {
                             exchange.Reason = ErrorCodes.UpstreamError;
+                        }
+
+                        if (generated.Length > counted)
+                        {
+                            streamedOutput += counter.Count(generated.ToString(counted, generated.Length - counted));
+                            counted = generated.Length;
+                            if (streamedOutput > allowedOutput)
+                            {
+                                // The upstream ignored the output cap: cut the stream where the reservation ends.
+                                exchange.Overshoot = true;
+                                cut = new GatewayError(502, ErrorTypes.Server, "output_limit_exceeded",
+                                    $"The upstream produced more than the {allowedOutput} output tokens reserved for this request; the stream was cut.");
+                                break;
+                            }
                         }
 
                         if (scan.HasUsage)
@@ -109,6 +129,17 @@ internal sealed partial class ModelProxy
             exchange.Bill(UsageEstimator.Estimate(request, model, generated.ToString()), UsageSource.Estimated);
         }
 
+        if (done)
+        {
+            if (request.IncludeUsage && reported is null)
+            {
+                // The caller asked for usage and the upstream sent none: send Tollgate's own count, marked estimated.
+                await TryWriteAsync(exchange, EstimatedUsageEvent(exchange), upstreamCts).ConfigureAwait(false);
+            }
+
+            await TryWriteAsync(exchange, "data: [DONE]\n\n"u8.ToArray(), upstreamCts).ConfigureAwait(false);
+        }
+
         if (cut is not null)
         {
             exchange.Reason = cut.Code;
@@ -120,6 +151,30 @@ internal sealed partial class ModelProxy
         }
 
         return null;
+    }
+
+    private static byte[] EstimatedUsageEvent(Exchange exchange)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", "chatcmpl-" + exchange.RequestId);
+            writer.WriteString("object", exchange.Endpoint == "completions" ? "text_completion" : "chat.completion.chunk");
+            writer.WriteString("model", exchange.Model!.Name);
+            writer.WriteStartArray("choices");
+            writer.WriteEndArray();
+            writer.WriteStartObject("usage");
+            writer.WriteNumber("prompt_tokens", exchange.Usage.InputTokens);
+            writer.WriteNumber("completion_tokens", exchange.Usage.OutputTokens);
+            writer.WriteNumber("total_tokens", exchange.Usage.TotalTokens);
+            writer.WriteNumber(CostInjector.Field, exchange.CostNanos);
+            writer.WriteBoolean("estimated", true);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        return CostInjector.SseEvent(buffer.WrittenSpan);
     }
 
     private async Task TryWriteAsync(Exchange exchange, ReadOnlyMemory<byte> bytes, CancellationTokenSource upstreamCts)

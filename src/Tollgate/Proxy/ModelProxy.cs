@@ -23,6 +23,8 @@ internal sealed partial class ModelProxy(
     GatewayMetrics metrics,
     InFlightRequests inFlight,
     ShutdownState shutdown,
+    AdmissionService admissions,
+    ILedgerStore ledgerStore,
     TimeProvider timeProvider,
     ILogger<ModelProxy> logger)
 {
@@ -162,8 +164,63 @@ internal sealed partial class ModelProxy(
                     "The gateway cannot record usage right now, so it is not accepting requests. Retry shortly.");
             }
 
-            exchange.Decision = Decisions.Allowed;
-            return await ForwardAsync(exchange, request, current).ConfigureAwait(false);
+            var (admission, admissionError) = admissions.TryAdmit(exchange, request, current);
+            if (admissionError is not null)
+            {
+                return admissionError;
+            }
+
+            exchange.Admission = admission;
+            try
+            {
+                if (await WriteLeaseAsync(exchange, admission!).ConfigureAwait(false) is { } leaseError)
+                {
+                    return leaseError;
+                }
+
+                RateLimitHeaders.Write(http.Response.Headers, admission!);
+                exchange.Decision = Decisions.Allowed;
+                return await ForwardAsync(exchange, request, current).ConfigureAwait(false);
+            }
+            finally
+            {
+                admissions.Settle(admission!, exchange);
+            }
+        }
+    }
+
+    // The lease is durable before the upstream is called: if the gateway dies mid-request, the next start bills the
+    // request at its reserved worst case instead of forgetting spend that may have happened.
+    private async Task<GatewayError?> WriteLeaseAsync(Exchange exchange, Admission admission)
+    {
+        var caller = exchange.Caller!;
+        var model = exchange.Model!;
+        var lease = new ReservationLease
+        {
+            Id = admission.Reservation.Id,
+            Timestamp = exchange.Timestamp,
+            RequestId = exchange.RequestId,
+            Endpoint = exchange.Endpoint,
+            KeyId = caller.KeyId,
+            Tenant = caller.Tenant,
+            User = caller.User,
+            Model = model.Name,
+            Upstream = model.UpstreamName,
+            Task = exchange.Task,
+            SourceAddress = exchange.SourceAddress,
+            Usage = new Pricing.TokenUsage(admission.InputTokens, 0, admission.ReservedOutput, 0),
+            CostNanos = admission.WorstCostNanos,
+        };
+        try
+        {
+            await ledgerStore.AddLeaseAsync(lease, CancellationToken.None).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogLeaseFailed(logger, exchange.RequestId, e);
+            return new GatewayError(503, ErrorTypes.Unavailable, ErrorCodes.LedgerUnavailable,
+                "The gateway cannot record usage right now, so it is not accepting requests. Retry shortly.") { RetryAfter = TimeSpan.FromSeconds(1) };
         }
     }
 
@@ -228,6 +285,9 @@ internal sealed partial class ModelProxy(
     }
 
     private static string Bounded(string value) => value.Length > 64 ? value[..64] + "…" : value;
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Error, Message = "Request {RequestId}: the reservation lease could not be written")]
+    private static partial void LogLeaseFailed(ILogger logger, string requestId, Exception exception);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Error, Message = "Request {RequestId} failed unexpectedly")]
     private static partial void LogUnexpected(ILogger logger, string requestId, Exception exception);

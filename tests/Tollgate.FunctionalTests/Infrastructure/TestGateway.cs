@@ -48,9 +48,12 @@ internal sealed class TestGateway : IAsyncDisposable
 
     public SimulatorEngine Simulator => _app.Services.GetRequiredService<UpstreamClients>().Simulator("simulator");
 
-    public static async Task<TestGateway> StartAsync(Action<JsonObject>? configure = null, TimeProvider? time = null, Action<IServiceCollection>? services = null)
+    /// <summary>When false, <see cref="DisposeAsync"/> keeps the data directory (to restart on it).</summary>
+    public bool DeleteOnDispose { get; set; } = true;
+
+    public static async Task<TestGateway> StartAsync(Action<JsonObject>? configure = null, TimeProvider? time = null, Action<IServiceCollection>? services = null, string? directory = null)
     {
-        string directory = Path.Combine(Path.GetTempPath(), "tollgate-test-" + Guid.NewGuid().ToString("n")[..12]);
+        directory ??= Path.Combine(Path.GetTempPath(), "tollgate-test-" + Guid.NewGuid().ToString("n")[..12]);
         System.IO.Directory.CreateDirectory(directory);
         var root = JsonNode.Parse(ConfigurationLoader.ReadDefault())!.AsObject();
         var tollgate = root["Tollgate"]!.AsObject();
@@ -92,6 +95,15 @@ internal sealed class TestGateway : IAsyncDisposable
 
     public IApiKeyStore Keys => _app.Services.GetRequiredService<IApiKeyStore>();
 
+    public Limits.IQuotaStore Quotas => _app.Services.GetRequiredService<Limits.IQuotaStore>();
+
+    public async Task<(string Id, string Secret)> CreateKeyWithLimitsAsync(string plan, IReadOnlyDictionary<string, string> limits, string tenant = "acme", string user = "alice")
+    {
+        var (id, secret) = await CreateKeyWithIdAsync(plan, tenant, user);
+        await Keys.UpdateOverridesAsync(id, limits, CancellationToken.None);
+        return (id, secret);
+    }
+
     /// <summary>Writes everything pending and returns the audit record of <paramref name="requestId"/>.</summary>
     public async Task<AuditRecord> AuditAsync(string requestId)
     {
@@ -126,6 +138,11 @@ internal sealed class TestGateway : IAsyncDisposable
     {
         Http.Dispose();
         await _app.DisposeAsync();
+        if (!DeleteOnDispose)
+        {
+            return;
+        }
+
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);

@@ -1,0 +1,48 @@
+using Tollgate.Configuration;
+using Tollgate.Pricing;
+
+namespace Tollgate.Limits;
+
+/// <summary>Turns configured limits into the <see cref="LimitCheck"/>s one request must pass.</summary>
+public static class LimitPlanner
+{
+    /// <summary>Adds a check for every limit set in <paramref name="limits"/> on <paramref name="scope"/>.</summary>
+    public static void Add(List<LimitCheck> checks, Scope scope, LimitsOptions limits, in RequestDemand demand)
+    {
+        long input = demand.InputTokens;
+        long multiplier = demand.OutputMultiplier;
+        void Add(long? limit, string name, Metric metric, Window window, long fixedAmount, long perOutput)
+        {
+            if (limit is { } value)
+            {
+                checks.Add(new LimitCheck(scope, metric, window, value, fixedAmount, perOutput, limits.Shadow.Contains(name)));
+            }
+        }
+
+        Add(limits.RequestsPerMinute, nameof(limits.RequestsPerMinute), Metric.Requests, Window.Minute, 1, 0);
+        Add(limits.RequestsPerHour, nameof(limits.RequestsPerHour), Metric.Requests, Window.Hour, 1, 0);
+        Add(limits.RequestsPerDay, nameof(limits.RequestsPerDay), Metric.Requests, Window.Day, 1, 0);
+        Add(limits.TokensPerMinute, nameof(limits.TokensPerMinute), Metric.Tokens, Window.Minute, input, multiplier);
+        Add(limits.TokensPerHour, nameof(limits.TokensPerHour), Metric.Tokens, Window.Hour, input, multiplier);
+        Add(limits.TokensPerDay, nameof(limits.TokensPerDay), Metric.Tokens, Window.Day, input, multiplier);
+        Add(limits.InputTokensPerMinute, nameof(limits.InputTokensPerMinute), Metric.InputTokens, Window.Minute, input, 0);
+        Add(limits.InputTokensPerDay, nameof(limits.InputTokensPerDay), Metric.InputTokens, Window.Day, input, 0);
+        Add(limits.OutputTokensPerMinute, nameof(limits.OutputTokensPerMinute), Metric.OutputTokens, Window.Minute, 0, multiplier);
+        Add(limits.OutputTokensPerDay, nameof(limits.OutputTokensPerDay), Metric.OutputTokens, Window.Day, 0, multiplier);
+        Add(limits.MaxConcurrentRequests, nameof(limits.MaxConcurrentRequests), Metric.Concurrency, Window.Concurrent, 1, 0);
+        AddBudget(checks, scope, limits.BudgetPerDay, Window.CalendarDay, limits.Shadow.Contains(nameof(limits.BudgetPerDay)), demand);
+        AddBudget(checks, scope, limits.BudgetPerMonth, Window.CalendarMonth, limits.Shadow.Contains(nameof(limits.BudgetPerMonth)), demand);
+    }
+
+    /// <summary>Adds a spend check of <paramref name="dollars"/> over <paramref name="window"/>.</summary>
+    public static void AddBudget(List<LimitCheck> checks, Scope scope, decimal? dollars, Window window, bool shadow, in RequestDemand demand)
+    {
+        if (dollars is { } d && Money.TryGetNanos(d, out long nanos))
+        {
+            // Pico-dollars: input priced as uncached (the worst case), output per unit of cap.
+            checks.Add(new LimitCheck(scope, Metric.Spend, window, nanos,
+                demand.InputTokens * demand.Price.InputMicrosPerMillion,
+                demand.OutputMultiplier * demand.Price.OutputMicrosPerMillion, shadow));
+        }
+    }
+}

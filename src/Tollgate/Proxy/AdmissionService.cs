@@ -1,0 +1,237 @@
+using System.Globalization;
+using Tollgate.Configuration;
+using Tollgate.Limits;
+using Tollgate.Pricing;
+using Tollgate.Protocol;
+
+namespace Tollgate.Proxy;
+
+/// <summary>
+/// In-band admission: works out the request's worst case (input tokens plus output cap × choices, and its cost),
+/// builds the checks of every scope that applies (key, user, tenant, task, source address, global) and reserves them
+/// in one atomic step. Refusals come back as values the caller can act on.
+/// </summary>
+internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, BudgetWarnings warnings, TimeProvider timeProvider)
+{
+    public const string TaskHeader = "x-tollgate-task";
+
+    public IQuotaStore Quotas => quotas;
+
+    /// <summary>Checks the request's shape and reserves its worst case; returns the admission or the refusal.</summary>
+    public (Admission? Admission, GatewayError? Error) TryAdmit(Exchange exchange, ModelRequest request, GatewayConfig config)
+    {
+        var caller = exchange.Caller!;
+        var model = exchange.Model!;
+        var plan = EffectivePlans.Get(config, caller.Plan, caller.Overrides);
+        if (plan is null)
+        {
+            return (null, new GatewayError(403, ErrorTypes.Permission, ErrorCodes.ModelNotAllowed, $"The plan '{caller.Plan}' of this key no longer exists."));
+        }
+
+        if (CheckShape(request, plan) is { } shapeError)
+        {
+            return (null, shapeError);
+        }
+
+        long input = UsageEstimator.CountInput(request, model);
+        if (CheckInput(input, model, plan, caller.Plan) is { } inputError)
+        {
+            return (null, inputError);
+        }
+
+        var (cap, capError) = OutputCap(request, model, plan, caller.Plan, input);
+        if (capError is not null)
+        {
+            return (null, capError);
+        }
+
+        string? task = exchange.Http.Request.Headers[TaskHeader];
+        exchange.Task = string.IsNullOrEmpty(task) ? null : task;
+        if (exchange.Task is not null && CheckTask(caller.KeyId, exchange.Task, plan) is { } taskError)
+        {
+            return (null, taskError);
+        }
+
+        exchange.SourceAddress = SourceAddress.Resolve(exchange.Http, config.Options.SourceAddresses.TrustedProxies);
+        var demand = new RequestDemand(input, request.OutputMultiplier, model.Price);
+        var checks = BuildChecks(exchange, config, plan, demand);
+        var now = timeProvider.GetUtcNow();
+        long minOutput = plan.ClampOutputToRemaining && request.Endpoint != ApiEndpoint.Embeddings ? 1 : cap;
+        var decision = quotas.TryReserve(checks, cap, minOutput, now);
+        string? shadow = decision.ShadowRefusals.Count == 0 ? null
+            : string.Join("; ", decision.ShadowRefusals.Select(c => $"{c.Scope.Display}: {Describe(c)}"));
+        exchange.ShadowRefusals = shadow;
+        if (!decision.Admitted)
+        {
+            return (null, Refusal(decision, now));
+        }
+
+        string? capField = request.Endpoint == ApiEndpoint.Embeddings ? null
+            : request.OutputCapField ?? (request.Endpoint == ApiEndpoint.Completions ? "max_tokens" : model.OutputCapParameter);
+        bool changed = request.Endpoint != ApiEndpoint.Embeddings
+            && (request.MaxCompletionTokens ?? request.MaxTokens) != decision.OutputCap;
+        string? warning = warnings.Check(decision.Statuses, plan.BudgetWarningPercent, now);
+        return (new Admission(decision.Reservation!, decision.OutputCap, capField, changed, request.OutputMultiplier,
+            decision.Statuses, shadow, warning, plan, input, demand.WorstCostNanos(decision.OutputCap)), null);
+    }
+
+    /// <summary>Settles the reservation to what the request consumed (zero when the upstream billed nothing).</summary>
+    public void Settle(Admission admission, Exchange exchange) =>
+        quotas.Settle(admission.Reservation, new ActualUsage(exchange.Usage.InputTokens, exchange.Usage.OutputTokens, exchange.CostNanos), timeProvider.GetUtcNow());
+
+    /// <summary>The checks for a replayed ledger record (no task or address limits are skipped).</summary>
+    public static List<LimitCheck> BuildChecks(GatewayConfig config, PlanOptions plan, string keyId, string tenant, string user, string? task, string? source, in RequestDemand demand)
+    {
+        var zone = config.TimeZoneFor(tenant);
+        var checks = new List<LimitCheck>(16);
+        LimitPlanner.Add(checks, new Scope(ScopeKind.Key, "k:" + keyId, "key " + keyId, zone), plan, demand);
+        LimitPlanner.Add(checks, new Scope(ScopeKind.User, "u:" + tenant + "/" + user, "user " + user, zone), plan, demand);
+        LimitPlanner.Add(checks, new Scope(ScopeKind.Tenant, "t:" + tenant, "tenant " + tenant, zone), config.TenantLimits(tenant), demand);
+        if (task is not null)
+        {
+            LimitPlanner.AddBudget(checks, new Scope(ScopeKind.Task, "task:" + keyId + "/" + task, "task " + task, zone), plan.TaskBudgetPerDay,
+                Window.CalendarDay, plan.Shadow.Contains(nameof(PlanOptions.TaskBudgetPerDay)), demand);
+        }
+
+        if (source is not null)
+        {
+            LimitPlanner.Add(checks, new Scope(ScopeKind.SourceAddress, "ip:" + source, "address " + source, zone), config.Options.SourceAddresses, demand);
+        }
+
+        LimitPlanner.Add(checks, new Scope(ScopeKind.Global, "g", "gateway", config.GlobalTimeZone), config.Options.Global, demand);
+        return checks;
+    }
+
+    private static List<LimitCheck> BuildChecks(Exchange exchange, GatewayConfig config, PlanOptions plan, in RequestDemand demand)
+    {
+        var caller = exchange.Caller!;
+        return BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, exchange.Task, exchange.SourceAddress, demand);
+    }
+
+    private static GatewayError? CheckShape(ModelRequest request, PlanOptions plan)
+    {
+        if (Math.Max(request.N, request.BestOf) > plan.MaxN)
+        {
+            return GatewayError.InvalidRequest($"This plan allows at most {plan.MaxN} choices per request (n, best_of).", request.BestOf > request.N ? "best_of" : "n", ErrorCodes.ParamNotAllowed);
+        }
+
+        if (request.WantsLogprobs && !plan.AllowLogprobs)
+        {
+            return GatewayError.InvalidRequest("This plan does not allow 'logprobs' or 'top_logprobs'.", "logprobs", ErrorCodes.ParamNotAllowed);
+        }
+
+        if (request.HasLogitBias && !plan.AllowLogitBias)
+        {
+            return GatewayError.InvalidRequest("This plan does not allow 'logit_bias'.", "logit_bias", ErrorCodes.ParamNotAllowed);
+        }
+
+        return null;
+    }
+
+    private static GatewayError? CheckInput(long input, ModelDefinition model, PlanOptions plan, string planName)
+    {
+        if (plan.MaxInputTokens is { } max && input > max)
+        {
+            return GatewayError.InvalidRequest($"plan {planName}: input limit {max} tokens per request, this request has {input}.", "messages", ErrorCodes.ContextLengthExceeded);
+        }
+
+        if (model.Type == ModelTypes.Chat && input >= model.ContextWindow)
+        {
+            return GatewayError.InvalidRequest($"This model's context window is {model.ContextWindow} tokens; the input alone has {input}.", "messages", ErrorCodes.ContextLengthExceeded);
+        }
+
+        return null;
+    }
+
+    private static (long Cap, GatewayError? Error) OutputCap(ModelRequest request, ModelDefinition model, PlanOptions plan, string planName, long input)
+    {
+        if (request.Endpoint == ApiEndpoint.Embeddings)
+        {
+            return (0, null);
+        }
+
+        long? asked = request.MaxCompletionTokens ?? request.MaxTokens;
+        string field = request.OutputCapField ?? "max_tokens";
+        long planMax = Math.Min(plan.MaxOutputTokens ?? long.MaxValue, model.MaxOutputTokens);
+        long cap = asked ?? plan.DefaultMaxOutputTokens ?? planMax;
+        if (cap > planMax)
+        {
+            if (asked is not null && plan.OutputCapPolicy == OutputCapPolicies.Refuse)
+            {
+                return (0, GatewayError.InvalidRequest(
+                    $"plan {planName}: at most {planMax} output tokens per request for '{model.Name}', requested {asked}.", field, ErrorCodes.MaxTokensTooLarge));
+            }
+
+            cap = planMax;
+        }
+
+        long room = model.ContextWindow - input;
+        if (cap > room)
+        {
+            if (asked is not null)
+            {
+                return (0, GatewayError.InvalidRequest(
+                    $"This model's context window is {model.ContextWindow} tokens: {input} input + {asked} output is too many.", field, ErrorCodes.ContextLengthExceeded));
+            }
+
+            cap = room;
+        }
+
+        return (cap, null);
+    }
+
+    private GatewayError? CheckTask(string keyId, string task, PlanOptions plan)
+    {
+        if (task.Length > 64 || !task.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':'))
+        {
+            return GatewayError.InvalidRequest($"'{TaskHeader}' must be 1-64 characters of letters, digits, '-', '_', '.', ':'.", TaskHeader);
+        }
+
+        return tasks.TryUse(keyId, task, plan.MaxTasksPerKey, timeProvider.GetUtcNow())
+            ? null
+            : new GatewayError(429, "requests", ErrorCodes.RateLimitExceeded, $"key {keyId}: at most {plan.MaxTasksPerKey} task ids per day; this one is new.")
+            { ShouldRetry = false };
+    }
+
+    private static GatewayError Refusal(AdmissionDecision decision, DateTimeOffset now)
+    {
+        var check = decision.RefusedBy!;
+        var retryAfter = decision.RetryAfter;
+        if (!check.Scope.IsVisibleToCaller)
+        {
+            // Never reveal the gateway-wide figures.
+            return check.Metric == Metric.Spend
+                ? new GatewayError(429, "insufficient_quota", ErrorCodes.InsufficientQuota, "The gateway has reached its spending limit for now; retry later.") { RetryAfter = retryAfter, ShouldRetry = false }
+                : new GatewayError(429, "requests", check.Metric == Metric.Concurrency ? ErrorCodes.ConcurrencyLimitExceeded : ErrorCodes.RateLimitExceeded,
+                    "The gateway is at capacity; retry shortly.") { RetryAfter = retryAfter ?? TimeSpan.FromSeconds(1) };
+        }
+
+        string figures = check.Metric == Metric.Spend
+            ? $"{Describe(check)} limit ${Money.FormatDollars(check.Limit)}, requested ${Money.FormatDollars(decision.Requested)}, remaining ${Money.FormatDollars(decision.Remaining)}"
+            : $"{Describe(check)} limit {check.Limit}, requested {decision.Requested}, remaining {decision.Remaining}";
+        string when = retryAfter is { } wait ? $", resets in {RateLimitHeaders.Duration(wait)}" : " — this request alone is larger than the limit; lower max_tokens or the input";
+        string message = $"{check.Scope.Display}: {figures}{when}.";
+        return check.Metric switch
+        {
+            Metric.Spend => new GatewayError(429, "insufficient_quota", ErrorCodes.InsufficientQuota, message) { RetryAfter = retryAfter, ShouldRetry = false },
+            Metric.Concurrency => new GatewayError(429, "requests", ErrorCodes.ConcurrencyLimitExceeded, message) { RetryAfter = TimeSpan.FromSeconds(1) },
+            _ => new GatewayError(429, check.Metric == Metric.Requests ? "requests" : "tokens", ErrorCodes.RateLimitExceeded, message)
+            {
+                RetryAfter = retryAfter,
+                ShouldRetry = retryAfter is null ? false : null,
+            },
+        };
+    }
+
+    public static string Describe(LimitCheck check) => (check.Metric switch
+    {
+        Metric.Requests => "requests ",
+        Metric.Tokens => "tokens ",
+        Metric.InputTokens => "input tokens ",
+        Metric.OutputTokens => "output tokens ",
+        Metric.Concurrency => "concurrent requests ",
+        _ => "budget ",
+    }) + check.Window.Describe();
+
+    internal static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,199 @@
+using Tollgate.Limits;
+
+namespace Tollgate.Core.Tests.Contracts;
+
+/// <summary>
+/// What every <see cref="IQuotaStore"/> must do: atomic all-or-nothing admission, exact sliding and calendar windows,
+/// settlement, clamping and shadow limits. A Redis or PostgreSQL backend derives a class from this one.
+/// </summary>
+public abstract class QuotaStoreContractTests
+{
+    protected static readonly DateTimeOffset T0 = new(2026, 11, 23, 10, 0, 0, 500, TimeSpan.Zero);
+
+    protected static readonly TimeZoneInfo Berlin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
+
+    protected abstract IQuotaStore CreateStore();
+
+    protected static Scope ScopeOf(string id, ScopeKind kind = ScopeKind.Tenant, TimeZoneInfo? zone = null) => new(kind, id, kind.ToString().ToLowerInvariant() + " " + id, zone ?? TimeZoneInfo.Utc);
+
+    [Fact]
+    public void TryReserve_SlidingMinute_RefusesOverLimitAndReturnsWhenOldestSlotLeaves()
+    {
+        var store = CreateStore();
+        var check = new LimitCheck(ScopeOf("acme"), Metric.Requests, Window.Minute, 3, 1, 0);
+        Assert.True(store.TryReserve([check], 0, 0, T0).Admitted);
+        Assert.True(store.TryReserve([check], 0, 0, T0.AddSeconds(10)).Admitted);
+        Assert.True(store.TryReserve([check], 0, 0, T0.AddSeconds(20)).Admitted);
+
+        var refused = store.TryReserve([check], 0, 0, T0.AddSeconds(30));
+
+        Assert.False(refused.Admitted);
+        Assert.Equal((3L, 1L, 0L), (refused.Used, refused.Requested, refused.Remaining));
+        // T0 lies in the slot [10:00:00, 10:00:01); it leaves the window at 10:01:00, 29.5 s after 10:00:30.5.
+        Assert.Equal(TimeSpan.FromSeconds(29.5), refused.RetryAfter);
+        Assert.False(store.TryReserve([check], 0, 0, T0.AddSeconds(59)).Admitted);
+        Assert.True(store.TryReserve([check], 0, 0, T0.AddSeconds(59.5)).Admitted);
+    }
+
+    [Fact]
+    public void TryReserve_RefusedRequest_ConsumesNothingAnywhere()
+    {
+        var store = CreateStore();
+        var roomy = new LimitCheck(ScopeOf("acme"), Metric.Tokens, Window.Minute, 1000, 100, 0);
+        var tight = new LimitCheck(ScopeOf("alice", ScopeKind.User), Metric.Tokens, Window.Minute, 150, 100, 0);
+        Assert.True(store.TryReserve([roomy, tight], 0, 0, T0).Admitted);
+
+        var refused = store.TryReserve([roomy, tight], 0, 0, T0);
+
+        Assert.False(refused.Admitted);
+        Assert.Same(tight, refused.RefusedBy);
+        Assert.Equal(100, store.Used(roomy, T0));
+        Assert.Equal(100, store.Used(tight, T0));
+    }
+
+    [Fact]
+    public void Settle_ReplacesReservationWithActualAndReleasesConcurrency_Once()
+    {
+        var store = CreateStore();
+        var tokens = new LimitCheck(ScopeOf("acme"), Metric.Tokens, Window.Hour, 10_000, 50, 10);
+        var concurrent = new LimitCheck(ScopeOf("acme"), Metric.Concurrency, Window.Concurrent, 1, 1, 0);
+        var decision = store.TryReserve([tokens, concurrent], 100, 100, T0);
+        Assert.Equal(50 + 10 * 100, store.Used(tokens, T0));
+        Assert.False(store.TryReserve([concurrent], 0, 0, T0).Admitted);
+
+        store.Settle(decision.Reservation!, new ActualUsage(50, 30, 0), T0.AddSeconds(5));
+        store.Settle(decision.Reservation!, new ActualUsage(50, 30, 0), T0.AddSeconds(5));
+
+        Assert.Equal(80, store.Used(tokens, T0.AddSeconds(5)));
+        Assert.Equal(0, store.Used(concurrent, T0.AddSeconds(5)));
+        Assert.Equal(0, store.Outstanding);
+        Assert.True(store.TryReserve([concurrent], 0, 0, T0.AddSeconds(5)).Admitted);
+    }
+
+    [Fact]
+    public void TryReserve_CalendarDayInTimeZone_ResetsAtLocalMidnight()
+    {
+        var store = CreateStore();
+        // 1 dollar a day in Berlin; each request costs 0.6 dollars (600,000,000 nanos = 6e11 picos fixed).
+        var budget = new LimitCheck(ScopeOf("acme", zone: Berlin), Metric.Spend, Window.CalendarDay, 1_000_000_000, 600_000_000_000, 0);
+        var evening = new DateTimeOffset(2026, 11, 23, 22, 30, 0, TimeSpan.Zero); // 23:30 in Berlin
+        Assert.True(store.TryReserve([budget], 0, 0, evening).Admitted);
+
+        var refused = store.TryReserve([budget], 0, 0, evening);
+
+        Assert.False(refused.Admitted);
+        Assert.Equal(TimeSpan.FromMinutes(30), refused.RetryAfter);
+        Assert.True(store.TryReserve([budget], 0, 0, evening.AddMinutes(30)).Admitted);
+    }
+
+    [Fact]
+    public void TryReserve_CalendarMonth_ResetsOnTheFirst()
+    {
+        var store = CreateStore();
+        var budget = new LimitCheck(ScopeOf("acme"), Metric.Spend, Window.CalendarMonth, 1_000, 1_000_000, 0);
+        var lastDay = new DateTimeOffset(2026, 11, 30, 23, 0, 0, TimeSpan.Zero);
+        Assert.True(store.TryReserve([budget], 0, 0, lastDay).Admitted);
+        Assert.Equal(TimeSpan.FromHours(1), store.TryReserve([budget], 0, 0, lastDay).RetryAfter);
+        Assert.True(store.TryReserve([budget], 0, 0, lastDay.AddHours(1)).Admitted);
+    }
+
+    [Fact]
+    public void TryReserve_MinOutputBelowRequested_ClampsToWhatEveryLimitAffords()
+    {
+        var store = CreateStore();
+        // Budget 1000 nanos; fixed 200,000 picos (200 nanos); 3,000 picos (3 nanos) per output token → 266 tokens fit.
+        var budget = new LimitCheck(ScopeOf("acme"), Metric.Spend, Window.CalendarDay, 1_000, 200_000, 3_000);
+        var tokens = new LimitCheck(ScopeOf("acme"), Metric.Tokens, Window.Minute, 1_000, 800, 1);
+
+        var decision = store.TryReserve([budget, tokens], 4_096, 1, T0);
+
+        Assert.True(decision.Admitted);
+        Assert.Equal(200, decision.OutputCap);
+        Assert.Equal(1_000, store.Used(tokens, T0));
+        Assert.Equal(800, store.Used(budget, T0));
+    }
+
+    [Fact]
+    public void TryReserve_RequestLargerThanLimit_RefusedWithNoRetryTime()
+    {
+        var store = CreateStore();
+        var check = new LimitCheck(ScopeOf("acme"), Metric.Tokens, Window.Minute, 100, 500, 0);
+
+        var refused = store.TryReserve([check], 0, 0, T0);
+
+        Assert.False(refused.Admitted);
+        Assert.Null(refused.RetryAfter);
+    }
+
+    [Fact]
+    public void TryReserve_ShadowLimit_CountsAndReportsButNeverRefuses()
+    {
+        var store = CreateStore();
+        var shadow = new LimitCheck(ScopeOf("acme"), Metric.Requests, Window.Minute, 1, 1, 0, Shadow: true);
+        Assert.Empty(store.TryReserve([shadow], 0, 0, T0).ShadowRefusals);
+
+        var second = store.TryReserve([shadow], 0, 0, T0);
+
+        Assert.True(second.Admitted);
+        Assert.Same(shadow, Assert.Single(second.ShadowRefusals));
+        Assert.Equal(2, store.Used(shadow, T0));
+    }
+
+    [Fact]
+    public void TryReserve_GlobalAndVisibleBothFull_NamesTheVisibleScope()
+    {
+        var store = CreateStore();
+        var global = new LimitCheck(new Scope(ScopeKind.Global, "g", "gateway", TimeZoneInfo.Utc), Metric.Requests, Window.Minute, 1, 1, 0);
+        var tenant = new LimitCheck(ScopeOf("acme"), Metric.Requests, Window.Minute, 1, 1, 0);
+        Assert.True(store.TryReserve([global, tenant], 0, 0, T0).Admitted);
+
+        Assert.Same(tenant, store.TryReserve([global, tenant], 0, 0, T0).RefusedBy);
+    }
+
+    [Fact]
+    public void Replay_CountsPastConsumptionInItsOwnSlot()
+    {
+        var store = CreateStore();
+        var check = new LimitCheck(ScopeOf("acme"), Metric.Tokens, Window.Hour, 1_000, 0, 0);
+        store.Replay([check], new ActualUsage(300, 200, 0), T0.AddMinutes(-59.5), T0);
+        store.Replay([check], new ActualUsage(100, 0, 0), T0.AddHours(-2), T0);
+
+        Assert.Equal(500, store.Used(check, T0));
+        Assert.Equal(0, store.Used(check, T0.AddMinutes(1)));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task TryReserve_RacingThreads_AdmitExactlyWhatTheBudgetCovers(int seed)
+    {
+        var store = CreateStore();
+        // A budget that covers exactly 10 worst cases of 7 nanos each, raced by 200 reservations on many threads.
+        var budget = new LimitCheck(ScopeOf("acme"), Metric.Spend, Window.CalendarDay, 70, 7_000, 0);
+        var concurrent = new LimitCheck(ScopeOf("acme"), Metric.Concurrency, Window.Concurrent, 1_000, 1, 0);
+        var random = new Random(seed);
+        var delays = Enumerable.Range(0, 200).Select(_ => random.Next(0, 50)).ToArray();
+        using var start = new ManualResetEventSlim();
+        var tasks = delays.Select(spin => Task.Run(() =>
+        {
+            start.Wait();
+            Thread.SpinWait(spin);
+            return store.TryReserve([budget, concurrent], 0, 0, T0);
+        })).ToArray();
+
+        start.Set();
+        var decisions = await Task.WhenAll(tasks);
+
+        Assert.Equal(10, decisions.Count(d => d.Admitted));
+        Assert.Equal(70, store.Used(budget, T0));
+        foreach (var admitted in decisions.Where(d => d.Admitted))
+        {
+            store.Settle(admitted.Reservation!, new ActualUsage(0, 0, 5), T0);
+        }
+
+        Assert.Equal(50, store.Used(budget, T0));
+        Assert.Equal(0, store.Used(concurrent, T0));
+        Assert.Equal(0, store.Outstanding);
+    }
+}

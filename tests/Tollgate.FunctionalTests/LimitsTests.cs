@@ -1,0 +1,214 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Time.Testing;
+using Tollgate.Audit;
+using Tollgate.FunctionalTests.Infrastructure;
+using Tollgate.Pricing;
+
+namespace Tollgate.FunctionalTests;
+
+/// <summary>Rate, token, concurrency and budget limits through the real server, on a fake clock.</summary>
+public sealed class LimitsTests : IAsyncLifetime
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
+    private TestGateway _gateway = null!;
+
+    public async Task InitializeAsync() => _gateway = await TestGateway.StartAsync(c =>
+    {
+        c["Plans"]!["metered"] = new JsonObject
+        {
+            ["Models"] = new JsonArray("*"),
+            ["RequestsPerMinute"] = 2,
+            ["MaxOutputTokens"] = 100,
+            ["DefaultMaxOutputTokens"] = 20,
+            ["AllowLogprobs"] = false,
+        };
+        c["Plans"]!["clamped"] = new JsonObject { ["Models"] = new JsonArray("*"), ["MaxOutputTokens"] = 5, ["OutputCapPolicy"] = "clamp" };
+        c["Plans"]!["shadowed"] = new JsonObject { ["Models"] = new JsonArray("*"), ["RequestsPerMinute"] = 1, ["Shadow"] = new JsonArray("RequestsPerMinute") };
+        c["Plans"]!["tasks"] = new JsonObject { ["Models"] = new JsonArray("*"), ["TaskBudgetPerDay"] = 0.00003m, ["MaxTasksPerKey"] = 2 };
+        c["Tenants"] = new JsonObject { ["noisy"] = new JsonObject { ["RequestsPerMinute"] = 3 } };
+    }, _time);
+
+    public async Task DisposeAsync() => await _gateway.DisposeAsync();
+
+    [Fact]
+    public async Task RequestsPerMinute_ThirdRequest429WithAccurateRetryAfter_ThenAllowedAfterWindow()
+    {
+        string key = await _gateway.CreateKeyAsync(plan: "metered");
+        using var first = await SendAsync(key);
+        using var second = await SendAsync(key);
+        _time.Advance(TimeSpan.FromSeconds(20));
+
+        using var third = await SendAsync(key);
+
+        Assert.Equal("1", first.Headers.GetValues("x-ratelimit-remaining-requests").Single());
+        Assert.Equal("2", first.Headers.GetValues("x-ratelimit-limit-requests").Single());
+        Assert.Equal("0", second.Headers.GetValues("x-ratelimit-remaining-requests").Single());
+        Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+        var (type, code, message) = await ChatCompletionTests.ErrorAsync(third);
+        Assert.Equal(("requests", "rate_limit_exceeded"), (type, code));
+        Assert.Contains("requests per minute limit 2, requested 1, remaining 0, resets in 40s", message, StringComparison.Ordinal);
+        Assert.Equal("40", third.Headers.GetValues("Retry-After").Single());
+        Assert.Equal("40000", third.Headers.GetValues("retry-after-ms").Single());
+        var record = await _gateway.AuditAsync(third.Headers.GetValues("x-request-id").Single());
+        Assert.Equal((Decisions.Refused, "rate_limit_exceeded"), (record.Decision, record.Reason));
+
+        _time.Advance(TimeSpan.FromSeconds(40));
+        using var later = await SendAsync(key);
+        Assert.Equal(HttpStatusCode.OK, later.StatusCode);
+    }
+
+    [Fact]
+    public async Task Tenant_NoisyNeighbourHitsTenantLimit_OtherTenantUnaffected()
+    {
+        string[] noisy = [await _gateway.CreateKeyAsync(tenant: "noisy", user: "a"), await _gateway.CreateKeyAsync(tenant: "noisy", user: "b")];
+        string quiet = await _gateway.CreateKeyAsync(tenant: "quiet", user: "c");
+        for (int i = 0; i < 3; i++)
+        {
+            using var ok = await SendAsync(noisy[i % 2]);
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        using var refused = await SendAsync(noisy[1]);
+        using var other = await SendAsync(quiet);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.StartsWith("tenant noisy: requests per minute limit 3", (await ChatCompletionTests.ErrorAsync(refused)).Message, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+    }
+
+    [Fact]
+    public async Task MaxTokens_OverPlanCap_400MaxTokensTooLarge()
+    {
+        string key = await _gateway.CreateKeyAsync(plan: "metered");
+        using var response = await SendAsync(key, """{"model":"sim-mini","max_tokens":101,"messages":[{"role":"user","content":"hi"}]}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var (_, code, message) = await ChatCompletionTests.ErrorAsync(response);
+        Assert.Equal("max_tokens_too_large", code);
+        Assert.Contains("plan metered: at most 100 output tokens", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MaxTokens_BothFields_400()
+    {
+        string key = await _gateway.CreateKeyAsync();
+        using var response = await SendAsync(key, """{"model":"sim-mini","max_tokens":10,"max_completion_tokens":10,"messages":[{"role":"user","content":"hi"}]}""");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task MaxTokens_NoneGiven_PlanDefaultInjectedAndHonoured()
+    {
+        string key = await _gateway.CreateKeyAsync(plan: "metered");
+        using var response = await SendAsync(key, """{"model":"sim-mini","messages":[{"role":"user","content":"[[sim:tokens=60]]"}]}""");
+
+        var record = await _gateway.AuditAsync(response.Headers.GetValues("x-request-id").Single());
+        Assert.Equal(20, record.OutputCap);
+        Assert.Equal(20, record.Usage.OutputTokens);
+    }
+
+    [Fact]
+    public async Task MaxTokens_ClampPolicy_LowersTheCap()
+    {
+        string key = await _gateway.CreateKeyAsync(plan: "clamped");
+        using var response = await SendAsync(key, """{"model":"sim-mini","max_tokens":50,"messages":[{"role":"user","content":"[[sim:tokens=40]]"}]}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var record = await _gateway.AuditAsync(response.Headers.GetValues("x-request-id").Single());
+        Assert.Equal((5L, 5L), (record.OutputCap!.Value, record.Usage.OutputTokens));
+    }
+
+    [Fact]
+    public async Task Logprobs_DeniedByPlan_400ParamNotAllowed()
+    {
+        string key = await _gateway.CreateKeyAsync(plan: "metered");
+        using var response = await SendAsync(key, """{"model":"sim-mini","logprobs":true,"top_logprobs":5,"messages":[{"role":"user","content":"hi"}]}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("param_not_allowed", (await ChatCompletionTests.ErrorAsync(response)).Code);
+    }
+
+    [Fact]
+    public async Task ShadowLimit_WouldRefuseIsAuditedButAdmitted()
+    {
+        string key = await _gateway.CreateKeyAsync(plan: "shadowed");
+        using var first = await SendAsync(key);
+        using var second = await SendAsync(key);
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        var record = await _gateway.AuditAsync(second.Headers.GetValues("x-request-id").Single());
+        Assert.Contains("requests per minute", record.ShadowRefusals, StringComparison.Ordinal);
+        Assert.Null((await _gateway.AuditAsync(first.Headers.GetValues("x-request-id").Single())).ShadowRefusals);
+    }
+
+    [Fact]
+    public async Task TaskBudget_RunawayTaskStops_OtherTaskContinues()
+    {
+        string key = await _gateway.CreateKeyAsync(plan: "tasks");
+        HttpStatusCode last = HttpStatusCode.OK;
+        int admitted = 0;
+        for (int i = 0; i < 20 && last == HttpStatusCode.OK; i++)
+        {
+            using var response = await SendAsync(key, """{"model":"sim-mini","max_tokens":10,"messages":[{"role":"user","content":"loop [[sim:tokens=10]]"}]}""", "agent-1");
+            last = response.StatusCode;
+            if (last == HttpStatusCode.OK)
+            {
+                admitted++;
+            }
+            else
+            {
+                var (type, code, message) = await ChatCompletionTests.ErrorAsync(response);
+                Assert.Equal(("insufficient_quota", "insufficient_quota"), (type, code));
+                Assert.StartsWith("task agent-1: budget per calendar day limit $0.00003", message, StringComparison.Ordinal);
+                Assert.Equal("false", response.Headers.GetValues("x-should-retry").Single());
+            }
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, last);
+        Assert.InRange(admitted, 1, 19);
+        var spent = (await _gateway.AuditRecordsAsync()).Where(r => r.Task == "agent-1" && r.Decision == Decisions.Allowed).Sum(r => r.CostNanos);
+        Assert.True(spent <= 30_000, $"task spent {spent} nanos, budget 30000");
+        using var other = await SendAsync(key, """{"model":"sim-mini","max_tokens":10,"messages":[{"role":"user","content":"x"}]}""", "agent-2");
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        using var third = await SendAsync(key, """{"model":"sim-mini","max_tokens":10,"messages":[{"role":"user","content":"x"}]}""", "agent-3");
+        Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+    }
+
+    [Fact]
+    public async Task Stream_UpstreamIgnoresOutputCap_CutAtReservation()
+    {
+        string key = await _gateway.CreateKeyAsync();
+        using var response = await SendAsync(key, """{"model":"sim-mini","stream":true,"max_tokens":10,"messages":[{"role":"user","content":"[[sim:ignore_max_tokens]] [[sim:tokens=50]]"}]}""");
+        string body = await response.Content.ReadAsStringAsync();
+
+        using var last = JsonDocument.Parse(StreamingTests.DataEvents(body)[^1]);
+        Assert.Equal("output_limit_exceeded", last.RootElement.GetProperty("error").GetProperty("code").GetString());
+        var record = await _gateway.AuditAsync(response.Headers.GetValues("x-request-id").Single());
+        Assert.True(record.Overshoot);
+        Assert.Equal(11, record.Usage.OutputTokens);
+    }
+
+    [Fact]
+    public async Task Plain_UpstreamIgnoresOutputCap_BilledAsItCameAndFlagged()
+    {
+        string key = await _gateway.CreateKeyAsync();
+        using var response = await SendAsync(key, """{"model":"sim-mini","max_tokens":10,"messages":[{"role":"user","content":"[[sim:ignore_max_tokens]] [[sim:tokens=50]]"}]}""");
+
+        var record = await _gateway.AuditAsync(response.Headers.GetValues("x-request-id").Single());
+        Assert.True(record.Overshoot);
+        Assert.Equal((50L, UsageSource.Reported), (record.Usage.OutputTokens, record.UsageSource));
+    }
+
+    private Task<HttpResponseMessage> SendAsync(string key, string? body = null, string? task = null)
+    {
+        var request = ChatCompletionTests.Json(key, body ?? """{"model":"sim-mini","messages":[{"role":"user","content":"hello"}]}""");
+        if (task is not null)
+        {
+            request.Headers.Add("x-tollgate-task", task);
+        }
+
+        return _gateway.Http.SendAsync(request);
+    }
+}
