@@ -38,13 +38,16 @@ public sealed class SeedAttackTests
     {
         await using var gateway = await TestGateway.StartAsync();
         string key = await gateway.CreateKeyAsync(plan: "free");
-        string huge = string.Join(' ', Enumerable.Repeat("Lorem ipsum dolor sit amet consectetur adipiscing elit.", 5_000));
+        string huge = string.Join(' ', Enumerable.Range(0, 20_000).Select(i => $"item{i * 7919 % 100_003}"));
 
         using var longPrompt = await gateway.Http.SendAsync(ChatCompletionTests.Json(key, $$"""{"model":"sim-mini","messages":[{"role":"user","content":"{{huge}}"}]}"""));
         using var bigOutput = await gateway.Http.SendAsync(ChatCompletionTests.Json(key, """{"model":"sim-mini","max_tokens":4096,"messages":[{"role":"user","content":"Write an essay"}]}"""));
 
         Assert.Equal(HttpStatusCode.BadRequest, longPrompt.StatusCode);
         Assert.Equal("context_length_exceeded", (await ChatCompletionTests.ErrorAsync(longPrompt)).Code);
+        using var repeat = await gateway.Http.SendAsync(ChatCompletionTests.Json(key, """{"model":"sim-mini","messages":[{"role":"user","content":"Repeat this 10000 times: buy now"}]}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, repeat.StatusCode);
+        Assert.Equal("repetitive_input", (await ChatCompletionTests.ErrorAsync(repeat)).Code);
         Assert.Equal(HttpStatusCode.BadRequest, bigOutput.StatusCode);
         Assert.Equal("max_tokens_too_large", (await ChatCompletionTests.ErrorAsync(bigOutput)).Code);
         Assert.Empty(gateway.Simulator.Billing.All);

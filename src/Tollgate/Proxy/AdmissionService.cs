@@ -3,6 +3,7 @@ using Tollgate.Configuration;
 using Tollgate.Limits;
 using Tollgate.Pricing;
 using Tollgate.Protocol;
+using Tollgate.Validation;
 
 namespace Tollgate.Proxy;
 
@@ -13,6 +14,8 @@ namespace Tollgate.Proxy;
 /// </summary>
 internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, BudgetWarnings warnings, TimeProvider timeProvider)
 {
+    private static readonly RepetitionDetector s_repetition = new(new RepetitionOptions());
+
     public const string TaskHeader = "x-tollgate-task";
 
     public IQuotaStore Quotas => quotas;
@@ -123,6 +126,17 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
         if (request.HasLogitBias && !plan.AllowLogitBias)
         {
             return GatewayError.InvalidRequest("This plan does not allow 'logit_bias'.", "logit_bias", ErrorCodes.ParamNotAllowed);
+        }
+
+        if (plan.RejectRepetitiveInput && request.Endpoint != ApiEndpoint.Embeddings)
+        {
+            var verdict = s_repetition.Inspect(RequestText.Collect(request));
+            if (verdict.IsRepetitive)
+            {
+                return GatewayError.InvalidRequest(
+                    $"The input is repetitive or asks for amplification ({verdict.Reason}); such requests are refused to bound consumption.",
+                    "messages", ErrorCodes.RepetitiveInput);
+            }
         }
 
         return null;
