@@ -21,10 +21,12 @@ public sealed class LedgerAvailabilityTests : IAsyncLifetime
     public async Task Post_LedgerWritesFailing_Is503UntilRecoveredAndNoRecordIsLost()
     {
         string key = await _gateway.CreateKeyAsync();
+        // Fail before the first request: the writer stays healthy until it tries to write that request's record, which
+        // is then still pending (had it failed after, the writer loop could already have written the record).
+        _store.Failing = true;
         using var first = await _gateway.Http.SendAsync(ChatCompletionTests.Json(key, Body));
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
 
-        _store.Failing = true;
         await Assert.ThrowsAsync<IOException>(() => _gateway.App.Ledger.FlushAsync());
         using var refused = await _gateway.Http.SendAsync(ChatCompletionTests.Json(key, Body));
         using var ready = await _gateway.Http.GetAsync("/readyz");
@@ -50,12 +52,22 @@ public sealed class LedgerAvailabilityTests : IAsyncLifetime
         public volatile bool Failing;
 
         public Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken) =>
-            Failing ? throw new Microsoft.Data.Sqlite.SqliteException("database or disk is full", 13) : inner.AppendAsync(records, cancellationToken);
+            Failing ? throw DiskFull() : inner.AppendAsync(records, cancellationToken);
+
+        public Task AddLeaseAsync(ReservationLease lease, CancellationToken cancellationToken) =>
+            Failing ? throw DiskFull() : inner.AddLeaseAsync(lease, cancellationToken);
+
+        public Task<IReadOnlyList<ReservationLease>> ReadLeasesAsync(CancellationToken cancellationToken) => inner.ReadLeasesAsync(cancellationToken);
+
+        public IAsyncEnumerable<AuditRecord> ReadAllowedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
+            inner.ReadAllowedSinceAsync(since, cancellationToken);
 
         public Task<IReadOnlyList<UsageSummary>> QueryUsageAsync(UsageQuery query, CancellationToken cancellationToken) => inner.QueryUsageAsync(query, cancellationToken);
 
         public Task<IReadOnlyList<AuditRecord>> ReadAsync(UsageQuery query, int limit, CancellationToken cancellationToken) => inner.ReadAsync(query, limit, cancellationToken);
 
         public Task<int> DeleteBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken) => inner.DeleteBeforeAsync(before, cancellationToken);
+
+        private static Microsoft.Data.Sqlite.SqliteException DiskFull() => new("database or disk is full", 13);
     }
 }
