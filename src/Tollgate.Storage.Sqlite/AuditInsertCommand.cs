@@ -9,10 +9,12 @@ internal sealed class AuditInsertCommand : IAsyncDisposable
     private const string Sql =
         "INSERT INTO audit (ts, request_id, upstream_request_id, endpoint, key_id, tenant, user, model, upstream, decision, reason, "
         + "stream, input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_nanos, usage_source, status, "
-        + "upstream_status, latency_ms, upstream_latency_ms, client_aborted) VALUES ("
+        + "upstream_status, latency_ms, upstream_latency_ms, client_aborted, task, source_address, reservation_id, output_cap, "
+        + "overshoot, shadow_refusals, warning) VALUES ("
         + "$ts, $request_id, $upstream_request_id, $endpoint, $key_id, $tenant, $user, $model, $upstream, $decision, $reason, "
         + "$stream, $input_tokens, $cached_input_tokens, $output_tokens, $reasoning_tokens, $cost_nanos, $usage_source, $status, "
-        + "$upstream_status, $latency_ms, $upstream_latency_ms, $client_aborted);";
+        + "$upstream_status, $latency_ms, $upstream_latency_ms, $client_aborted, $task, $source_address, $reservation_id, $output_cap, "
+        + "$overshoot, $shadow_refusals, $warning);";
 
     private readonly SqliteCommand _command;
     private readonly SqliteParameter _ts;
@@ -38,6 +40,13 @@ internal sealed class AuditInsertCommand : IAsyncDisposable
     private readonly SqliteParameter _latencyMs;
     private readonly SqliteParameter _upstreamLatencyMs;
     private readonly SqliteParameter _clientAborted;
+    private readonly SqliteParameter _task;
+    private readonly SqliteParameter _sourceAddress;
+    private readonly SqliteParameter _reservationId;
+    private readonly SqliteParameter _outputCap;
+    private readonly SqliteParameter _overshoot;
+    private readonly SqliteParameter _shadowRefusals;
+    private readonly SqliteParameter _warning;
 
     public AuditInsertCommand(SqliteConnection connection, SqliteTransaction transaction)
     {
@@ -67,6 +76,13 @@ internal sealed class AuditInsertCommand : IAsyncDisposable
         _latencyMs = Add("$latency_ms", SqliteType.Real);
         _upstreamLatencyMs = Add("$upstream_latency_ms", SqliteType.Real);
         _clientAborted = Add("$client_aborted", SqliteType.Integer);
+        _task = Add("$task", SqliteType.Text);
+        _sourceAddress = Add("$source_address", SqliteType.Text);
+        _reservationId = Add("$reservation_id", SqliteType.Text);
+        _outputCap = Add("$output_cap", SqliteType.Integer);
+        _overshoot = Add("$overshoot", SqliteType.Integer);
+        _shadowRefusals = Add("$shadow_refusals", SqliteType.Text);
+        _warning = Add("$warning", SqliteType.Text);
         _command.Prepare();
     }
 
@@ -96,6 +112,13 @@ internal sealed class AuditInsertCommand : IAsyncDisposable
         _latencyMs.Value = record.LatencyMs;
         _upstreamLatencyMs.Value = record.UpstreamLatencyMs;
         _clientAborted.Value = record.ClientAborted ? 1L : 0L;
+        _task.Value = DbValue.Of(record.Task);
+        _sourceAddress.Value = DbValue.Of(record.SourceAddress);
+        _reservationId.Value = DbValue.Of(record.ReservationId);
+        _outputCap.Value = DbValue.Of(record.OutputCap);
+        _overshoot.Value = record.Overshoot ? 1L : 0L;
+        _shadowRefusals.Value = DbValue.Of(record.ShadowRefusals);
+        _warning.Value = DbValue.Of(record.Warning);
         return _command.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -10,7 +10,8 @@ internal static class AuditRecordReader
     public const string Columns =
         "ts, request_id, upstream_request_id, endpoint, key_id, tenant, user, model, upstream, decision, reason, stream, "
         + "input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_nanos, usage_source, status, "
-        + "upstream_status, latency_ms, upstream_latency_ms, client_aborted";
+        + "upstream_status, latency_ms, upstream_latency_ms, client_aborted, task, source_address, reservation_id, output_cap, "
+        + "overshoot, shadow_refusals, warning";
 
     public static AuditRecord Read(SqliteDataReader reader) => new()
     {
@@ -34,5 +35,12 @@ internal static class AuditRecordReader
         LatencyMs = reader.GetDouble(20),
         UpstreamLatencyMs = reader.GetDouble(21),
         ClientAborted = reader.GetInt64(22) != 0,
+        Task = DbValue.GetNullableString(reader, 23),
+        SourceAddress = DbValue.GetNullableString(reader, 24),
+        ReservationId = DbValue.GetNullableString(reader, 25),
+        OutputCap = DbValue.GetNullableInt64(reader, 26),
+        Overshoot = reader.GetInt64(27) != 0,
+        ShadowRefusals = DbValue.GetNullableString(reader, 28),
+        Warning = DbValue.GetNullableString(reader, 29),
     };
 }

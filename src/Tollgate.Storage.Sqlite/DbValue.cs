@@ -12,11 +12,16 @@ internal static class DbValue
 
     public static object Of(int? value) => value is { } v ? v : DBNull.Value;
 
+    public static object Of(long? value) => value is { } v ? v : DBNull.Value;
+
     public static string? GetNullableString(SqliteDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
     public static int? GetNullableInt32(SqliteDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetInt32(ordinal);
+
+    public static long? GetNullableInt64(SqliteDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
 
     public static DateTimeOffset? GetNullableTime(SqliteDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : UnixTime.FromMilliseconds(reader.GetInt64(ordinal));

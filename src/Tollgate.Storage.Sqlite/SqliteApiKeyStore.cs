@@ -5,13 +5,13 @@ namespace Tollgate.Storage.Sqlite;
 
 /// <summary>
 /// An <see cref="IApiKeyStore"/> in a SQLite file (tables <c>api_keys</c> and <c>api_key_secrets</c>). Nothing is
-/// cached: every lookup reads the file, so a revocation, rotation or plan change made by another process applies
+/// cached: every lookup reads the file, so a revocation, rotation, plan or overrides change made by another process applies
 /// to the very next request. Timestamps are kept to the millisecond.
 /// </summary>
 /// <param name="database">The database; <see cref="SqliteDatabase.InitializeAsync"/> must have run.</param>
 public sealed class SqliteApiKeyStore(SqliteDatabase database) : IApiKeyStore
 {
-    private const string KeyColumns = "k.id, k.name, k.tenant, k.user, k.plan, k.created_at, k.expires_at, k.revoked_at, k.rotated_at";
+    private const string KeyColumns = "k.id, k.name, k.tenant, k.user, k.plan, k.created_at, k.expires_at, k.revoked_at, k.rotated_at, k.overrides";
 
     private const string FindSql =
         $"SELECT {KeyColumns}, s.valid_until FROM api_key_secrets AS s JOIN api_keys AS k ON k.id = s.key_id WHERE s.hash = $hash;";
@@ -21,8 +21,8 @@ public sealed class SqliteApiKeyStore(SqliteDatabase database) : IApiKeyStore
     private const string ListTenantSql = $"SELECT {KeyColumns} FROM api_keys AS k WHERE k.tenant = $tenant ORDER BY k.created_at, k.id;";
 
     private const string InsertKeySql =
-        "INSERT INTO api_keys (id, name, tenant, user, plan, created_at, expires_at, revoked_at, rotated_at) "
-        + "VALUES ($id, $name, $tenant, $user, $plan, $created_at, $expires_at, $revoked_at, $rotated_at);";
+        "INSERT INTO api_keys (id, name, tenant, user, plan, created_at, expires_at, revoked_at, rotated_at, overrides) "
+        + "VALUES ($id, $name, $tenant, $user, $plan, $created_at, $expires_at, $revoked_at, $rotated_at, $overrides);";
 
     private const string InsertSecretSql = "INSERT INTO api_key_secrets (hash, key_id, valid_until) VALUES ($hash, $key_id, NULL);";
 
@@ -55,6 +55,7 @@ public sealed class SqliteApiKeyStore(SqliteDatabase database) : IApiKeyStore
             insertKey.Parameters.AddWithValue("$expires_at", UnixTime.ToDbValue(record.ExpiresAt));
             insertKey.Parameters.AddWithValue("$revoked_at", UnixTime.ToDbValue(record.RevokedAt));
             insertKey.Parameters.AddWithValue("$rotated_at", UnixTime.ToDbValue(record.RotatedAt));
+            insertKey.Parameters.AddWithValue("$overrides", OverridesJson.ToDbValue(record.Overrides));
             insertSecret.Parameters.Clear();
             insertSecret.Parameters.AddWithValue("$hash", hash);
             insertSecret.Parameters.AddWithValue("$key_id", record.Id);
@@ -81,7 +82,7 @@ public sealed class SqliteApiKeyStore(SqliteDatabase database) : IApiKeyStore
         command.Parameters.AddWithValue("$hash", secretHash);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-            ? new ApiKeyMatch(ReadKey(reader), DbValue.GetNullableTime(reader, 9))
+            ? new ApiKeyMatch(ReadKey(reader), DbValue.GetNullableTime(reader, 10))
             : null;
     }
 
@@ -170,6 +171,17 @@ public sealed class SqliteApiKeyStore(SqliteDatabase database) : IApiKeyStore
     }
 
     /// <inheritdoc />
+    public async Task<bool> UpdateOverridesAsync(string id, IReadOnlyDictionary<string, string> overrides, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE api_keys SET overrides = $overrides WHERE id = $id;";
+        command.Parameters.AddWithValue("$overrides", OverridesJson.ToDbValue(overrides));
+        command.Parameters.AddWithValue("$id", id);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+    }
+
+    /// <inheritdoc />
     public async Task<bool> UpdatePlanAsync(string id, string plan, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -180,16 +192,21 @@ public sealed class SqliteApiKeyStore(SqliteDatabase database) : IApiKeyStore
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
     }
 
-    private static ApiKeyRecord ReadKey(SqliteDataReader reader) => new()
+    private static ApiKeyRecord ReadKey(SqliteDataReader reader)
     {
-        Id = reader.GetString(0),
-        Name = DbValue.GetNullableString(reader, 1),
-        Tenant = reader.GetString(2),
-        User = reader.GetString(3),
-        Plan = reader.GetString(4),
-        CreatedAt = DbValue.GetTime(reader, 5),
-        ExpiresAt = DbValue.GetNullableTime(reader, 6),
-        RevokedAt = DbValue.GetNullableTime(reader, 7),
-        RotatedAt = DbValue.GetNullableTime(reader, 8),
-    };
+        string id = reader.GetString(0);
+        return new()
+        {
+            Id = id,
+            Name = DbValue.GetNullableString(reader, 1),
+            Tenant = reader.GetString(2),
+            User = reader.GetString(3),
+            Plan = reader.GetString(4),
+            CreatedAt = DbValue.GetTime(reader, 5),
+            ExpiresAt = DbValue.GetNullableTime(reader, 6),
+            RevokedAt = DbValue.GetNullableTime(reader, 7),
+            RotatedAt = DbValue.GetNullableTime(reader, 8),
+            Overrides = OverridesJson.Read(DbValue.GetNullableString(reader, 9), id),
+        };
+    }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using Tollgate.Audit;
@@ -6,13 +7,13 @@ using Tollgate.Pricing;
 namespace Tollgate.Storage.Sqlite;
 
 /// <summary>
-/// An <see cref="ILedgerStore"/> in a SQLite file (table <c>audit</c>). A batch is one transaction through one
-/// prepared statement. Failures (disk full, <c>SQLITE_BUSY</c> once the busy timeout has passed) propagate as
+/// An <see cref="ILedgerStore"/> in a SQLite file (tables <c>audit</c> and <c>reservation_leases</c>). A batch is one
+/// transaction through one prepared statement, which also deletes the leases the batch settles. Failures (disk full, <c>SQLITE_BUSY</c> once the busy timeout has passed) propagate as
 /// <see cref="SqliteException"/>: <see cref="LedgerWriter"/> keeps the batch and retries. Timestamps are kept to the
 /// millisecond.
 /// </summary>
 /// <param name="database">The database; <see cref="SqliteDatabase.InitializeAsync"/> must have run.</param>
-public sealed class SqliteLedgerStore(SqliteDatabase database) : ILedgerStore
+public sealed partial class SqliteLedgerStore(SqliteDatabase database) : ILedgerStore
 {
     // Retention deletes in chunks so that no single write transaction holds the lock for long.
     private const int DeleteChunk = 5000;
@@ -35,7 +36,24 @@ public sealed class SqliteLedgerStore(SqliteDatabase database) : ILedgerStore
             }
         }
 
+        await DeleteSettledLeasesAsync(connection, transaction, records, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<AuditRecord> ReadAllowedSinceAsync(DateTimeOffset since, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        // Served by the (decision, ts) index, whose entries end with the rowid (id): no sort step.
+        command.CommandText = $"SELECT {AuditRecordReader.Columns} FROM audit WHERE decision = $allowed AND ts >= $since ORDER BY ts, id;";
+        command.Parameters.AddWithValue("$allowed", Decisions.Allowed);
+        command.Parameters.AddWithValue("$since", UnixTime.CeilingMilliseconds(since));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return AuditRecordReader.Read(reader);
+        }
     }
 
     /// <inheritdoc />

@@ -12,6 +12,9 @@ internal static class SqliteSchema
     /// <summary>The schema version this build writes.</summary>
     public static int Version => _migrations.Length;
 
+    /// <summary>The migrations' SQL in order; migration <c>n</c> (1-based) is at index <c>n - 1</c>.</summary>
+    internal static IReadOnlyList<string> Migrations => _migrations;
+
     private static readonly string[] _migrations =
     [
         """
@@ -65,6 +68,40 @@ internal static class SqliteSchema
         CREATE INDEX audit_tenant_user_ts ON audit (tenant, user, ts);
         CREATE INDEX audit_ts ON audit (ts);
         CREATE INDEX audit_request_id ON audit (request_id);
+        """,
+        // 2: limits and reservations. Audit gains what admission decided; leases note requests in flight (deleted in
+        // the transaction that writes their settling record); keys gain their overrides of plan settings (a JSON
+        // object of strings). The (decision, ts) index serves the start-up rebuild of counters from allowed records.
+        """
+        ALTER TABLE audit ADD COLUMN task TEXT;
+        ALTER TABLE audit ADD COLUMN source_address TEXT;
+        ALTER TABLE audit ADD COLUMN reservation_id TEXT;
+        ALTER TABLE audit ADD COLUMN output_cap INTEGER;
+        ALTER TABLE audit ADD COLUMN overshoot INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE audit ADD COLUMN shadow_refusals TEXT;
+        ALTER TABLE audit ADD COLUMN warning TEXT;
+        CREATE INDEX audit_decision_ts ON audit (decision, ts);
+
+        CREATE TABLE reservation_leases (
+            id                  TEXT    NOT NULL PRIMARY KEY,
+            ts                  INTEGER NOT NULL,
+            request_id          TEXT    NOT NULL,
+            endpoint            TEXT    NOT NULL,
+            key_id              TEXT    NOT NULL,
+            tenant              TEXT    NOT NULL,
+            user                TEXT    NOT NULL,
+            model               TEXT    NOT NULL,
+            upstream            TEXT    NOT NULL,
+            task                TEXT,
+            source_address      TEXT,
+            input_tokens        INTEGER NOT NULL,
+            cached_input_tokens INTEGER NOT NULL,
+            output_tokens       INTEGER NOT NULL,
+            reasoning_tokens    INTEGER NOT NULL,
+            cost_nanos          INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+
+        ALTER TABLE api_keys ADD COLUMN overrides TEXT;
         """,
     ];
 

@@ -25,9 +25,11 @@ public sealed class LedgerAvailabilityTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
 
         _store.Failing = true;
+        // The admission lease cannot be written: refused at once, never served unrecorded.
         using var second = await _gateway.Http.SendAsync(ChatCompletionTests.Json(key, Body));
-        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
-        // The writer notices on its next flush (every 50 ms here); its record stays queued, not dropped.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, second.StatusCode);
+        Assert.Equal("ledger_unavailable", (await ChatCompletionTests.ErrorAsync(second)).Code);
+        // The writer notices on its next flush (every 50 ms here); the queued records stay queued, not dropped.
         await PollAsync(() => !_gateway.App.Ledger.CanAccept);
         using var refused = await _gateway.Http.SendAsync(ChatCompletionTests.Json(key, Body));
         using var ready = await _gateway.Http.GetAsync("/readyz");
@@ -35,7 +37,7 @@ public sealed class LedgerAvailabilityTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.Equal("ledger_unavailable", (await ChatCompletionTests.ErrorAsync(refused)).Code);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
-        Assert.Equal(0, _gateway.Simulator.Billing.All.Count(b => b.ClientRequestId == refused.Headers.GetValues("x-request-id").Single()));
+        Assert.Equal(1, _gateway.Simulator.Billing.All.Count);
 
         _store.Failing = false;
         await PollAsync(() => _gateway.App.Ledger.CanAccept);
@@ -44,7 +46,7 @@ public sealed class LedgerAvailabilityTests : IAsyncLifetime
 
         var records = await _gateway.AuditRecordsAsync();
         Assert.Equal(4, records.Count);
-        Assert.Equal(["ok", "ok", "ledger_unavailable", "ok"], records.OrderBy(r => r.Timestamp).Select(r => r.Reason).ToList());
+        Assert.Equal(["ok", "ledger_unavailable", "ledger_unavailable", "ok"], records.OrderBy(r => r.Timestamp).Select(r => r.Reason).ToList());
     }
 
     private static async Task PollAsync(Func<bool> condition)
@@ -64,12 +66,22 @@ public sealed class LedgerAvailabilityTests : IAsyncLifetime
         public volatile bool Failing;
 
         public Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken) =>
-            Failing ? throw new Microsoft.Data.Sqlite.SqliteException("database or disk is full", 13) : inner.AppendAsync(records, cancellationToken);
+            Failing ? throw DiskFull() : inner.AppendAsync(records, cancellationToken);
+
+        public Task AddLeaseAsync(ReservationLease lease, CancellationToken cancellationToken) =>
+            Failing ? throw DiskFull() : inner.AddLeaseAsync(lease, cancellationToken);
+
+        public Task<IReadOnlyList<ReservationLease>> ReadLeasesAsync(CancellationToken cancellationToken) => inner.ReadLeasesAsync(cancellationToken);
+
+        public IAsyncEnumerable<AuditRecord> ReadAllowedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
+            inner.ReadAllowedSinceAsync(since, cancellationToken);
 
         public Task<IReadOnlyList<UsageSummary>> QueryUsageAsync(UsageQuery query, CancellationToken cancellationToken) => inner.QueryUsageAsync(query, cancellationToken);
 
         public Task<IReadOnlyList<AuditRecord>> ReadAsync(UsageQuery query, int limit, CancellationToken cancellationToken) => inner.ReadAsync(query, limit, cancellationToken);
 
         public Task<int> DeleteBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken) => inner.DeleteBeforeAsync(before, cancellationToken);
+
+        private static Microsoft.Data.Sqlite.SqliteException DiskFull() => new("database or disk is full", 13);
     }
 }

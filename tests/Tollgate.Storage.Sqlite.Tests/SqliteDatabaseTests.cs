@@ -28,6 +28,9 @@ public sealed class SqliteDatabaseTests : IDisposable
 
         await cli.UpdatePlanAsync("key_1", "premium", None);
         Assert.Equal("premium", (await serve.FindBySecretHashAsync(TestKeys.Hash(1), None))!.Key.Plan);
+
+        await cli.UpdateOverridesAsync("key_1", new Dictionary<string, string> { ["RequestsPerMinute"] = "10" }, None);
+        Assert.Equal("10", (await serve.FindBySecretHashAsync(TestKeys.Hash(1), None))!.Key.Overrides!["RequestsPerMinute"]);
     }
 
     [Fact]
@@ -36,12 +39,14 @@ public sealed class SqliteDatabaseTests : IDisposable
         var first = await _file.OpenAsync();
         await new SqliteApiKeyStore(first).CreateAsync(TestKeys.Key("key_1"), TestKeys.Hash(1), None);
         await new SqliteLedgerStore(first).AppendAsync([TestAuditRecords.Full()], None);
+        await new SqliteLedgerStore(first).AddLeaseAsync(TestAuditRecords.Lease("rsv_1"), None);
         first.ClearPool();
 
         var second = await _file.OpenAsync();
 
         Assert.Equal(TestKeys.Key("key_1"), await new SqliteApiKeyStore(second).GetAsync("key_1", None));
         Assert.Equal([TestAuditRecords.Full()], await new SqliteLedgerStore(second).ReadAsync(new UsageQuery(), 10, None));
+        Assert.Equal([TestAuditRecords.Lease("rsv_1")], await new SqliteLedgerStore(second).ReadLeasesAsync(None));
     }
 
     [Fact]
@@ -112,6 +117,47 @@ public sealed class SqliteDatabaseTests : IDisposable
 
         await store.AppendAsync([TestAuditRecords.Minimal()], None);
         Assert.Single(await store.ReadAsync(new UsageQuery(), 10, None));
+    }
+
+    [Fact]
+    public async Task AppendAsync_LeaseDeleteFails_WritesNoRecordAndKeepsTheLease()
+    {
+        var database = await _file.OpenAsync();
+        var store = new SqliteLedgerStore(database);
+        await store.AddLeaseAsync(TestAuditRecords.Lease("rsv_1"), None);
+        await using (var connection = await database.OpenConnectionAsync(None))
+        {
+            await using var trigger = connection.CreateCommand();
+            trigger.CommandText = "CREATE TRIGGER fail_lease_delete BEFORE DELETE ON reservation_leases BEGIN SELECT RAISE(ABORT, 'injected'); END;";
+            await trigger.ExecuteNonQueryAsync(None);
+        }
+
+        await Assert.ThrowsAsync<SqliteException>(() =>
+            store.AppendAsync([TestAuditRecords.Minimal("r0"), TestAuditRecords.Full("r1") with { ReservationId = "rsv_1" }], None));
+
+        Assert.Empty(await store.ReadAsync(new UsageQuery(), 10, None));
+        Assert.Equal([TestAuditRecords.Lease("rsv_1")], await store.ReadLeasesAsync(None));
+    }
+
+    [Fact]
+    public async Task AppendAsync_WhileAnotherConnectionHoldsTheWriteLock_KeepsLeasesAndWritesNothing()
+    {
+        var database = await _file.OpenAsync(TimeSpan.FromMilliseconds(50));
+        var store = new SqliteLedgerStore(database);
+        await store.AddLeaseAsync(TestAuditRecords.Lease("rsv_1"), None);
+        var other = await _file.OpenAsync();
+        await using var holder = await other.OpenConnectionAsync(None);
+        await using var exclusive = holder.CreateCommand();
+        exclusive.CommandText = "BEGIN EXCLUSIVE;";
+        await exclusive.ExecuteNonQueryAsync(None);
+
+        await Assert.ThrowsAsync<SqliteException>(() => store.AppendAsync([TestAuditRecords.Full() with { ReservationId = "rsv_1" }], None));
+        await Assert.ThrowsAsync<SqliteException>(() => store.AddLeaseAsync(TestAuditRecords.Lease("rsv_2"), None));
+
+        exclusive.CommandText = "ROLLBACK;";
+        await exclusive.ExecuteNonQueryAsync(None);
+        Assert.Empty(await store.ReadAsync(new UsageQuery(), 10, None));
+        Assert.Equal(["rsv_1"], (await store.ReadLeasesAsync(None)).Select(l => l.Id));
     }
 
     [Fact]

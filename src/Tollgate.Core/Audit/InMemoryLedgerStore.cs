@@ -5,8 +5,9 @@ public sealed class InMemoryLedgerStore : ILedgerStore
 {
     private readonly Lock _lock = new();
     private readonly List<AuditRecord> _records = [];
+    private readonly Dictionary<string, ReservationLease> _leases = new(StringComparer.Ordinal);
 
-    /// <summary>When set, every append throws it (a failing disk).</summary>
+    /// <summary>When set, every write (append or lease) throws it (a failing disk).</summary>
     public Exception? FailWith { get; set; }
 
     /// <inheritdoc />
@@ -20,9 +21,58 @@ public sealed class InMemoryLedgerStore : ILedgerStore
             }
 
             _records.AddRange(records);
+            foreach (var record in records)
+            {
+                if (record.ReservationId is { } id)
+                {
+                    _leases.Remove(id);
+                }
+            }
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">A lease with the same id is already stored.</exception>
+    public Task AddLeaseAsync(ReservationLease lease, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (FailWith is { } e)
+            {
+                throw e;
+            }
+
+            if (!_leases.TryAdd(lease.Id, lease))
+            {
+                throw new InvalidOperationException($"Lease {lease.Id} already exists.");
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ReservationLease>> ReadLeasesAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            IReadOnlyList<ReservationLease> leases = [.. _leases.Values.OrderBy(l => l.Timestamp).ThenBy(l => l.Id, StringComparer.Ordinal)];
+            return Task.FromResult(leases);
+        }
+    }
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<AuditRecord> ReadAllowedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            // OrderBy is stable: records with the same instant stay in append order.
+            List<AuditRecord> rows = [.. _records.Where(r => r.Decision == Decisions.Allowed && r.Timestamp >= since).OrderBy(r => r.Timestamp)];
+            return rows.ToAsyncEnumerable();
+        }
     }
 
     /// <inheritdoc />

@@ -4,7 +4,14 @@ namespace Tollgate.Identity;
 public sealed class ApiKeyIssuer(IApiKeyStore store, KeyHasher hasher, TimeProvider timeProvider)
 {
     /// <summary>What to create.</summary>
-    public sealed record Request(string Tenant, string User, string Plan, DateTimeOffset? ExpiresAt = null, string? Name = null);
+    /// <param name="Tenant">The tenant.</param>
+    /// <param name="User">The user.</param>
+    /// <param name="Plan">The plan.</param>
+    /// <param name="ExpiresAt">When the key stops working, if ever.</param>
+    /// <param name="Name">A human name.</param>
+    /// <param name="Overrides">Per-key overrides of plan settings (see <see cref="ApiKeyRecord.Overrides"/>).</param>
+    public sealed record Request(string Tenant, string User, string Plan, DateTimeOffset? ExpiresAt = null, string? Name = null,
+        IReadOnlyDictionary<string, string>? Overrides = null);
 
     /// <summary>Creates one key; the returned secret is never stored and cannot be shown again.</summary>
     public async Task<(ApiKeyRecord Key, string Secret)> CreateAsync(Request request, CancellationToken cancellationToken)
@@ -45,6 +52,7 @@ public sealed class ApiKeyIssuer(IApiKeyStore store, KeyHasher hasher, TimeProvi
             Plan = request.Plan,
             CreatedAt = timeProvider.GetUtcNow(),
             ExpiresAt = request.ExpiresAt,
+            Overrides = request.Overrides is { Count: > 0 } overrides ? overrides : null,
         };
         return (record, secret, hasher.Hash(secret));
     }

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Tollgate.Identity;
 
 /// <summary>
@@ -37,6 +39,7 @@ public interface IApiKeyStore
     Task<bool> RotateAsync(string id, string newSecretHash, DateTimeOffset at, DateTimeOffset oldSecretsValidUntil, CancellationToken cancellationToken);
 
     /// <summary>Replaces a key's overrides of plan settings (empty removes them); false when it does not exist.</summary>
+    [SuppressMessage("Naming", "CA1716", Justification = "The name matches ApiKeyRecord.Overrides; Tollgate has no Visual Basic implementers.")]
     Task<bool> UpdateOverridesAsync(string id, IReadOnlyDictionary<string, string> overrides, CancellationToken cancellationToken);
 
     /// <summary>Moves a key to another plan; false when it does not exist.</summary>

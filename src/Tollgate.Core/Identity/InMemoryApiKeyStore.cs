@@ -1,3 +1,5 @@
+using System.Collections.ObjectModel;
+
 namespace Tollgate.Identity;
 
 /// <summary>An <see cref="IApiKeyStore"/> in memory, for tests and single-process embedding.</summary>
@@ -29,7 +31,7 @@ public sealed class InMemoryApiKeyStore : IApiKeyStore
 
             foreach (var (record, hash) in keys)
             {
-                _keys.Add(record.Id, record);
+                _keys.Add(record.Id, record with { Overrides = Copy(record.Overrides) });
                 _secrets.Add(hash, (record.Id, null));
             }
         }
@@ -99,8 +101,20 @@ public sealed class InMemoryApiKeyStore : IApiKeyStore
     }
 
     /// <inheritdoc />
+    public Task<bool> UpdateOverridesAsync(string id, IReadOnlyDictionary<string, string> overrides, CancellationToken cancellationToken)
+    {
+        var copy = Copy(overrides);
+        return Task.FromResult(Update(id, k => k with { Overrides = copy }));
+    }
+
+    /// <inheritdoc />
     public Task<bool> UpdatePlanAsync(string id, string plan, CancellationToken cancellationToken) =>
         Task.FromResult(Update(id, k => k with { Plan = plan }));
+
+    // A private, read-only copy, so the caller cannot change what is stored; none is stored as null, as other
+    // backends read it back.
+    private static ReadOnlyDictionary<string, string>? Copy(IReadOnlyDictionary<string, string>? overrides) =>
+        overrides is null || overrides.Count == 0 ? null : new Dictionary<string, string>(overrides, StringComparer.Ordinal).AsReadOnly();
 
     private bool Update(string id, Func<ApiKeyRecord, ApiKeyRecord> change)
     {

@@ -25,6 +25,16 @@ internal static class KeyJson
         WriteTime(writer, "revoked_at", key.RevokedAt);
         WriteTime(writer, "rotated_at", key.RotatedAt);
         writer.WriteString("status", Status(key, DateTimeOffset.MaxValue));
+        writer.WriteStartObject("limits");
+        if (key.Overrides is { } overrides)
+        {
+            foreach (var (name, value) in KeyLimits.Sorted(overrides))
+            {
+                writer.WriteString(name, value);
+            }
+        }
+
+        writer.WriteEndObject();
         writer.WriteEndObject();
     }
 
@@ -56,8 +66,9 @@ internal static class KeyJson
     {
         string expires = key.ExpiresAt is { } e ? e.ToString("  'expires='yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) : "";
         string name = key.Name is { } n ? "  name=" + n : "";
+        string limits = key.Overrides is { Count: > 0 } o ? "  limits=" + KeyLimits.Format(o, ",") : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{key.Id}  tenant={key.Tenant}  user={key.User}  plan={key.Plan}  status={Status(key, now)}  created={key.CreatedAt:yyyy-MM-dd}{expires}{name}");
+            $"{key.Id}  tenant={key.Tenant}  user={key.User}  plan={key.Plan}  status={Status(key, now)}  created={key.CreatedAt:yyyy-MM-dd}{expires}{limits}{name}");
     }
 
     private static string Status(ApiKeyRecord key, DateTimeOffset now) =>

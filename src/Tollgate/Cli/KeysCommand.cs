@@ -27,15 +27,18 @@ internal static class KeysCommand
         var plan = new Option<string>("--plan") { Description = "Plan whose rules apply.", Required = true };
         var expires = new Option<string?>("--expires") { Description = "Expiry: a duration (30d, 12h) or a date (2027-01-31)." };
         var name = new Option<string?>("--name") { Description = "A name to recognise the key by." };
-        var command = new Command("create", "Create a key and print it (once).") { tenant, user, plan, expires, name, CommonOptions.Json };
+        var limits = LimitOption();
+        var command = new Command("create", "Create a key and print it (once).") { tenant, user, plan, expires, name, limits, CommonOptions.Json };
         command.SetAction(async (parse, ct) =>
         {
             var context = await CliContext.OpenAsync(parse, ct).ConfigureAwait(false);
             string planName = parse.GetValue(plan)!;
             context.RequirePlan(planName);
+            var overrides = KeyLimits.ParsePairs(parse.GetValue(limits) ?? [], "--limit");
             var expiry = parse.GetValue(expires) is { } e ? DurationParser.ParseExpiry(e, TimeProvider.System.GetUtcNow()) : (DateTimeOffset?)null;
             var (key, secret) = await context.Issuer.CreateAsync(
-                new ApiKeyIssuer.Request(Identifier(parse.GetValue(tenant)!, "--tenant"), Identifier(parse.GetValue(user)!, "--user"), planName, expiry, parse.GetValue(name)), ct)
+                new ApiKeyIssuer.Request(Identifier(parse.GetValue(tenant)!, "--tenant"), Identifier(parse.GetValue(user)!, "--user"), planName, expiry,
+                    parse.GetValue(name), overrides), ct)
                 .ConfigureAwait(false);
             if (parse.GetValue(CommonOptions.Json))
             {
@@ -43,7 +46,8 @@ internal static class KeysCommand
             }
             else
             {
-                Console.Out.WriteLine($"Created {key.Id} (tenant {key.Tenant}, user {key.User}, plan {key.Plan}).");
+                string limitText = overrides.Count > 0 ? $", limits {KeyLimits.Format(overrides, ", ")}" : "";
+                Console.Out.WriteLine($"Created {key.Id} (tenant {key.Tenant}, user {key.User}, plan {key.Plan}{limitText}).");
                 Console.Out.WriteLine($"Key (shown once, store it now): {secret}");
             }
 
@@ -54,7 +58,10 @@ internal static class KeysCommand
 
     private static Command Import()
     {
-        var file = new Argument<FileInfo>("file") { Description = "JSON array of {\"tenant\",\"user\",\"plan\",\"name\"?,\"expires\"?}; '-' reads standard input." };
+        var file = new Argument<FileInfo>("file")
+        {
+            Description = "JSON array of {\"tenant\",\"user\",\"plan\",\"name\"?,\"expires\"?,\"limits\"?: {\"RequestsPerMinute\": \"10\"}}; '-' reads standard input.",
+        };
         var command = new Command("import", "Create many keys at once (load tests); prints a JSON array with each id and key.") { file };
         command.SetAction(async (parse, ct) =>
         {
@@ -103,12 +110,41 @@ internal static class KeysCommand
                 string expires = Field("expires", false);
                 string name = Field("name", false);
                 list.Add(new ApiKeyIssuer.Request(Identifier(Field("tenant", true), $"item {index} tenant"), Identifier(Field("user", true), $"item {index} user"), plan,
-                    expires.Length > 0 ? DurationParser.ParseExpiry(expires, now) : null, name.Length > 0 ? name : null));
+                    expires.Length > 0 ? DurationParser.ParseExpiry(expires, now) : null, name.Length > 0 ? name : null, ImportLimits(item, index)));
                 index++;
             }
 
             return list;
         }
+    }
+
+    private static Dictionary<string, string>? ImportLimits(JsonElement item, int index)
+    {
+        if (!item.TryGetProperty("limits", out var limits) || limits.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        string source = $"Item {index} limits";
+        if (limits.ValueKind != JsonValueKind.Object)
+        {
+            throw new CliUsageException($"{source} must be an object of NAME: VALUE, e.g. {{\"RequestsPerMinute\": \"10\"}}.");
+        }
+
+        var overrides = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in limits.EnumerateObject())
+        {
+            // Numbers are taken as written ("10", 2.5), so that a budget keeps its exact decimal digits.
+            string value = property.Value.ValueKind switch
+            {
+                JsonValueKind.String => property.Value.GetString()!,
+                JsonValueKind.Number => property.Value.GetRawText(),
+                _ => throw new CliUsageException($"{source}: {property.Name} must be a string or a number."),
+            };
+            KeyLimits.Add(overrides, property.Name, value, source);
+        }
+
+        return overrides;
     }
 
     private static Command List()
@@ -208,24 +244,64 @@ internal static class KeysCommand
     private static Command Update()
     {
         var id = IdArgument();
-        var plan = new Option<string>("--plan") { Description = "The new plan.", Required = true };
-        var command = new Command("update", "Change a key's plan; applies from the next request.") { id, plan };
+        var plan = new Option<string?>("--plan") { Description = "The new plan." };
+        var limits = LimitOption();
+        var clear = new Option<bool>("--clear-limits") { Description = "Remove the key's limit overrides (before applying any --limit)." };
+        var command = new Command("update", "Change a key's plan and/or limit overrides; applies from the next request.") { id, plan, limits, clear };
         command.SetAction(async (parse, ct) =>
         {
             var context = await CliContext.OpenAsync(parse, ct).ConfigureAwait(false);
             string keyId = parse.GetValue(id)!;
-            string planName = parse.GetValue(plan)!;
-            context.RequirePlan(planName);
-            if (!await context.Keys.UpdatePlanAsync(keyId, planName, ct).ConfigureAwait(false))
+            string? planName = parse.GetValue(plan);
+            bool clearLimits = parse.GetValue(clear);
+            var changes = KeyLimits.ParsePairs(parse.GetValue(limits) ?? [], "--limit");
+            if (planName is null && changes.Count == 0 && !clearLimits)
+            {
+                throw new CliUsageException("Nothing to update: give --plan, --limit NAME=VALUE or --clear-limits.");
+            }
+
+            if (planName is not null)
+            {
+                context.RequirePlan(planName);
+            }
+
+            var key = await context.Keys.GetAsync(keyId, ct).ConfigureAwait(false) ?? throw NotFound(keyId);
+            if (planName is not null && !await context.Keys.UpdatePlanAsync(keyId, planName, ct).ConfigureAwait(false))
             {
                 throw NotFound(keyId);
             }
 
-            Console.Out.WriteLine($"Updated {keyId}: plan {planName}.");
+            var done = new List<string>();
+            if (planName is not null)
+            {
+                done.Add($"plan {planName}");
+            }
+
+            if (changes.Count > 0 || clearLimits)
+            {
+                // --limit sets the names it gives and keeps the others; --clear-limits starts from none.
+                var overrides = KeyLimits.Merge(clearLimits ? null : key.Overrides, changes);
+                if (!await context.Keys.UpdateOverridesAsync(keyId, overrides, ct).ConfigureAwait(false))
+                {
+                    throw NotFound(keyId);
+                }
+
+                done.Add(overrides.Count > 0 ? $"limits {KeyLimits.Format(overrides, ", ")}" : "no limit overrides");
+            }
+
+            Console.Out.WriteLine($"Updated {keyId}: {string.Join("; ", done)}.");
             return ExitCodes.Success;
         });
         return command;
     }
+
+    private static Option<string[]> LimitOption() => new("--limit")
+    {
+        Description = "Override a plan setting for this key, NAME=VALUE (repeatable), e.g. RequestsPerMinute=10, BudgetPerDay=2.5. "
+            + $"Names: {string.Join(", ", KeyLimits.Names)}.",
+        HelpName = "NAME=VALUE",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
 
     private static Argument<string> IdArgument() => new("id") { Description = "The key id (key_…)." };
 

@@ -35,8 +35,10 @@ internal static class TollgateCli
 
         try
         {
-            // The host handles SIGTERM itself (drain, settle, flush); the parser must not race it.
-            return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
+            // The host handles SIGTERM itself (drain, settle, flush); the parser must not race it. Exceptions come here
+            // (not to the parser's handler, which exits 1 with a stack trace) so each kind gets its exit code.
+            return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false })
+                .ConfigureAwait(false);
         }
         catch (Exception e) when (e is CliUsageException or ArgumentException)
         {
@@ -55,6 +57,12 @@ internal static class TollgateCli
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException or InvalidOperationException)
         {
             await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+        catch (Exception e)
+        {
+            // A bug: keep the stack trace.
+            await Console.Error.WriteLineAsync($"error: {e}").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
     }

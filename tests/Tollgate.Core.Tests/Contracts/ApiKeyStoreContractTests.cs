@@ -7,7 +7,7 @@ namespace Tollgate.Core.Tests.Contracts;
 /// What every <see cref="IApiKeyStore"/> must do. Each backend derives a test class that supplies a fresh, empty
 /// store per test; <see cref="InMemoryApiKeyStore"/> is the reference.
 /// </summary>
-public abstract class ApiKeyStoreContractTests
+public abstract partial class ApiKeyStoreContractTests
 {
     private static CancellationToken None => CancellationToken.None;
 

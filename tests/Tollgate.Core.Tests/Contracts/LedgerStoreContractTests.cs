@@ -8,7 +8,7 @@ namespace Tollgate.Core.Tests.Contracts;
 /// What every <see cref="ILedgerStore"/> must do. Each backend derives a test class that supplies a fresh, empty
 /// store per test; <see cref="InMemoryLedgerStore"/> is the reference.
 /// </summary>
-public abstract class LedgerStoreContractTests
+public abstract partial class LedgerStoreContractTests
 {
     private static CancellationToken None => CancellationToken.None;
     private static UsageQuery All => new();

@@ -32,6 +32,13 @@ public static class TestAuditRecords
         LatencyMs = 12.345678901234567,
         UpstreamLatencyMs = 0.1 + 0.2,
         ClientAborted = true,
+        Task = "task-ünï-42",
+        SourceAddress = "2001:db8:85a3::/64",
+        ReservationId = "rsv_full",
+        OutputCap = int.MaxValue + 9L,
+        Overshoot = true,
+        ShadowRefusals = "tenant acme: tokens per minute; key key_1: requests per day",
+        Warning = "plan basic: 80% of budget per day",
     };
 
     /// <summary>A refused record with every optional field unset.</summary>
@@ -62,4 +69,25 @@ public static class TestAuditRecords
             UsageSource = source,
             Status = decision == Decisions.Allowed ? 200 : 403,
         };
+
+    /// <summary>A lease with every optional field set to a value that tests its column's range.</summary>
+    public static ReservationLease Lease(string id, DateTimeOffset? at = null) => new()
+    {
+        Id = id,
+        Timestamp = at ?? T0,
+        RequestId = "req-" + id,
+        Endpoint = "chat.completions",
+        KeyId = "key_0123456789abcdef0123",
+        Tenant = "acme",
+        User = "alice ✓",
+        Model = "sim-large",
+        Upstream = "simulator",
+        Task = "task-7",
+        SourceAddress = "203.0.113.9",
+        Usage = new TokenUsage(int.MaxValue + 3L, 0, 4096L * 128, 0),
+        CostNanos = (1L << 62) - 3,
+    };
+
+    /// <summary>A lease with every optional field unset.</summary>
+    public static ReservationLease MinimalLease(string id, DateTimeOffset? at = null) => Lease(id, at) with { Task = null, SourceAddress = null };
 }

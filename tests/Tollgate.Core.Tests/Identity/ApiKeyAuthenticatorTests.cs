@@ -26,6 +26,18 @@ public sealed class ApiKeyAuthenticatorTests
     }
 
     [Fact]
+    public async Task AuthenticateAsync_KeyWithOverrides_IdentityCarriesTheLatest()
+    {
+        string secret = await CreateKeyAsync("key_1");
+        Assert.Null((await _authenticator.AuthenticateAsync($"Bearer {secret}", null, None)).Identity!.Overrides);
+
+        await _store.UpdateOverridesAsync("key_1", new Dictionary<string, string> { ["RequestsPerMinute"] = "10" }, None);
+
+        var identity = (await _authenticator.AuthenticateAsync($"Bearer {secret}", null, None)).Identity!;
+        Assert.Equal("10", Assert.Single(identity.Overrides!).Value);
+    }
+
+    [Fact]
     public async Task AuthenticateAsync_LowercaseBearerScheme_Succeeds()
     {
         string secret = await CreateKeyAsync("key_1");

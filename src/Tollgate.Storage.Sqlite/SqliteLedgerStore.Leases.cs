@@ -1,0 +1,122 @@
+using Microsoft.Data.Sqlite;
+using Tollgate.Audit;
+using Tollgate.Pricing;
+
+namespace Tollgate.Storage.Sqlite;
+
+/// <summary>Reservation leases (table <c>reservation_leases</c>): written before the upstream is called, deleted with the settling record.</summary>
+public sealed partial class SqliteLedgerStore
+{
+    private const string LeaseColumns =
+        "id, ts, request_id, endpoint, key_id, tenant, user, model, upstream, task, source_address, "
+        + "input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_nanos";
+
+    private const string InsertLeaseSql =
+        $"INSERT INTO reservation_leases ({LeaseColumns}) VALUES ($id, $ts, $request_id, $endpoint, $key_id, $tenant, $user, $model, "
+        + "$upstream, $task, $source_address, $input_tokens, $cached_input_tokens, $output_tokens, $reasoning_tokens, $cost_nanos);";
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">A lease with the same id is already stored.</exception>
+    public async Task AddLeaseAsync(ReservationLease lease, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = InsertLeaseSql;
+        command.Parameters.AddWithValue("$id", lease.Id);
+        command.Parameters.AddWithValue("$ts", UnixTime.ToMilliseconds(lease.Timestamp));
+        command.Parameters.AddWithValue("$request_id", lease.RequestId);
+        command.Parameters.AddWithValue("$endpoint", lease.Endpoint);
+        command.Parameters.AddWithValue("$key_id", lease.KeyId);
+        command.Parameters.AddWithValue("$tenant", lease.Tenant);
+        command.Parameters.AddWithValue("$user", lease.User);
+        command.Parameters.AddWithValue("$model", lease.Model);
+        command.Parameters.AddWithValue("$upstream", lease.Upstream);
+        command.Parameters.AddWithValue("$task", DbValue.Of(lease.Task));
+        command.Parameters.AddWithValue("$source_address", DbValue.Of(lease.SourceAddress));
+        command.Parameters.AddWithValue("$input_tokens", lease.Usage.InputTokens);
+        command.Parameters.AddWithValue("$cached_input_tokens", lease.Usage.CachedInputTokens);
+        command.Parameters.AddWithValue("$output_tokens", lease.Usage.OutputTokens);
+        command.Parameters.AddWithValue("$reasoning_tokens", lease.Usage.ReasoningTokens);
+        command.Parameters.AddWithValue("$cost_nanos", lease.CostNanos);
+        try
+        {
+            // One autocommit statement: durable (as far as synchronous=NORMAL in WAL goes) when this returns.
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (SqliteException e) when (DbValue.IsUniqueViolation(e))
+        {
+            throw new InvalidOperationException($"Lease {lease.Id} already exists.", e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ReservationLease>> ReadLeasesAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {LeaseColumns} FROM reservation_leases ORDER BY ts, id;";
+        var leases = new List<ReservationLease>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            leases.Add(ReadLease(reader));
+        }
+
+        // SQLite orders text by UTF-8 bytes; re-sort (stable) so ids compare as .NET ordinal strings do.
+        leases.Sort(static (a, b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : string.CompareOrdinal(a.Id, b.Id));
+        return leases;
+    }
+
+    /// <summary>Deletes, inside the batch's transaction, the leases that the batch's records settle.</summary>
+    private static async Task DeleteSettledLeasesAsync(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<AuditRecord> records,
+        CancellationToken cancellationToken)
+    {
+        SqliteCommand? delete = null;
+        try
+        {
+            for (int i = 0; i < records.Count; i++)
+            {
+                if (records[i].ReservationId is not { } id)
+                {
+                    continue;
+                }
+
+                if (delete is null)
+                {
+                    delete = connection.CreateCommand();
+                    delete.Transaction = transaction;
+                    delete.CommandText = "DELETE FROM reservation_leases WHERE id = $id;";
+                    delete.Parameters.Add("$id", SqliteType.Text);
+                    delete.Prepare();
+                }
+
+                delete.Parameters[0].Value = id;
+                await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (delete is not null)
+            {
+                await delete.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static ReservationLease ReadLease(SqliteDataReader reader) => new()
+    {
+        Id = reader.GetString(0),
+        Timestamp = DbValue.GetTime(reader, 1),
+        RequestId = reader.GetString(2),
+        Endpoint = reader.GetString(3),
+        KeyId = reader.GetString(4),
+        Tenant = reader.GetString(5),
+        User = reader.GetString(6),
+        Model = reader.GetString(7),
+        Upstream = reader.GetString(8),
+        Task = DbValue.GetNullableString(reader, 9),
+        SourceAddress = DbValue.GetNullableString(reader, 10),
+        Usage = new TokenUsage(reader.GetInt64(11), reader.GetInt64(12), reader.GetInt64(13), reader.GetInt64(14)),
+        CostNanos = reader.GetInt64(15),
+    };
+}
