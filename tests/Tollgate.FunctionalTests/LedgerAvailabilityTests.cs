@@ -37,7 +37,7 @@ public sealed class LedgerAvailabilityTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.Equal("ledger_unavailable", (await ChatCompletionTests.ErrorAsync(refused)).Code);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
-        Assert.Equal(1, _gateway.Simulator.Billing.All.Count);
+        Assert.Single(_gateway.Simulator.Billing.All);
 
         _store.Failing = false;
         await PollAsync(() => _gateway.App.Ledger.CanAccept);

@@ -48,13 +48,13 @@ public sealed class LimitsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
         var (type, code, message) = await ChatCompletionTests.ErrorAsync(third);
         Assert.Equal(("requests", "rate_limit_exceeded"), (type, code));
-        Assert.Contains("requests per minute limit 2, requested 1, remaining 0, resets in 40s", message, StringComparison.Ordinal);
-        Assert.Equal("40", third.Headers.GetValues("Retry-After").Single());
-        Assert.Equal("40000", third.Headers.GetValues("retry-after-ms").Single());
+        Assert.Contains("requests per minute limit 2, requested 1, remaining 0, resets in 41s", message, StringComparison.Ordinal);
+        Assert.Equal("41", third.Headers.GetValues("Retry-After").Single());
+        Assert.Equal("41000", third.Headers.GetValues("retry-after-ms").Single());
         var record = await _gateway.AuditAsync(third.Headers.GetValues("x-request-id").Single());
         Assert.Equal((Decisions.Refused, "rate_limit_exceeded"), (record.Decision, record.Reason));
 
-        _time.Advance(TimeSpan.FromSeconds(40));
+        _time.Advance(TimeSpan.FromSeconds(41));
         using var later = await SendAsync(key);
         Assert.Equal(HttpStatusCode.OK, later.StatusCode);
     }

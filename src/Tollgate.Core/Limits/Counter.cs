@@ -1,14 +1,18 @@
 namespace Tollgate.Limits;
 
 /// <summary>
-/// One limit's counter. Sliding windows keep 60 slots (a slot's amount leaves the window whole when the slot does,
-/// so the count errs on the side of refusing, by at most one slot); calendar windows keep the current period;
+/// One limit's counter. Sliding windows count in 60 slots of 1/60 of the window; a slot's amount leaves whole when
+/// its slot has been out of the window for a full slot, so the count errs on the side of refusing (an amount is
+/// counted for between 60 and 61 slot lengths, never less than the window); calendar windows keep the current period;
 /// concurrency is a gauge. Not thread-safe: the store serializes access.
 /// </summary>
 internal sealed class Counter(Window window)
 {
-    private readonly long[] _values = window.IsSliding() ? new long[Windows.Slots] : new long[1];
-    private readonly long[] _slots = window.IsSliding() ? new long[Windows.Slots] : new long[1];
+    // 61 slots: the 60 that make up the window plus the one in progress, so an amount is counted for at least the
+    // full window (between 60 and 61 slot lengths) and never leaves early.
+    private const int Ring = Windows.Slots + 1;
+    private readonly long[] _values = window.IsSliding() ? new long[Ring] : new long[1];
+    private readonly long[] _slots = window.IsSliding() ? new long[Ring] : new long[1];
 
     public Window Window { get; } = window;
 
@@ -25,9 +29,9 @@ internal sealed class Counter(Window window)
         }
 
         long sum = 0;
-        for (int i = 0; i < Windows.Slots; i++)
+        for (int i = 0; i < Ring; i++)
         {
-            if (_slots[i] > currentSlot - Windows.Slots && _slots[i] <= currentSlot)
+            if (_slots[i] > currentSlot - Ring && _slots[i] <= currentSlot)
             {
                 sum += _values[i];
             }
@@ -45,7 +49,7 @@ internal sealed class Counter(Window window)
             return;
         }
 
-        int index = Window.IsSliding() ? (int)(slot % Windows.Slots) : 0;
+        int index = Window.IsSliding() ? (int)(slot % Ring) : 0;
         if (_slots[index] == slot)
         {
             _values[index] = Math.Max(0, _values[index] + amount);
@@ -81,9 +85,9 @@ internal sealed class Counter(Window window)
 
         long used = Sum(currentSlot);
         var order = new List<(long Slot, long Value)>();
-        for (int i = 0; i < Windows.Slots; i++)
+        for (int i = 0; i < Ring; i++)
         {
-            if (_slots[i] > currentSlot - Windows.Slots && _slots[i] <= currentSlot && _values[i] > 0)
+            if (_slots[i] > currentSlot - Ring && _slots[i] <= currentSlot && _values[i] > 0)
             {
                 order.Add((_slots[i], _values[i]));
             }
@@ -117,9 +121,9 @@ internal sealed class Counter(Window window)
         }
 
         long oldest = long.MaxValue;
-        for (int i = 0; i < Windows.Slots; i++)
+        for (int i = 0; i < Ring; i++)
         {
-            if (_slots[i] > currentSlot - Windows.Slots && _slots[i] <= currentSlot && _values[i] > 0)
+            if (_slots[i] > currentSlot - Ring && _slots[i] <= currentSlot && _values[i] > 0)
             {
                 oldest = Math.Min(oldest, _slots[i]);
             }

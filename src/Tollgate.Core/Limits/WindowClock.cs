@@ -15,7 +15,7 @@ internal static class WindowClock
 
     /// <summary>When a sliding slot leaves its window.</summary>
     public static DateTimeOffset SlotExpiry(Window window, long slot) =>
-        DateTimeOffset.FromUnixTimeMilliseconds((slot + Windows.Slots) * SlotMilliseconds(window));
+        DateTimeOffset.FromUnixTimeMilliseconds((slot + Windows.Slots + 1) * SlotMilliseconds(window));
 
     public static DateTimeOffset PeriodStart(Window window, TimeZoneInfo zone, DateTimeOffset at)
     {

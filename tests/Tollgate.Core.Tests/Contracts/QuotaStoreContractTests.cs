@@ -29,10 +29,11 @@ public abstract class QuotaStoreContractTests
 
         Assert.False(refused.Admitted);
         Assert.Equal((3L, 1L, 0L), (refused.Used, refused.Requested, refused.Remaining));
-        // T0 lies in the slot [10:00:00, 10:00:01); it leaves the window at 10:01:00, 29.5 s after 10:00:30.5.
-        Assert.Equal(TimeSpan.FromSeconds(29.5), refused.RetryAfter);
-        Assert.False(store.TryReserve([check], 0, 0, T0.AddSeconds(59)).Admitted);
-        Assert.True(store.TryReserve([check], 0, 0, T0.AddSeconds(59.5)).Admitted);
+        // T0 lies in the slot [10:00:00, 10:00:01); counted for a full minute after that slot ends, it leaves at
+        // 10:01:01, 30.5 s after 10:00:30.5. Never earlier than a true sliding minute would let it go.
+        Assert.Equal(TimeSpan.FromSeconds(30.5), refused.RetryAfter);
+        Assert.False(store.TryReserve([check], 0, 0, T0.AddSeconds(60)).Admitted);
+        Assert.True(store.TryReserve([check], 0, 0, T0.AddSeconds(60.5)).Admitted);
     }
 
     [Fact]
