@@ -26,6 +26,7 @@ public sealed class LimitsTests : IAsyncLifetime
         };
         c["Plans"]!["clamped"] = new JsonObject { ["Models"] = new JsonArray("*"), ["MaxOutputTokens"] = 5, ["OutputCapPolicy"] = "clamp" };
         c["Plans"]!["shadowed"] = new JsonObject { ["Models"] = new JsonArray("*"), ["RequestsPerMinute"] = 1, ["Shadow"] = new JsonArray("RequestsPerMinute") };
+        c["Plans"]!["frugal"] = new JsonObject { ["Models"] = new JsonArray("*"), ["ClampOutputToRemaining"] = true, ["BudgetPerDay"] = 0.00003m };
         c["Plans"]!["tasks"] = new JsonObject { ["Models"] = new JsonArray("*"), ["TaskBudgetPerDay"] = 0.00003m, ["MaxTasksPerKey"] = 2 };
         c["Tenants"] = new JsonObject { ["noisy"] = new JsonObject { ["RequestsPerMinute"] = 3 } };
     }, _time);
@@ -199,6 +200,69 @@ public sealed class LimitsTests : IAsyncLifetime
         var record = await _gateway.AuditAsync(response.Headers.GetValues("x-request-id").Single());
         Assert.True(record.Overshoot);
         Assert.Equal((50L, UsageSource.Reported), (record.Usage.OutputTokens, record.UsageSource));
+    }
+
+    [Fact]
+    public async Task BudgetWarning_FirstCrossingOfThreshold_HeaderAuditAndOnlyOnce()
+    {
+        // 80 % of $0.00005 is 40,000 nanos; each call costs about 14,000: the third crosses it, the fourth is refused.
+        var (_, key) = await _gateway.CreateKeyWithLimitsAsync("basic", new Dictionary<string, string> { ["BudgetPerDay"] = "0.00005" });
+        var warnings = new List<string?>();
+        for (int i = 0; i < 5; i++)
+        {
+            using var response = await SendAsync(key, """{"model":"sim-mini","max_tokens":20,"messages":[{"role":"user","content":"[[sim:tokens=20]] warn"}]}""");
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                break;
+            }
+
+            warnings.Add(response.Headers.TryGetValues("x-tollgate-budget-warning", out var values) ? values.Single() : null);
+        }
+
+        var raised = warnings.Where(w => w is not null).ToList();
+        Assert.Single(raised);
+        Assert.Contains("budget per calendar day", raised[0], StringComparison.Ordinal);
+        Assert.Contains((await _gateway.AuditRecordsAsync()), r => r.Warning is not null);
+    }
+
+    [Fact]
+    public async Task SourceAddress_LimitPerClientAddress_ForwardedHeaderFromUntrustedPeerIgnored()
+    {
+        await using var gateway = await TestGateway.StartAsync(c => c["SourceAddresses"] = new JsonObject { ["RequestsPerMinute"] = 2 }, _time);
+        string a = await gateway.CreateKeyAsync(user: "a");
+        string b = await gateway.CreateKeyAsync(user: "b");
+        var statuses = new List<HttpStatusCode>();
+        foreach (string key in new[] { a, b, a })
+        {
+            using var request = ChatCompletionTests.Json(key, """{"model":"sim-mini","messages":[{"role":"user","content":"x"}]}""");
+            request.Headers.Add("X-Forwarded-For", "203.0.113." + statuses.Count);
+            using var response = await gateway.Http.SendAsync(request);
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                Assert.StartsWith("address 127.0.0.1: requests per minute limit 2", (await ChatCompletionTests.ErrorAsync(response)).Message, StringComparison.Ordinal);
+            }
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+    }
+
+    [Fact]
+    public async Task ClampToRemaining_LowersOutputCapToWhatTheBudgetStillAffords()
+    {
+        string key = await _gateway.CreateKeyAsync(plan: "frugal");
+        const string Body = """{"model":"sim-mini","max_tokens":40,"messages":[{"role":"user","content":"[[sim:tokens=40]] clamp"}]}""";
+        using var first = await SendAsync(key, Body);
+        using var second = await SendAsync(key, Body);
+
+        var records = await _gateway.AuditRecordsAsync();
+        var a = records.Single(r => r.RequestId == first.Headers.GetValues("x-request-id").Single());
+        var b = records.Single(r => r.RequestId == second.Headers.GetValues("x-request-id").Single());
+        Assert.Equal((40L, 40L), (a.OutputCap!.Value, a.Usage.OutputTokens));
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.InRange(b.OutputCap!.Value, 1, 39);
+        Assert.Equal(b.OutputCap.Value, b.Usage.OutputTokens);
+        Assert.True(a.CostNanos + b.CostNanos <= 30_000);
     }
 
     private Task<HttpResponseMessage> SendAsync(string key, string? body = null, string? task = null)

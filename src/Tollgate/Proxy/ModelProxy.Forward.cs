@@ -104,8 +104,16 @@ internal sealed partial class ModelProxy
         if (!complete || !scan.Valid)
         {
             // Whatever arrived may have been generated and billed: count it rather than bill nothing.
+            // Counting a broken body errs high (its JSON envelope is counted too); the upstream was asked for at most
+            // the reserved output, so the estimate is capped there.
             string text = generated.Length > 0 ? generated.ToString() : Encoding.UTF8.GetString(body);
-            exchange.Bill(UsageEstimator.Estimate(request, model, text), UsageSource.Estimated);
+            var estimate = UsageEstimator.Estimate(request, model, text);
+            if (exchange.Admission is { } reserved && estimate.OutputTokens > reserved.ReservedOutput)
+            {
+                estimate = estimate with { OutputTokens = reserved.ReservedOutput };
+            }
+
+            exchange.Bill(estimate, UsageSource.Estimated);
             return new GatewayError(502, ErrorTypes.Server, ErrorCodes.UpstreamError, complete
                 ? $"The upstream for '{model.Name}' returned a response that is not valid JSON."
                 : $"The upstream for '{model.Name}' closed the connection before the response was complete.");
