@@ -1,0 +1,554 @@
+// Functional tests of the Tollgate gateway driven by the official `openai` npm package.
+//
+// Starts the simulated upstream (`tollgate simulate`) and the gateway (`tollgate serve`) as real processes on
+// loopback ports picked by the OS, creates keys with the CLI, and checks every answer against two independent
+// truths: the simulator's own bill for the request (GET /_simulator/bills/{id}) and the gateway's audit ledger
+// (`tollgate usage --json`). Run with `node --test --test-reporter=spec` from tests/js after building the solution
+// in Release (or point TOLLGATE_DLL at tollgate.dll).
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import OpenAI from "openai";
+
+const execFileAsync = promisify(execFile);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const DLL = process.env.TOLLGATE_DLL
+  ?? path.resolve(here, "../../src/Tollgate/bin/Release/net10.0/tollgate.dll");
+const ENV = { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: "1", DOTNET_NOLOGO: "1" };
+const START_TIMEOUT_MS = 30_000;
+const LEDGER_TIMEOUT_MS = 5_000;
+const LISTENING = /Now listening on: (http:\/\/[^\s]+)/;
+
+/** Everything the tests share, filled in by `before`. */
+const ctx = {
+  dir: null, // temp dir: data, config
+  data: null,
+  simulator: null, // { proc, output }
+  gateway: null,
+  simUrl: null, // http://127.0.0.1:N
+  apiUrl: null,
+  metricsUrl: null,
+  prices: null, // model -> { input, cached, output } in micro-dollars per million tokens (= pico-dollars per token)
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Processes
+
+const children = new Set();
+process.on("exit", () => {
+  for (const child of children) {
+    try { child.kill("SIGKILL"); } catch { /* already gone */ }
+  }
+});
+
+/** Starts `dotnet tollgate.dll ...args` and resolves once it has printed `count` "Now listening on" lines. */
+function startServer(name, args, count) {
+  const proc = spawn("dotnet", [DLL, ...args], { env: ENV, stdio: ["ignore", "pipe", "pipe"] });
+  children.add(proc);
+  const server = { name, proc, output: "", exited: false };
+  proc.on("exit", () => { server.exited = true; children.delete(proc); });
+  const urls = [];
+  return new Promise((resolve, reject) => {
+    let pending = "";
+    const fail = (why) => {
+      clearTimeout(timer);
+      reject(new Error(`${name}: ${why}\n--- output ---\n${server.output}`));
+    };
+    const timer = setTimeout(() => fail(`no "Now listening on" line after ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
+    proc.stdout.setEncoding("utf8");
+    proc.stderr.setEncoding("utf8");
+    proc.stderr.on("data", (chunk) => { server.output += chunk; });
+    proc.stdout.on("data", (chunk) => {
+      server.output += chunk;
+      pending += chunk;
+      let nl;
+      while ((nl = pending.indexOf("\n")) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        const m = LISTENING.exec(line);
+        if (m && urls.length < count) {
+          urls.push(m[1].replace(/\/$/, ""));
+          if (urls.length === count) {
+            clearTimeout(timer);
+            resolve({ server, urls });
+          }
+        }
+      }
+    });
+    proc.on("error", (e) => fail(`could not start: ${e.message}`));
+    proc.on("exit", (code, signal) => {
+      if (urls.length < count) fail(`exited (code ${code}, signal ${signal}) before listening`);
+    });
+  });
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+async function stopServer(server, graceMs = 5_000) {
+  if (!server || server.exited) return;
+  const exited = new Promise((resolve) => server.proc.once("exit", resolve));
+  server.proc.kill("SIGTERM");
+  const timer = setTimeout(() => { if (!server.exited) server.proc.kill("SIGKILL"); }, graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Runs the CLI to completion; returns stdout. */
+async function cli(...args) {
+  try {
+    const { stdout } = await execFileAsync("dotnet", [DLL, ...args], { env: ENV, timeout: 30_000 });
+    return stdout;
+  } catch (e) {
+    throw new Error(`tollgate ${args.join(" ")} failed (exit ${e.code}):\n${e.stdout ?? ""}${e.stderr ?? ""}`);
+  }
+}
+
+async function createKey(user, plan) {
+  const out = await cli("keys", "create", "--data", ctx.data, "--tenant", "acme", "--user", user, "--plan", plan, "--json");
+  const key = JSON.parse(out);
+  assert.match(key.id, /\S/);
+  assert.match(key.key, /\S/);
+  return key;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Truths: the simulator's bill, the gateway's ledger, the price list
+
+async function bill(requestId) {
+  const res = await fetch(`${ctx.simUrl}/_simulator/bills/${encodeURIComponent(requestId)}`);
+  assert.equal(res.status, 200, `the simulator has no bill for ${requestId}`);
+  return res.json();
+}
+
+async function assertNoBill(requestId) {
+  const res = await fetch(`${ctx.simUrl}/_simulator/bills/${encodeURIComponent(requestId)}`);
+  await res.arrayBuffer();
+  assert.equal(res.status, 404, `the request ${requestId} reached the upstream`);
+}
+
+/** The ledger's totals for one user, once it holds `requests` records (polled: the ledger is written in batches). */
+async function ledger(user, requests) {
+  const deadline = Date.now() + LEDGER_TIMEOUT_MS;
+  let last;
+  for (;;) {
+    const out = JSON.parse(await cli("usage", "--data", ctx.data, "--json", "--since", "1h", "--user", user));
+    const rows = out.rows.filter((r) => r.user === user);
+    last = rows.reduce((sum, r) => ({
+      requests: sum.requests + r.requests,
+      refused: sum.refused + r.refused,
+      input_tokens: sum.input_tokens + r.input_tokens,
+      cached_input_tokens: sum.cached_input_tokens + r.cached_input_tokens,
+      output_tokens: sum.output_tokens + r.output_tokens,
+      reasoning_tokens: sum.reasoning_tokens + r.reasoning_tokens,
+      cost_nanousd: sum.cost_nanousd + r.cost_nanousd,
+      estimated_requests: sum.estimated_requests + r.estimated_requests,
+      models: [...sum.models, r.model],
+    }), { requests: 0, refused: 0, input_tokens: 0, cached_input_tokens: 0, output_tokens: 0, reasoning_tokens: 0, cost_nanousd: 0, estimated_requests: 0, models: [] });
+    if (last.requests >= requests) break;
+    if (Date.now() > deadline) {
+      assert.fail(`the ledger shows ${last.requests} request(s) for ${user} after ${LEDGER_TIMEOUT_MS} ms, expected ${requests}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(last.requests, requests, `ledger request count for ${user}`);
+  return last;
+}
+
+/** The exact cost of a bill in nano-dollars: integer pico-dollars, rounded up once (docs/configuration.md). */
+function costNanos(model, b) {
+  const p = ctx.prices[model];
+  const cached = BigInt(Math.min(b.cachedTokens, b.promptTokens));
+  const uncached = BigInt(b.promptTokens) - cached;
+  const picos = uncached * p.input + cached * p.cached + BigInt(b.completionTokens) * p.output;
+  return Number((picos + 999n) / 1000n);
+}
+
+const micros = (dollarsPerMillion) => BigInt(Math.round(dollarsPerMillion * 1e6));
+
+/** Asserts the ledger for `user` equals the sum of the simulator's bills for `model`, cost included. */
+async function assertLedgerMatches(user, model, bills, { estimated = 0 } = {}) {
+  const row = await ledger(user, bills.length);
+  const sum = (f) => bills.reduce((s, b) => s + f(b), 0);
+  assert.deepEqual(row.models, [model]);
+  assert.equal(row.refused, 0);
+  assert.equal(row.input_tokens, sum((b) => b.promptTokens), "input tokens: ledger vs simulator");
+  assert.equal(row.cached_input_tokens, sum((b) => b.cachedTokens), "cached tokens: ledger vs simulator");
+  assert.equal(row.output_tokens, sum((b) => b.completionTokens), "output tokens: ledger vs simulator");
+  assert.equal(row.reasoning_tokens, sum((b) => b.reasoningTokens), "reasoning tokens: ledger vs simulator");
+  assert.equal(row.cost_nanousd, sum((b) => costNanos(model, b)), "cost: ledger vs price list x simulator");
+  assert.equal(row.estimated_requests, estimated, "estimated requests");
+  return row;
+}
+
+function client(apiKey) {
+  return new OpenAI({ apiKey, baseURL: `${ctx.apiUrl}/v1`, maxRetries: 0, timeout: 15_000 });
+}
+
+let nextId = 0;
+const requestId = (label) => `js-${label}-${process.pid}-${++nextId}`;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Set-up and tear-down
+
+before(async () => {
+  assert.ok(existsSync(DLL), `${DLL} not found: build the solution in Release first, or set TOLLGATE_DLL`);
+  ctx.dir = await mkdtemp(path.join(tmpdir(), "tollgate-js-"));
+  ctx.data = path.join(ctx.dir, "data");
+
+  const [{ server: sim, urls: simUrls }, defaults] = await Promise.all([
+    startServer("simulate", ["simulate", "--urls", "http://127.0.0.1:0"], 1),
+    cli("config", "default"),
+  ]);
+  ctx.simulator = sim;
+  ctx.simUrl = simUrls[0];
+
+  const config = JSON.parse(defaults);
+  config.Tollgate.Upstreams.simulator = { Kind: "openai", BaseUrl: `${ctx.simUrl}/v1` };
+  config.Tollgate.Ledger = { FlushInterval: "00:00:00.050" };
+  ctx.prices = Object.fromEntries(Object.entries(config.Tollgate.Models).map(([name, m]) => [name, {
+    input: micros(m.Prices.Input ?? 0),
+    cached: micros(m.Prices.CachedInput ?? m.Prices.Input ?? 0),
+    output: micros(m.Prices.Output ?? 0),
+  }]));
+  const configFile = path.join(ctx.dir, "tollgate.json");
+  await writeFile(configFile, JSON.stringify(config, null, 2));
+
+  const { server: gw, urls } = await startServer("serve", [
+    "serve", "--data", ctx.data, "--config", configFile,
+    "--urls", "http://127.0.0.1:0", "--metrics-urls", "http://127.0.0.1:0",
+  ], 2);
+  ctx.gateway = gw;
+  // Both listeners log "Now listening on"; only the API answers /healthz, only the metrics listener /metrics.
+  for (const url of urls) {
+    const res = await fetch(`${url}/healthz`);
+    await res.arrayBuffer();
+    if (res.status === 200) ctx.apiUrl = url; else ctx.metricsUrl = url;
+  }
+  assert.ok(ctx.apiUrl && ctx.metricsUrl, `could not tell the API from the metrics listener among ${urls.join(", ")}`);
+  const metrics = await fetch(`${ctx.metricsUrl}/metrics`);
+  await metrics.arrayBuffer();
+  assert.equal(metrics.status, 200);
+  for (const url of [ctx.simUrl, ctx.apiUrl, ctx.metricsUrl]) assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+});
+
+after(async () => {
+  await Promise.all([stopServer(ctx.gateway), stopServer(ctx.simulator)]);
+  if (ctx.dir) await rm(ctx.dir, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Successful calls: response, simulator bill and ledger agree exactly
+
+test("chat completion: usage and cost match the simulator's bill and the ledger", async () => {
+  const { key } = await createKey("u-chat", "basic");
+  const { data, response, request_id } = await client(key).chat.completions
+    .create({ model: "sim-mini", messages: [{ role: "user", content: "Say hello. [[sim:tokens=7]]" }] })
+    .withResponse();
+
+  const id = response.headers.get("x-request-id");
+  assert.match(id, /\S/, "the gateway returns an x-request-id");
+  assert.equal(request_id, id);
+  assert.equal(data.object, "chat.completion");
+  assert.equal(data.model, "sim-mini");
+  assert.equal(data.choices[0].message.content.trim().split(/\s+/).length, 7);
+
+  const b = await bill(id);
+  assert.equal(b.completed, true);
+  assert.equal(data.usage.prompt_tokens, b.promptTokens);
+  assert.equal(data.usage.completion_tokens, 7);
+  assert.equal(data.usage.completion_tokens, b.completionTokens);
+  assert.equal(data.usage.total_tokens, b.promptTokens + b.completionTokens);
+  assert.equal(data.usage.cost_nanousd, costNanos("sim-mini", b));
+  assert.equal(response.headers.get("x-tollgate-cost-usd"), (costNanos("sim-mini", b) / 1e9).toFixed(9).replace(/0+$/, ""));
+
+  await assertLedgerMatches("u-chat", "sim-mini", [b]);
+});
+
+test("chat completion with cached and reasoning tokens: priced exactly", async () => {
+  const { key } = await createKey("u-cached", "basic");
+  const id = requestId("cached");
+  const { data, response } = await client(key).chat.completions
+    .create(
+      { model: "sim-large", messages: [{ role: "user", content: "Think first, then answer in a few words. [[sim:tokens=5]] [[sim:cached=4]] [[sim:reasoning=11]]" }] },
+      { headers: { "x-request-id": id } },
+    )
+    .withResponse();
+  assert.equal(response.headers.get("x-request-id"), id, "the caller's x-request-id is echoed");
+
+  const b = await bill(id);
+  assert.equal(b.cachedTokens, 4);
+  assert.equal(b.reasoningTokens, 11);
+  assert.equal(b.completionTokens, 16);
+  assert.equal(data.usage.prompt_tokens_details.cached_tokens, 4);
+  assert.equal(data.usage.completion_tokens_details.reasoning_tokens, 11);
+  assert.equal(data.usage.completion_tokens, 16);
+  assert.equal(data.usage.cost_nanousd, costNanos("sim-large", b));
+
+  await assertLedgerMatches("u-cached", "sim-large", [b]);
+});
+
+test("legacy completion: usage matches the bill and the ledger", async () => {
+  const { key } = await createKey("u-legacy", "basic");
+  const { data, response } = await client(key).completions
+    .create({ model: "sim-mini", prompt: "Once upon a time [[sim:tokens=9]]" })
+    .withResponse();
+  const b = await bill(response.headers.get("x-request-id"));
+  assert.equal(b.endpoint, "completions");
+  assert.equal(data.object, "text_completion");
+  assert.equal(data.usage.prompt_tokens, b.promptTokens);
+  assert.equal(data.usage.completion_tokens, 9);
+  assert.equal(data.usage.cost_nanousd, costNanos("sim-mini", b));
+  await assertLedgerMatches("u-legacy", "sim-mini", [b]);
+});
+
+test("stream with include_usage: the last chunk carries the usage and its cost", async () => {
+  const { key } = await createKey("u-stream", "basic");
+  const { data: stream, response } = await client(key).chat.completions
+    .create({
+      model: "sim-mini",
+      messages: [{ role: "user", content: "Tell a short story. [[sim:tokens=12]]" }],
+      stream: true,
+      stream_options: { include_usage: true },
+    })
+    .withResponse();
+  const id = response.headers.get("x-request-id");
+  assert.match(response.headers.get("content-type"), /^text\/event-stream/);
+
+  const chunks = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  const text = chunks.map((c) => c.choices[0]?.delta?.content ?? "").join("");
+  assert.equal(text.trim().split(/\s+/).length, 12);
+
+  const withUsage = chunks.filter((c) => c.usage);
+  assert.equal(withUsage.length, 1, "exactly one chunk carries usage");
+  const last = chunks.at(-1);
+  assert.equal(withUsage[0], last, "the usage chunk is the last one");
+  assert.deepEqual(last.choices, []);
+
+  const b = await bill(id);
+  assert.equal(b.stream, true);
+  assert.equal(b.completed, true);
+  assert.equal(last.usage.prompt_tokens, b.promptTokens);
+  assert.equal(last.usage.completion_tokens, b.completionTokens);
+  assert.equal(last.usage.completion_tokens, 12);
+  assert.equal(last.usage.total_tokens, b.promptTokens + b.completionTokens);
+  assert.ok("cost_nanousd" in last.usage, "usage.cost_nanousd is present");
+  assert.equal(last.usage.cost_nanousd, costNanos("sim-mini", b));
+
+  await assertLedgerMatches("u-stream", "sim-mini", [b]);
+});
+
+test("stream without include_usage: no usage chunk reaches the client, the ledger is still exact", async () => {
+  const { key } = await createKey("u-stream-quiet", "basic");
+  const id = requestId("quiet");
+  const stream = await client(key).chat.completions.create(
+    { model: "sim-mini", messages: [{ role: "user", content: "Count. [[sim:tokens=10]]" }], stream: true },
+    { headers: { "x-request-id": id } },
+  );
+  const chunks = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  assert.ok(chunks.length > 0);
+  assert.equal(chunks.filter((c) => c.usage != null).length, 0, "no chunk carries usage");
+  assert.ok(chunks.every((c) => c.choices.length > 0), "no usage-only chunk (empty choices)");
+  const text = chunks.map((c) => c.choices[0]?.delta?.content ?? "").join("");
+  assert.equal(text.trim().split(/\s+/).length, 10);
+
+  const b = await bill(id);
+  assert.equal(b.completionTokens, 10);
+  await assertLedgerMatches("u-stream-quiet", "sim-mini", [b]);
+});
+
+test("embeddings: usage matches the bill and the ledger", async () => {
+  const { key } = await createKey("u-embed", "basic");
+  const { data, response } = await client(key).embeddings
+    .create({ model: "sim-embed", input: ["the quick brown fox", "jumps over the lazy dog"] })
+    .withResponse();
+  const b = await bill(response.headers.get("x-request-id"));
+  assert.equal(b.endpoint, "embeddings");
+  assert.equal(b.completionTokens, 0);
+  assert.equal(data.data.length, 2);
+  for (const item of data.data) {
+    assert.ok(Array.isArray(item.embedding) && item.embedding.length > 0, "the SDK decodes each embedding");
+    assert.ok(item.embedding.every(Number.isFinite));
+  }
+  assert.equal(data.usage.prompt_tokens, b.promptTokens);
+  assert.equal(data.usage.total_tokens, b.promptTokens);
+  await assertLedgerMatches("u-embed", "sim-embed", [b]);
+});
+
+test("several calls by one user: the ledger holds the sum of their bills", async () => {
+  const { key } = await createKey("u-many", "basic");
+  const c = client(key);
+  const bills = [];
+  for (const n of [1, 3, 8]) {
+    const id = requestId("many");
+    await c.chat.completions.create(
+      { model: "sim-mini", messages: [{ role: "user", content: `Reply. [[sim:tokens=${n}]]` }] },
+      { headers: { "x-request-id": id } },
+    );
+    bills.push(await bill(id));
+  }
+  assert.deepEqual(bills.map((b) => b.completionTokens), [1, 3, 8]);
+  await assertLedgerMatches("u-many", "sim-mini", bills);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Upstream faults: the ledger still bills what the provider billed
+
+test("stream without upstream usage: estimated from the text, equal to the bill", async () => {
+  const { key } = await createKey("u-no-usage", "basic");
+  const id = requestId("nousage");
+  const stream = await client(key).chat.completions.create(
+    {
+      model: "sim-mini",
+      messages: [{ role: "user", content: "Answer. [[sim:tokens=6]] [[sim:no_usage]]" }],
+      stream: true,
+    },
+    { headers: { "x-request-id": id } },
+  );
+  let text = "";
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+  assert.equal(text.trim().split(/\s+/).length, 6);
+  const b = await bill(id);
+  assert.equal(b.fault, "no_usage");
+  await assertLedgerMatches("u-no-usage", "sim-mini", [b], { estimated: 1 });
+});
+
+test("stream cut by the upstream: the client sees an error, the ledger bills what was generated", async () => {
+  const { key } = await createKey("u-cut", "basic");
+  const id = requestId("cut");
+  const stream = await client(key).chat.completions.create(
+    {
+      model: "sim-mini",
+      messages: [{ role: "user", content: "Go on. [[sim:tokens=20]] [[sim:cut=4]]" }],
+      stream: true,
+      stream_options: { include_usage: true },
+    },
+    { headers: { "x-request-id": id } },
+  );
+  let text = "";
+  await assert.rejects(async () => {
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+  }, (e) => {
+    // The gateway ends a cut stream with an SSE error event, which the SDK raises as an APIError.
+    assert.ok(e instanceof OpenAI.APIError, `got ${e}`);
+    assert.match(e.message, /was cut/);
+    assert.equal(e.error?.code ?? e.code, "upstream_error");
+    return true;
+  });
+  const b = await bill(id);
+  assert.equal(b.completed, false);
+  assert.equal(b.completionTokens, 4);
+  assert.equal(text.trim().split(/\s+/).length, 4);
+  await assertLedgerMatches("u-cut", "sim-mini", [b], { estimated: 1 });
+});
+
+test("plain response cut by the upstream: 502 upstream_error, the attempt is still billed", async () => {
+  const { key } = await createKey("u-cut-plain", "basic");
+  const id = requestId("cutplain");
+  const err = await client(key).chat.completions
+    .create(
+      { model: "sim-mini", messages: [{ role: "user", content: "Go on. [[sim:tokens=10]] [[sim:cut=1]]" }] },
+      { headers: { "x-request-id": id } },
+    )
+    .then(() => assert.fail("expected a 502"), (e) => e);
+  assert.ok(err instanceof OpenAI.InternalServerError, `got ${err}`);
+  assert.equal(err.status, 502);
+  assert.equal(err.code, "upstream_error");
+  const b = await bill(id);
+  assert.equal(b.completed, false);
+  // The provider billed the whole generation, but the gateway only saw half a JSON body without the text, so it
+  // estimates the output from the bytes it got: only the input can be exact here.
+  const row = await ledger("u-cut-plain", 1);
+  assert.equal(row.estimated_requests, 1);
+  assert.equal(row.input_tokens, b.promptTokens);
+  assert.ok(row.output_tokens > 0, "something is billed for the output");
+  assert.ok(row.cost_nanousd > 0);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Refusals: the OpenAI error shape, nothing reaches the upstream, one refused ledger record
+
+async function assertRefusedInLedger(user) {
+  const row = await ledger(user, 1);
+  assert.equal(row.refused, 1);
+  assert.equal(row.input_tokens + row.output_tokens, 0);
+  assert.equal(row.cost_nanousd, 0);
+}
+
+test("403 model_not_allowed: a free key asking for sim-large", async () => {
+  const { key } = await createKey("u-free", "free");
+  const id = requestId("forbidden");
+  const err = await client(key).chat.completions
+    .create({ model: "sim-large", messages: [{ role: "user", content: "hi" }] }, { headers: { "x-request-id": id } })
+    .then(() => assert.fail("expected a 403"), (e) => e);
+  assert.ok(err instanceof OpenAI.PermissionDeniedError, `got ${err}`);
+  assert.equal(err.status, 403);
+  assert.equal(err.code, "model_not_allowed");
+  assert.equal(err.type, "permission_error");
+  assert.equal(err.headers.get("x-request-id"), id);
+  await assertNoBill(id);
+  await assertRefusedInLedger("u-free");
+});
+
+test("401 after the key is revoked with the CLI", async () => {
+  const { id: keyId, key } = await createKey("u-revoked", "basic");
+  const c = client(key);
+  await c.chat.completions.create({ model: "sim-mini", messages: [{ role: "user", content: "hi [[sim:tokens=1]]" }] });
+
+  await cli("keys", "revoke", keyId, "--data", ctx.data);
+  const id = requestId("revoked");
+  const err = await c.chat.completions
+    .create({ model: "sim-mini", messages: [{ role: "user", content: "hi" }] }, { headers: { "x-request-id": id } })
+    .then(() => assert.fail("expected a 401"), (e) => e);
+  assert.ok(err instanceof OpenAI.AuthenticationError, `got ${err}`);
+  assert.equal(err.status, 401);
+  assert.equal(err.code, "invalid_api_key");
+  await assertNoBill(id);
+});
+
+test("404 model_not_found: an unknown model", async () => {
+  const { key } = await createKey("u-unknown-model", "premium");
+  const id = requestId("unknown");
+  const err = await client(key).chat.completions
+    .create({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] }, { headers: { "x-request-id": id } })
+    .then(() => assert.fail("expected a 404"), (e) => e);
+  assert.ok(err instanceof OpenAI.NotFoundError, `got ${err}`);
+  assert.equal(err.status, 404);
+  assert.equal(err.code, "model_not_found");
+  await assertNoBill(id);
+  await assertRefusedInLedger("u-unknown-model");
+});
+
+test("400 for a malformed body (raw fetch)", async () => {
+  const { key } = await createKey("u-malformed", "basic");
+  const cases = [
+    '{"model":"sim-mini","messages":[{"role":"user","content":"hi"}]', // truncated JSON
+    '{"model":"sim-mini","model":"sim-large","messages":[{"role":"user","content":"hi"}]}', // duplicate key
+    '{"model":"sim-mini","messages":"hi"}', // wrong type
+  ];
+  for (const body of cases) {
+    const id = requestId("malformed");
+    const res = await fetch(`${ctx.apiUrl}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "x-request-id": id },
+      body,
+    });
+    assert.equal(res.status, 400, `status for ${body}`);
+    assert.match(res.headers.get("content-type"), /^application\/json/);
+    assert.equal(res.headers.get("x-request-id"), id);
+    const json = await res.json();
+    assert.equal(json.error.type, "invalid_request_error", `error for ${body}`);
+    assert.equal(typeof json.error.message, "string");
+    await assertNoBill(id);
+  }
+  const row = await ledger("u-malformed", cases.length);
+  assert.equal(row.refused, cases.length);
+  assert.equal(row.cost_nanousd, 0);
+});
