@@ -25,22 +25,36 @@ public sealed class LedgerAvailabilityTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
 
         _store.Failing = true;
-        await Assert.ThrowsAsync<IOException>(() => _gateway.App.Ledger.FlushAsync());
+        using var second = await _gateway.Http.SendAsync(ChatCompletionTests.Json(key, Body));
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        // The writer notices on its next flush (every 50 ms here); its record stays queued, not dropped.
+        await PollAsync(() => !_gateway.App.Ledger.CanAccept);
         using var refused = await _gateway.Http.SendAsync(ChatCompletionTests.Json(key, Body));
         using var ready = await _gateway.Http.GetAsync("/readyz");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
         Assert.Equal("ledger_unavailable", (await ChatCompletionTests.ErrorAsync(refused)).Code);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Equal(0, _gateway.Simulator.Billing.All.Count(b => b.ClientRequestId == refused.Headers.GetValues("x-request-id").Single()));
 
         _store.Failing = false;
-        await _gateway.App.Ledger.FlushAsync();
-        using var third = await _gateway.Http.SendAsync(ChatCompletionTests.Json(key, Body));
-        Assert.Equal(HttpStatusCode.OK, third.StatusCode);
+        await PollAsync(() => _gateway.App.Ledger.CanAccept);
+        using var fourth = await _gateway.Http.SendAsync(ChatCompletionTests.Json(key, Body));
+        Assert.Equal(HttpStatusCode.OK, fourth.StatusCode);
 
         var records = await _gateway.AuditRecordsAsync();
-        Assert.Equal(3, records.Count);
-        Assert.Equal(["ok", "ledger_unavailable", "ok"], records.Select(r => r.Reason).ToList());
+        Assert.Equal(4, records.Count);
+        Assert.Equal(["ok", "ok", "ledger_unavailable", "ok"], records.OrderBy(r => r.Timestamp).Select(r => r.Reason).ToList());
+    }
+
+    private static async Task PollAsync(Func<bool> condition)
+    {
+        for (int i = 0; i < 400 && !condition(); i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.True(condition(), "The ledger writer did not change state within 10 s.");
     }
 
     private const string Body = """{"model":"sim-mini","messages":[{"role":"user","content":"ledger"}]}""";
