@@ -35,12 +35,20 @@ internal static class TollgateCli
 
         try
         {
-            // The host handles SIGTERM itself (drain, settle, flush); the parser must not race it.
-            return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
+            // The host handles SIGTERM itself (drain, settle, flush); the parser must not race it. Its default
+            // exception handler must be off too: it would turn a usage or config error into exit code 1.
+            return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false })
+                .ConfigureAwait(false);
         }
         catch (Exception e) when (e is CliUsageException or ArgumentException)
         {
             await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.UsageOrConfig;
+        }
+        catch (InvalidDataException e)
+        {
+            // The configuration file is not valid JSON: "Failed to load configuration from file '…'." and where.
+            await Console.Error.WriteLineAsync($"error: {e.Message} {e.GetBaseException().Message}").ConfigureAwait(false);
             return ExitCodes.UsageOrConfig;
         }
         catch (GatewayConfigException e)
@@ -55,6 +63,12 @@ internal static class TollgateCli
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException or InvalidOperationException)
         {
             await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+        catch (Exception e)
+        {
+            // A bug: show where, and still exit with the documented code for "other failure".
+            await Console.Error.WriteLineAsync($"error: unexpected failure: {e}").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
     }
