@@ -31,18 +31,20 @@ internal static class ServeCommand
             }
 
             var app = await GatewayApp.CreateAsync(options, ct).ConfigureAwait(false);
+            await app.StartAsync(ct).ConfigureAwait(false);
             if (parse.GetValue(demo))
             {
-                await PrintDemoKeyAsync(app, options.Urls, ct).ConfigureAwait(false);
+                // After start-up, so the curl line names the real address (with port 0, the one picked).
+                await PrintDemoKeyAsync(app, app.Address, ct).ConfigureAwait(false);
             }
 
-            await app.RunAsync().ConfigureAwait(false);
+            await app.WaitForShutdownAsync().ConfigureAwait(false);
             return ExitCodes.Success;
         });
         return command;
     }
 
-    private static async Task PrintDemoKeyAsync(GatewayApp app, string urls, CancellationToken cancellationToken)
+    private static async Task PrintDemoKeyAsync(GatewayApp app, Uri address, CancellationToken cancellationToken)
     {
         var data = app.Services.GetRequiredService<DataDirectory>();
         string path = Path.Combine(data.Path, DemoKeyFile);
@@ -65,7 +67,7 @@ internal static class ServeCommand
             await file.WriteAsync(System.Text.Encoding.ASCII.GetBytes(secret), cancellationToken).ConfigureAwait(false);
         }
 
-        string baseUrl = urls.Split(';')[0].TrimEnd('/');
+        string baseUrl = address.GetLeftPart(UriPartial.Authority);
         Console.Out.WriteLine($"Demo key (tenant demo, user demo-user, plan basic; saved in {path}):");
         Console.Out.WriteLine($"  {secret}");
         Console.Out.WriteLine("Try it:");

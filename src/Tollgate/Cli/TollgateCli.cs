@@ -35,14 +35,20 @@ internal static class TollgateCli
 
         try
         {
-            // The host handles SIGTERM itself (drain, settle, flush); the parser must not race it. Exceptions come here
-            // (not to the parser's handler, which exits 1 with a stack trace) so each kind gets its exit code.
+            // The host handles SIGTERM itself (drain, settle, flush); the parser must not race it. Its default
+            // exception handler must be off too: it would turn a usage or config error into exit code 1.
             return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false })
                 .ConfigureAwait(false);
         }
         catch (Exception e) when (e is CliUsageException or ArgumentException)
         {
             await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.UsageOrConfig;
+        }
+        catch (InvalidDataException e)
+        {
+            // The configuration file is not valid JSON: "Failed to load configuration from file '…'." and where.
+            await Console.Error.WriteLineAsync($"error: {e.Message} {e.GetBaseException().Message}").ConfigureAwait(false);
             return ExitCodes.UsageOrConfig;
         }
         catch (GatewayConfigException e)
@@ -61,8 +67,8 @@ internal static class TollgateCli
         }
         catch (Exception e)
         {
-            // A bug: keep the stack trace.
-            await Console.Error.WriteLineAsync($"error: {e}").ConfigureAwait(false);
+            // A bug: show where, and still exit with the documented code for "other failure".
+            await Console.Error.WriteLineAsync($"error: unexpected failure: {e}").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
     }

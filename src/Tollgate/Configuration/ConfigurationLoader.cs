@@ -54,18 +54,18 @@ internal static class ConfigurationLoader
     /// <summary>Binds and validates; returns the compiled config or every error found.</summary>
     public static GatewayConfig? Load(IConfiguration configuration, List<ConfigError> errors)
     {
+        int before = errors.Count;
         var options = OptionsBinder.Bind(configuration.GetSection(TollgateOptions.SectionName), errors);
-        if (errors.Count > 0)
-        {
-            return null;
-        }
+        var bindingErrors = errors.Skip(before).Select(e => e.Path).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
+        // Validate even when binding failed (a failed setting keeps its default), so one typo does not hide the
+        // other errors; a setting already reported as unbindable is not reported twice.
         if (!GatewayConfig.TryCreate(options, out var config, out var validationErrors))
         {
-            errors.AddRange(validationErrors);
+            errors.AddRange(validationErrors.Where(e => !bindingErrors.Contains(e.Path)));
             return null;
         }
 
-        return config;
+        return bindingErrors.Count > 0 ? null : config;
     }
 }

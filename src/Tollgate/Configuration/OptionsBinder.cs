@@ -1,14 +1,17 @@
+using System.Collections;
+using System.Reflection;
 using Tollgate.Configuration;
 
 namespace Tollgate.Configuration;
 
 /// <summary>
-/// Binds <see cref="TollgateOptions"/> one entry at a time, so a type error or an unknown (misspelt) setting in
-/// one model does not hide the errors of the others: every problem is reported with its path.
+/// Binds <see cref="TollgateOptions"/> one setting at a time, so a type error or an unknown (misspelt) setting does
+/// not hide the errors beside it: every problem is reported with its path, and a setting that fails keeps its
+/// default so the rest of the configuration can still be validated.
 /// </summary>
 internal static class OptionsBinder
 {
-    private static readonly string[] s_sections = ["Upstreams", "Models", "Plans", "Tenants", "TenantDefaults", "Global", "SourceAddresses", "Gateway", "Ledger", "Metrics"];
+    private static readonly string[] _sections = ["Upstreams", "Models", "Plans", "Tenants", "TenantDefaults", "Global", "SourceAddresses", "Gateway", "Ledger", "Metrics"];
 
     public static TollgateOptions Bind(IConfigurationSection root, List<ConfigError> errors)
     {
@@ -21,9 +24,9 @@ internal static class OptionsBinder
 
         foreach (var child in root.GetChildren())
         {
-            if (!s_sections.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            if (!_sections.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
             {
-                errors.Add(new ConfigError(child.Path, $"unknown setting (expected one of {string.Join(", ", s_sections)})"));
+                errors.Add(new ConfigError(child.Path, $"unknown setting (expected one of {string.Join(", ", _sections)})"));
             }
         }
 
@@ -31,12 +34,12 @@ internal static class OptionsBinder
         BindMap(root.GetSection("Models"), options.Models, errors);
         BindMap(root.GetSection("Plans"), options.Plans, errors);
         BindMap(root.GetSection("Tenants"), options.Tenants, errors);
-        options.TenantDefaults = BindOne<TenantOptions>(root.GetSection("TenantDefaults"), errors) ?? options.TenantDefaults;
-        options.Global = BindOne<GlobalOptions>(root.GetSection("Global"), errors) ?? options.Global;
-        options.SourceAddresses = BindOne<SourceAddressOptions>(root.GetSection("SourceAddresses"), errors) ?? options.SourceAddresses;
-        options.Gateway = BindOne<GatewayOptions>(root.GetSection("Gateway"), errors) ?? options.Gateway;
-        options.Ledger = BindOne<LedgerOptions>(root.GetSection("Ledger"), errors) ?? options.Ledger;
-        options.Metrics = BindOne<MetricsOptions>(root.GetSection("Metrics"), errors) ?? options.Metrics;
+        BindObject(options.TenantDefaults, root.GetSection("TenantDefaults"), errors);
+        BindObject(options.Global, root.GetSection("Global"), errors);
+        BindObject(options.SourceAddresses, root.GetSection("SourceAddresses"), errors);
+        BindObject(options.Gateway, root.GetSection("Gateway"), errors);
+        BindObject(options.Ledger, root.GetSection("Ledger"), errors);
+        BindObject(options.Metrics, root.GetSection("Metrics"), errors);
         return options;
     }
 
@@ -45,50 +48,81 @@ internal static class OptionsBinder
     {
         foreach (var child in section.GetChildren())
         {
-            if (BindOne<T>(child, errors) is { } value)
+            var value = new T();
+            BindObject(value, child, errors);
+            target[child.Key] = value;
+        }
+    }
+
+    private static void BindObject(object target, IConfigurationSection section, List<ConfigError> errors)
+    {
+        if (section.Value is { Length: > 0 } scalar)
+        {
+            errors.Add(new ConfigError(section.Path, "must be an object, not a single value", scalar));
+            return;
+        }
+
+        var type = target.GetType();
+        foreach (var child in section.GetChildren())
+        {
+            var property = type.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+            if (property is null || !property.CanWrite)
             {
-                target[child.Key] = value;
+                string expected = string.Join(", ", type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name));
+                errors.Add(new ConfigError(child.Path, $"unknown setting (expected one of {expected})"));
+            }
+            else if (IsOptionsObject(property.PropertyType))
+            {
+                var nested = property.GetValue(target) ?? Activator.CreateInstance(property.PropertyType)!;
+                BindObject(nested, child, errors);
+                property.SetValue(target, nested);
+            }
+            else
+            {
+                BindValue(target, property, child, errors);
             }
         }
     }
 
-    private static T? BindOne<T>(IConfigurationSection section, List<ConfigError> errors)
-        where T : class, new()
+    private static void BindValue(object target, PropertyInfo property, IConfigurationSection section, List<ConfigError> errors)
     {
-        if (!section.Exists())
+        bool isList = property.PropertyType != typeof(string) && typeof(IEnumerable).IsAssignableFrom(property.PropertyType);
+        if (!isList && section.Value is null && section.GetChildren().Any())
         {
-            return null;
+            errors.Add(new ConfigError(section.Path, $"must be {Describe(property.PropertyType)}, not an object"));
+            return;
+        }
+
+        if (isList && section.Value is { Length: > 0 } single)
+        {
+            errors.Add(new ConfigError(section.Path, "must be a list ([ … ]), not a single value", single));
+            return;
         }
 
         try
         {
-            var value = new T();
-            section.Bind(value, o => o.ErrorOnUnknownConfiguration = true);
-            return value;
+            if (section.Get(property.PropertyType) is { } value)
+            {
+                property.SetValue(target, value);
+            }
         }
-        catch (InvalidOperationException e)
+        catch (InvalidOperationException)
         {
-            errors.Add(Describe(section, e));
-            return null;
+            errors.Add(new ConfigError(section.Path, $"must be {Describe(property.PropertyType)}", section.Value));
         }
     }
 
-    private static ConfigError Describe(IConfigurationSection section, InvalidOperationException e)
-    {
-        // "Failed to convert configuration value '…' at 'Tollgate:Models:x:ContextWindow' to type 'System.Int32'."
-        string message = e.Message;
-        int at = message.IndexOf(" at '", StringComparison.Ordinal);
-        if (at >= 0)
-        {
-            int end = message.IndexOf('\'', at + 5);
-            if (end > at)
-            {
-                string path = message[(at + 5)..end];
-                string? value = section.GetSection(path[Math.Min(path.Length, section.Path.Length)..].TrimStart(':')).Value;
-                return new ConfigError(path, "has the wrong type: " + message, value);
-            }
-        }
+    private static bool IsOptionsObject(Type type) =>
+        type.IsClass && type != typeof(string) && !typeof(IEnumerable).IsAssignableFrom(type);
 
-        return new ConfigError(section.Path, message);
+    private static string Describe(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        return type == typeof(int) || type == typeof(long) ? "a whole number"
+            : type == typeof(decimal) || type == typeof(double) ? "a number"
+            : type == typeof(TimeSpan) ? "a duration (hh:mm:ss[.fff] or d.hh:mm:ss)"
+            : type == typeof(bool) ? "true or false"
+            : type == typeof(string) ? "a string"
+            : "a list";
     }
 }

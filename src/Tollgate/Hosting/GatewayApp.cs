@@ -116,6 +116,12 @@ internal sealed class GatewayApp : IAsyncDisposable
     public async Task RunAsync()
     {
         await StartAsync().ConfigureAwait(false);
+        await WaitForShutdownAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>After <see cref="StartAsync"/>: waits until the host is told to stop, then drains and flushes.</summary>
+    public async Task WaitForShutdownAsync()
+    {
         await _app.WaitForShutdownAsync().ConfigureAwait(false);
         await DisposeAsync().ConfigureAwait(false);
     }
