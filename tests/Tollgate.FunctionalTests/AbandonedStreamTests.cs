@@ -48,6 +48,33 @@ public sealed class AbandonedStreamTests : IAsyncLifetime
         Assert.Equal(new TokenUsage(bill.PromptTokens, 0, bill.CompletionTokens, 0), record.Usage);
     }
 
+    [Fact]
+    public async Task Stream_ChunksRelayedAsTheyArrive_NotBufferedWhole()
+    {
+        string key = await _gateway.CreateKeyAsync();
+        using var request = ChatCompletionTests.Json(key, """{"model":"sim-mini","stream":true,"messages":[{"role":"user","content":"incremental [[sim:tokens=400]]"}]}""");
+        request.Headers.Add("x-request-id", "incremental-1");
+
+        using var response = await _gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        int contentEvents = 0;
+        while (contentEvents < 2 && await reader.ReadLineAsync() is { } line)
+        {
+            if (line.Contains("\"content\":\" ", StringComparison.Ordinal))
+            {
+                contentEvents++;
+            }
+        }
+
+        // The simulator settles its bill only once the whole generation (about 2 s here) has been delivered: the
+        // caller already holds the first words, so the gateway relayed them before the upstream finished.
+        Assert.Equal(2, contentEvents);
+        Assert.Null(_gateway.Simulator.Billing.Find("incremental-1"));
+        string rest = await reader.ReadToEndAsync();
+        Assert.Contains("[DONE]", rest, StringComparison.Ordinal);
+        Assert.NotNull(_gateway.Simulator.Billing.Find("incremental-1"));
+    }
+
     private async Task<AuditRecord> WaitForRecordAsync(string requestId)
     {
         // The gateway settles an abandoned stream after reading the upstream to its end; poll the ledger for it.
