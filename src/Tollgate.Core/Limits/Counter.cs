@@ -61,6 +61,9 @@ internal sealed class Counter(Window window)
         }
     }
 
+    /// <summary>For calendar windows: the start (unix seconds) of the period last counted.</summary>
+    public long LastPeriodStart => _slots[0];
+
     /// <summary>Whether nothing is counted any more (the counter can be dropped).</summary>
     public bool IsIdle(long currentSlot) => Sum(currentSlot) == 0;
 

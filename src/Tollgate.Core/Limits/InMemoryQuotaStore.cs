@@ -195,11 +195,19 @@ public sealed class InMemoryQuotaStore : IQuotaStore
             return;
         }
 
+        // Drop counters that hold nothing: sliding windows with every slot expired, idle gauges, and calendar periods
+        // that ended long ago (a month is at most 31 days), so scopes that come and go (tasks, addresses) do not pile up.
+        long staleBefore = (now - TimeSpan.FromDays(32)).ToUnixTimeSeconds();
         var idle = new List<(string, Metric, Window)>();
         foreach (var (key, counter) in _counters)
         {
-            long slot = counter.Window.IsSliding() ? WindowClock.SlotOf(counter.Window, TimeZoneInfo.Utc, now) : long.MaxValue;
-            if (counter.Window.IsSliding() ? counter.IsIdle(slot) : counter.Window == Window.Concurrent && counter.IsIdle(0))
+            bool drop = counter.Window switch
+            {
+                Window.Concurrent => counter.IsIdle(0),
+                Window.CalendarDay or Window.CalendarMonth => counter.LastPeriodStart < staleBefore,
+                _ => counter.IsIdle(WindowClock.SlotOf(counter.Window, TimeZoneInfo.Utc, now)),
+            };
+            if (drop)
             {
                 idle.Add(key);
             }
