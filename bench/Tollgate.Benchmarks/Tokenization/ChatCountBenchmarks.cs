@@ -7,7 +7,7 @@ namespace Tollgate.Benchmarks.Tokenization;
 
 /// <summary>
 /// <see cref="PromptTokenCounter.CountChat"/> on a 1 MB chat body: 64 messages of 16 K characters each, cycling
-/// through prose, random letters, random Unicode and base64.
+/// through prose, random letters, random Unicode and base64; counted whole, and up to a cap of 16,384 tokens.
 /// </summary>
 [MemoryDiagnoser]
 public class ChatCountBenchmarks
@@ -27,4 +27,8 @@ public class ChatCountBenchmarks
 
     [Benchmark]
     public long CountChat() => PromptTokenCounter.CountChat(_body.RootElement, _counter);
+
+    [Benchmark]
+    public long CountChatUpToCap() =>
+        PromptTokenCounter.CountChat(_body.RootElement, _counter, stopAfter: CappedCountBenchmarks.Cap);
 }
