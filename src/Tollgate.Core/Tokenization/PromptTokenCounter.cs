@@ -7,137 +7,201 @@ namespace Tollgate.Tokenization;
 /// message, 1 per <c>name</c>, the tokens of every role, text part, tool call and tool definition, and 3 tokens
 /// priming the reply. The simulated upstream uses the same count, so an estimate of a simulated call is exact.
 /// </summary>
+/// <remarks>
+/// Text is counted with <see cref="TokenCounter.CountUpTo(string?, long)"/>: exact for ordinary text, linear in the
+/// body for every body. Each method takes a <c>stopAfter</c> cap (a plan's input cap): once the running count
+/// passes it, counting stops and the partial count, greater than <c>stopAfter</c>, is returned — enough to refuse
+/// the request without tokenizing the rest of it.
+/// </remarks>
 public static class PromptTokenCounter
 {
     private const int TokensPerMessage = 3;
     private const int TokensPerName = 1;
     private const int ReplyPriming = 3;
 
+    /// <summary>Tokens charged for one image part (OpenAI's low-detail flat rate).</summary>
+    public const int ImageTokens = 85;
+
     /// <summary>Input tokens of a chat request (its <c>messages</c> and <c>tools</c>/<c>functions</c>).</summary>
-    public static long CountChat(JsonElement body, TokenCounter counter)
+    /// <param name="body">The request body.</param>
+    /// <param name="counter">The model's token counter.</param>
+    /// <param name="stopAfter">Stop once the count passes this; the result is then greater than it.</param>
+    public static long CountChat(JsonElement body, TokenCounter counter, long stopAfter = long.MaxValue)
     {
-        long total = 0;
+        var tally = new Tally(counter, stopAfter);
         if (body.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
         {
             foreach (var message in messages.EnumerateArray())
             {
-                total += TokensPerMessage + CountMessage(message, counter);
+                tally.Add(TokensPerMessage);
+                CountMessage(message, ref tally);
+                if (tally.IsOver)
+                {
+                    return tally.Total;
+                }
             }
 
-            total += ReplyPriming;
+            tally.Add(ReplyPriming);
         }
 
         foreach (string definitions in (ReadOnlySpan<string>)["tools", "functions"])
         {
             if (body.TryGetProperty(definitions, out var tools) && tools.ValueKind == JsonValueKind.Array)
             {
-                total += counter.Count(tools.GetRawText());
+                tally.AddText(tools.GetRawText());
             }
         }
 
-        return total;
+        return tally.Total;
     }
 
     /// <summary>Input tokens of a legacy completion's <c>prompt</c> (a string or an array of strings).</summary>
-    public static long CountPrompt(JsonElement body, TokenCounter counter) =>
-        body.TryGetProperty("prompt", out var prompt) ? CountTextOrArray(prompt, counter) : 0;
+    /// <param name="body">The request body.</param>
+    /// <param name="counter">The model's token counter.</param>
+    /// <param name="stopAfter">Stop once the count passes this; the result is then greater than it.</param>
+    public static long CountPrompt(JsonElement body, TokenCounter counter, long stopAfter = long.MaxValue) =>
+        CountTextOrArray(body, "prompt", counter, stopAfter);
 
     /// <summary>Input tokens of an embeddings <c>input</c> (a string, strings, or pre-tokenized arrays).</summary>
-    public static long CountEmbeddingInput(JsonElement body, TokenCounter counter) =>
-        body.TryGetProperty("input", out var input) ? CountTextOrArray(input, counter) : 0;
+    /// <param name="body">The request body.</param>
+    /// <param name="counter">The model's token counter.</param>
+    /// <param name="stopAfter">Stop once the count passes this; the result is then greater than it.</param>
+    public static long CountEmbeddingInput(JsonElement body, TokenCounter counter, long stopAfter = long.MaxValue) =>
+        CountTextOrArray(body, "input", counter, stopAfter);
 
-    private static long CountMessage(JsonElement message, TokenCounter counter)
+    private static void CountMessage(JsonElement message, ref Tally tally)
     {
         if (message.ValueKind != JsonValueKind.Object)
         {
-            return 0;
+            return;
         }
 
-        long total = 0;
         foreach (var property in message.EnumerateObject())
         {
             switch (property.Name)
             {
                 case "role":
-                    total += CountString(property.Value, counter);
+                case "tool_call_id":
+                    tally.AddString(property.Value);
                     break;
                 case "name":
-                    total += TokensPerName + CountString(property.Value, counter);
+                    tally.Add(TokensPerName);
+                    tally.AddString(property.Value);
                     break;
                 case "content":
-                    total += CountContent(property.Value, counter);
+                    CountContent(property.Value, ref tally);
                     break;
                 case "tool_calls":
                 case "function_call":
-                    total += counter.Count(property.Value.GetRawText());
-                    break;
-                case "tool_call_id":
-                    total += CountString(property.Value, counter);
+                    tally.AddText(property.Value.GetRawText());
                     break;
                 default:
                     break;
             }
-        }
 
-        return total;
+            if (tally.IsOver)
+            {
+                return;
+            }
+        }
     }
 
-    private static long CountContent(JsonElement content, TokenCounter counter)
+    private static void CountContent(JsonElement content, ref Tally tally)
     {
         if (content.ValueKind == JsonValueKind.String)
         {
-            return CountString(content, counter);
+            tally.AddString(content);
+            return;
         }
 
         if (content.ValueKind != JsonValueKind.Array)
         {
-            return 0;
+            return;
         }
 
-        long total = 0;
         foreach (var part in content.EnumerateArray())
         {
             if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out var text))
             {
-                total += CountString(text, counter);
+                tally.AddString(text);
             }
             else if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("image_url", out _))
             {
-                total += ImageTokens;
+                tally.Add(ImageTokens);
+            }
+
+            if (tally.IsOver)
+            {
+                return;
+            }
+        }
+    }
+
+    private static long CountTextOrArray(JsonElement body, string property, TokenCounter counter, long stopAfter)
+    {
+        if (!body.TryGetProperty(property, out var value))
+        {
+            return 0;
+        }
+
+        var tally = new Tally(counter, stopAfter);
+        if (value.ValueKind == JsonValueKind.String)
+        {
+            tally.AddString(value);
+        }
+        else if (value.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in value.EnumerateArray())
+            {
+                switch (item.ValueKind)
+                {
+                    case JsonValueKind.String:
+                        tally.AddString(item);
+                        break;
+                    case JsonValueKind.Number:
+                        tally.Add(1);
+                        break;
+                    case JsonValueKind.Array:
+                        tally.Add(item.GetArrayLength());
+                        break;
+                    default:
+                        break;
+                }
+
+                if (tally.IsOver)
+                {
+                    break;
+                }
             }
         }
 
-        return total;
+        return tally.Total;
     }
 
-    /// <summary>Tokens charged for one image part (OpenAI's low-detail flat rate).</summary>
-    public const int ImageTokens = 85;
-
-    private static long CountTextOrArray(JsonElement value, TokenCounter counter)
+    /// <summary>The running count of one body, and the cap after which counting stops.</summary>
+    private struct Tally(TokenCounter counter, long stopAfter)
     {
-        switch (value.ValueKind)
-        {
-            case JsonValueKind.String:
-                return CountString(value, counter);
-            case JsonValueKind.Array:
-                long total = 0;
-                foreach (var item in value.EnumerateArray())
-                {
-                    total += item.ValueKind switch
-                    {
-                        JsonValueKind.String => CountString(item, counter),
-                        JsonValueKind.Number => 1,
-                        JsonValueKind.Array => item.GetArrayLength(),
-                        _ => 0,
-                    };
-                }
+        public long Total { get; private set; }
 
-                return total;
-            default:
-                return 0;
+        public readonly bool IsOver => Total > stopAfter;
+
+        public void Add(long tokens) => Total += tokens;
+
+        public void AddString(JsonElement value)
+        {
+            if (value.ValueKind == JsonValueKind.String)
+            {
+                AddText(value.GetString());
+            }
+        }
+
+        // Only what is left under the cap is worth counting; CountUpTo returns more than that once it is over.
+        public void AddText(string? text)
+        {
+            if (!IsOver)
+            {
+                Total += counter.CountUpTo(text, stopAfter - Total);
+            }
         }
     }
-
-    private static long CountString(JsonElement value, TokenCounter counter) =>
-        value.ValueKind == JsonValueKind.String ? counter.Count(value.GetString()) : 0;
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.ML.Tokenizers;
 
 namespace Tollgate.Tokenization;
@@ -5,13 +6,21 @@ namespace Tollgate.Tokenization;
 /// <summary>
 /// Counts tokens for one model with its real tokenizer. Thread-safe; one instance per (encoding, margin).
 /// </summary>
-public sealed class TokenCounter
+/// <remarks>
+/// <see cref="Count(ReadOnlySpan{char})"/> is the tokenizer's exact count. Its byte-pair merge is quadratic in the
+/// length of one pre-token (a run the tokenizer's regex does not split: letters without spaces, one repeated
+/// character, CJK, emoji), so text a caller controls is counted with <see cref="CountBounded(string?)"/> or
+/// <see cref="CountUpTo(string?, long)"/>, whose work is linear in the text (see <c>TokenCounter.Bounded.cs</c>).
+/// </remarks>
+public sealed partial class TokenCounter
 {
     private readonly Tokenizer _tokenizer;
     private readonly int _marginPercent;
 
     internal TokenCounter(Tokenizer tokenizer, string encoding, int marginPercent)
     {
+        // The bounded counts pre-tokenize the raw text themselves; a normalizing tokenizer would need it normalized first.
+        Debug.Assert(tokenizer.Normalizer is null, "Tiktoken tokenizers do not normalize.");
         _tokenizer = tokenizer;
         Encoding = encoding;
         _marginPercent = marginPercent;
@@ -23,7 +32,14 @@ public sealed class TokenCounter
     /// <summary>Whether counts are approximate (a model without a shipped tokenizer).</summary>
     public bool IsApproximate => Encoding == TokenEncoding.Approximate;
 
-    /// <summary>Counts the tokens of <paramref name="text"/>, plus the safety margin for approximate encodings.</summary>
+    /// <summary>The tokenizer this counter wraps (tests wrap it to observe the work handed to it).</summary>
+    internal Tokenizer Tokenizer => _tokenizer;
+
+    /// <summary>
+    /// Counts the tokens of <paramref name="text"/> exactly as the tokenizer does, plus the safety margin for
+    /// approximate encodings. Its cost grows with the square of the longest unbroken run in the text: for text a
+    /// caller controls, use <see cref="CountBounded(ReadOnlySpan{char})"/> or <see cref="CountUpTo(ReadOnlySpan{char}, long)"/>.
+    /// </summary>
     public int Count(ReadOnlySpan<char> text)
     {
         if (text.IsEmpty)
@@ -35,16 +51,18 @@ public sealed class TokenCounter
         return ApplyMargin(raw);
     }
 
-    /// <summary>Counts the tokens of <paramref name="text"/>.</summary>
+    /// <summary>Counts the tokens of <paramref name="text"/> exactly (see <see cref="Count(ReadOnlySpan{char})"/>).</summary>
     public int Count(string? text) => text is null ? 0 : Count(text.AsSpan());
 
     /// <summary>Adds the configured safety margin (rounded up) to a raw count.</summary>
-    public int ApplyMargin(int raw) =>
-        _marginPercent == 0 || raw == 0 ? raw : checked((int)((raw * (100L + _marginPercent) + 99) / 100));
+    public int ApplyMargin(int raw) => checked((int)ApplyMargin((long)raw));
 
     /// <summary>Splits <paramref name="text"/> into token ids (used by the simulator to produce exact counts).</summary>
     public IReadOnlyList<int> Encode(string text) => _tokenizer.EncodeToIds(text);
 
     /// <summary>Turns token ids back into text.</summary>
     public string Decode(IEnumerable<int> ids) => _tokenizer.Decode(ids);
+
+    private long ApplyMargin(long raw) =>
+        _marginPercent == 0 || raw == 0 ? raw : checked(((raw * (100L + _marginPercent)) + 99) / 100);
 }

@@ -28,6 +28,6 @@ internal static class UsageEstimator
     public static TokenUsage Estimate(ModelRequest request, ModelDefinition model, string generated)
     {
         var counter = TokenCounterRegistry.Shared.Get(model.Encoding, model.ApproximationMarginPercent);
-        return new TokenUsage(CountInput(request, model), 0, counter.Count(generated), 0);
+        return new TokenUsage(CountInput(request, model), 0, counter.CountBounded(generated), 0);
     }
 }
