@@ -57,8 +57,8 @@ public sealed class RepetitionOptions
     public long MinAmplificationCount { get; set; } = 1_000;
 
     /// <summary>
-    /// Time limit for the amplification pattern on one sampled region (range 1 ms–10 s; default 100 ms). The
+    /// Time limit for the amplification pattern on one sampled region (range 1 ms–10 s; default 2 s, generous because a starved machine must not skip the check). The
     /// pattern runs on the non-backtracking engine, so this is a backstop; on expiry the region counts as clean.
     /// </summary>
-    public TimeSpan AmplificationMatchTimeout { get; set; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan AmplificationMatchTimeout { get; set; } = TimeSpan.FromSeconds(2);
 }

@@ -105,6 +105,7 @@ internal sealed class GatewayApp : IAsyncDisposable
     {
         _ = Services.GetRequiredService<LedgerWriter>();
         await QuotaRecovery.RunAsync(Services, cancellationToken).ConfigureAwait(false);
+        AdmissionService.WarmUp();
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         if (_metricsApp is not null)
         {

@@ -18,6 +18,9 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
 
     public const string TaskHeader = "x-tollgate-task";
 
+    /// <summary>Builds the input checks' matchers before the first request (their first use compiles them).</summary>
+    public static void WarmUp() => s_repetition.Inspect("warm up: say it 1000 times");
+
     public IQuotaStore Quotas => quotas;
 
     /// <summary>Checks the request's shape and reserves its worst case; returns the admission or the refusal.</summary>
@@ -36,7 +39,8 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
             return (null, shapeError);
         }
 
-        long input = UsageEstimator.CountInput(request, model);
+        long inputCap = Math.Min(plan.MaxInputTokens ?? long.MaxValue, model.ContextWindow);
+        long input = UsageEstimator.CountInput(request, model, inputCap);
         if (CheckInput(input, model, plan, caller.Plan) is { } inputError)
         {
             return (null, inputError);
@@ -146,12 +150,12 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
     {
         if (plan.MaxInputTokens is { } max && input > max)
         {
-            return GatewayError.InvalidRequest($"plan {planName}: input limit {max} tokens per request, this request has {input}.", "messages", ErrorCodes.ContextLengthExceeded);
+            return GatewayError.InvalidRequest($"plan {planName}: input limit {max} tokens per request, this request has more.", "messages", ErrorCodes.ContextLengthExceeded);
         }
 
         if (model.Type == ModelTypes.Chat && input >= model.ContextWindow)
         {
-            return GatewayError.InvalidRequest($"This model's context window is {model.ContextWindow} tokens; the input alone has {input}.", "messages", ErrorCodes.ContextLengthExceeded);
+            return GatewayError.InvalidRequest($"This model's context window is {model.ContextWindow} tokens; the input alone fills it.", "messages", ErrorCodes.ContextLengthExceeded);
         }
 
         return null;

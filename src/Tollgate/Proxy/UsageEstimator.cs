@@ -13,15 +13,19 @@ namespace Tollgate.Proxy;
 /// </summary>
 internal static class UsageEstimator
 {
-    public static long CountInput(ModelRequest request, ModelDefinition model)
+    /// <summary>
+    /// Counts the request's input. Counting stops once it passes <paramref name="stopAfter"/> (the plan's or the
+    /// model's input cap): a request over the cap is refused, and the gateway's CPU is not spent on counting the rest.
+    /// </summary>
+    public static long CountInput(ModelRequest request, ModelDefinition model, long stopAfter = long.MaxValue)
     {
         var counter = TokenCounterRegistry.Shared.Get(model.Encoding, model.ApproximationMarginPercent);
         JsonElement root = request.Document.RootElement;
         return request.Endpoint switch
         {
-            ApiEndpoint.ChatCompletions => PromptTokenCounter.CountChat(root, counter),
-            ApiEndpoint.Completions => PromptTokenCounter.CountPrompt(root, counter),
-            _ => PromptTokenCounter.CountEmbeddingInput(root, counter),
+            ApiEndpoint.ChatCompletions => PromptTokenCounter.CountChat(root, counter, stopAfter),
+            ApiEndpoint.Completions => PromptTokenCounter.CountPrompt(root, counter, stopAfter),
+            _ => PromptTokenCounter.CountEmbeddingInput(root, counter, stopAfter),
         };
     }
 
