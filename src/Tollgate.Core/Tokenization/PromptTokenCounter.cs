@@ -19,8 +19,8 @@ public static class PromptTokenCounter
     private const int TokensPerName = 1;
     private const int ReplyPriming = 3;
 
-    /// <summary>Tokens charged for one image part (OpenAI's low-detail flat rate).</summary>
-    public const int ImageTokens = 85;
+    /// <summary>Tokens charged for one low-detail image part (see <see cref="ImageTokenCounter"/> for the rest).</summary>
+    public const int ImageTokens = ImageTokenCounter.BaseTokens;
 
     /// <summary>Input tokens of a chat request (its <c>messages</c> and <c>tools</c>/<c>functions</c>).</summary>
     /// <param name="body">The request body.</param>
@@ -125,9 +125,9 @@ public static class PromptTokenCounter
             {
                 tally.AddString(text);
             }
-            else if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("image_url", out _))
+            else if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("image_url", out var image))
             {
-                tally.Add(ImageTokens);
+                tally.Add(ImageTokenCounter.Count(image));
             }
 
             if (tally.IsOver)
