@@ -19,6 +19,9 @@ public interface IQuotaStore
     /// <summary>Replaces a reservation by what was actually consumed and releases concurrency. Idempotent.</summary>
     void Settle(Reservation reservation, ActualUsage actual, DateTimeOffset now);
 
+    /// <summary>Undoes a reservation entirely (the request was refused after all, e.g. its lease could not be written): it consumes nothing.</summary>
+    void Release(Reservation reservation);
+
     /// <summary>Counts consumption that happened at <paramref name="at"/> without checking limits (rebuilding from the ledger).</summary>
     void Replay(IReadOnlyList<LimitCheck> checks, ActualUsage actual, DateTimeOffset at, DateTimeOffset now);
 

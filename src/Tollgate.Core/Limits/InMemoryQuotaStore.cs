@@ -14,6 +14,7 @@ public sealed class InMemoryQuotaStore : IQuotaStore
     private readonly Dictionary<(string Scope, Metric Metric, Window Window), Counter> _counters = [];
     private int _outstanding;
     private int _operations;
+    private DateTimeOffset _lastNow = DateTimeOffset.MinValue;
 
     /// <inheritdoc />
     public int Outstanding => Volatile.Read(ref _outstanding);
@@ -24,6 +25,7 @@ public sealed class InMemoryQuotaStore : IQuotaStore
         minOutput = Math.Min(minOutput, requestedOutput);
         lock (_lock)
         {
+            now = Monotonic(now);
             MaybePurge(now);
             long output = requestedOutput;
             LimitCheck? refused = null;
@@ -92,6 +94,7 @@ public sealed class InMemoryQuotaStore : IQuotaStore
 
         lock (_lock)
         {
+            now = Monotonic(now);
             foreach (var line in reservation.Lines)
             {
                 long settled = line.Check.Metric == Metric.Concurrency ? 0 : actual.For(line.Check.Metric);
@@ -122,39 +125,84 @@ public sealed class InMemoryQuotaStore : IQuotaStore
     {
         lock (_lock)
         {
+            now = Monotonic(now);
             return _counters.TryGetValue((check.Scope.Id, check.Metric, check.Window), out var counter) ? counter.Sum(SlotOf(check, now)) : 0;
         }
     }
 
+    /// <inheritdoc />
+    public void Release(Reservation reservation)
+    {
+        if (Interlocked.Exchange(ref reservation.Settled, 1) != 0)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            foreach (var line in reservation.Lines)
+            {
+                CounterFor(line.Check).Add(line.Slot, -line.Amount);
+            }
+
+            _outstanding--;
+        }
+    }
+
+    // Time never runs backwards inside the store: a wall clock stepped back must not let counted amounts vanish.
+    private DateTimeOffset Monotonic(DateTimeOffset now)
+    {
+        if (now < _lastNow)
+        {
+            return _lastNow;
+        }
+
+        _lastNow = now;
+        return now;
+    }
+
     private AdmissionDecision Refuse(IReadOnlyList<LimitCheck> checks, LimitCheck refused, long used, long minOutput, DateTimeOffset now)
     {
-        // Prefer naming a limit the caller can see and act on; the global scope's figures stay private.
-        if (!refused.Scope.IsVisibleToCaller)
+        // Of every enforced limit that cannot fit the request, report the one the caller waits longest for (a limit
+        // the request alone exceeds waits forever), preferring limits the caller can see: the global scope's
+        // figures stay private.
+        TimeSpan? Wait(LimitCheck check) =>
+            CounterFor(check).TimeUntilFits(check.AmountFor(minOutput), check.Limit, SlotOf(check, now), check.Scope, now);
+        var best = refused;
+        long bestUsed = used;
+        var bestWait = Wait(refused);
+        foreach (var check in checks)
         {
-            foreach (var check in checks)
+            if (check.Shadow || ReferenceEquals(check, refused))
             {
-                if (!check.Shadow && check.Scope.IsVisibleToCaller)
-                {
-                    long u = CounterFor(check).Sum(SlotOf(check, now));
-                    if (check.MaxOutputWithin(check.Limit - u) < minOutput)
-                    {
-                        refused = check;
-                        used = u;
-                        break;
-                    }
-                }
+                continue;
+            }
+
+            long u = CounterFor(check).Sum(SlotOf(check, now));
+            if (check.MaxOutputWithin(check.Limit - u) >= minOutput)
+            {
+                continue;
+            }
+
+            var wait = Wait(check);
+            bool visibleFirst = check.Scope.IsVisibleToCaller && !best.Scope.IsVisibleToCaller;
+            bool longer = check.Scope.IsVisibleToCaller == best.Scope.IsVisibleToCaller && (bestWait is not null && (wait is null || wait > bestWait));
+            if (visibleFirst || longer)
+            {
+                best = check;
+                bestUsed = u;
+                bestWait = wait;
             }
         }
 
-        long needed = refused.AmountFor(minOutput);
         return new AdmissionDecision
         {
             Admitted = false,
-            RefusedBy = refused,
-            Used = used,
-            Requested = needed,
+            RefusedBy = best,
+            Used = bestUsed,
+            Requested = best.AmountFor(minOutput),
             OutputCap = minOutput,
-            RetryAfter = CounterFor(refused).TimeUntilFits(needed, refused.Limit, SlotOf(refused, now), refused.Scope, now),
+            RetryAfter = bestWait,
         };
     }
 

@@ -21,13 +21,31 @@ internal static class WindowClock
     {
         var local = TimeZoneInfo.ConvertTime(at, zone);
         var start = window == Window.CalendarMonth ? new DateTime(local.Year, local.Month, 1) : local.Date;
-        return new DateTimeOffset(start, zone.GetUtcOffset(start));
+        return AtLocal(start, zone);
     }
 
     public static DateTimeOffset PeriodEnd(Window window, TimeZoneInfo zone, DateTimeOffset at)
     {
         var local = TimeZoneInfo.ConvertTime(at, zone);
         var end = window == Window.CalendarMonth ? new DateTime(local.Year, local.Month, 1).AddMonths(1) : local.Date.AddDays(1);
-        return new DateTimeOffset(end, zone.GetUtcOffset(end));
+        return AtLocal(end, zone);
+    }
+
+    // Local midnight can be ambiguous (clocks fall back at midnight: the first, daylight occurrence starts the day)
+    // or missing (clocks spring forward at midnight: the day starts at the first instant that exists).
+    private static DateTimeOffset AtLocal(DateTime local, TimeZoneInfo zone)
+    {
+        if (zone.IsAmbiguousTime(local))
+        {
+            return new DateTimeOffset(local, zone.GetAmbiguousTimeOffsets(local).Max());
+        }
+
+        if (zone.IsInvalidTime(local))
+        {
+            var offsetBefore = zone.GetUtcOffset(local.AddHours(-3));
+            return new DateTimeOffset(local, offsetBefore);
+        }
+
+        return new DateTimeOffset(local, zone.GetUtcOffset(local));
     }
 }

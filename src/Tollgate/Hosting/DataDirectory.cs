@@ -41,6 +41,25 @@ internal sealed class DataDirectory
         return System.IO.Path.Combine(root, "tollgate");
     }
 
+    /// <summary>
+    /// Takes the data directory for one running gateway (<c>serve.lock</c>, held until disposed; the OS releases it
+    /// if the process dies). Two gateways on one directory would bill each other's in-flight leases as orphans.
+    /// CLI commands do not take it: they work while the gateway runs.
+    /// </summary>
+    public IDisposable LockForServing()
+    {
+        EnsureExists();
+        string path = System.IO.Path.Combine(Path, "serve.lock");
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            throw new InvalidOperationException($"Another gateway is already serving from {Path} (it holds {path}).");
+        }
+    }
+
     public void EnsureExists()
     {
         if (!Directory.Exists(Path))

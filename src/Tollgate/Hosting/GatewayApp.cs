@@ -22,12 +22,14 @@ internal sealed class GatewayApp : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly WebApplication? _metricsApp;
+    private readonly IDisposable _serveLock;
     private bool _disposed;
 
-    private GatewayApp(WebApplication app, WebApplication? metricsApp)
+    private GatewayApp(WebApplication app, WebApplication? metricsApp, IDisposable serveLock)
     {
         _app = app;
         _metricsApp = metricsApp;
+        _serveLock = serveLock;
     }
 
     public IServiceProvider Services => _app.Services;
@@ -48,7 +50,7 @@ internal sealed class GatewayApp : IAsyncDisposable
         var config = ConfigurationLoader.Load(configuration, errors) ?? throw new GatewayConfigException(errors);
 
         var data = new DataDirectory(options.DataDirectory);
-        data.EnsureExists();
+        var serveLock = data.LockForServing();
         var database = new SqliteDatabase(data.DatabasePath);
         await database.InitializeAsync(cancellationToken).ConfigureAwait(false);
         var hasher = new KeyHasher(data.LoadOrCreateHashKey());
@@ -98,7 +100,7 @@ internal sealed class GatewayApp : IAsyncDisposable
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         lifetime.ApplicationStopping.Register(() => app.Services.GetRequiredService<ShutdownState>()
             .BeginStopping(app.Services.GetRequiredService<GatewayConfigMonitor>().Current.Options.Gateway.DrainTimeout, options.TimeProvider));
-        return new GatewayApp(app, metricsApp);
+        return new GatewayApp(app, metricsApp, serveLock);
     }
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -149,6 +151,7 @@ internal sealed class GatewayApp : IAsyncDisposable
         }
 
         await _app.DisposeAsync().ConfigureAwait(false);
+        _serveLock.Dispose();
     }
 
     private static WebApplication BuildMetricsApp(string urls, GatewayMetrics metrics, LogLevel level)

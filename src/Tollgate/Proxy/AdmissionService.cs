@@ -19,7 +19,7 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
     public const string TaskHeader = "x-tollgate-task";
 
     /// <summary>Builds the input checks' matchers before the first request (their first use compiles them).</summary>
-    public static void WarmUp() => s_repetition.Inspect("warm up: say it 1000 times");
+    public static void WarmUp() => s_repetition.Inspect("warm up: say hello 3 times");
 
     public IQuotaStore Quotas => quotas;
 
@@ -39,7 +39,9 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
             return (null, shapeError);
         }
 
-        long inputCap = Math.Min(plan.MaxInputTokens ?? long.MaxValue, model.ContextWindow);
+        // Embedding inputs are separate items, each within the context window; the plan's cap bounds their sum.
+        long inputCap = model.Type == ModelTypes.Embedding ? plan.MaxInputTokens ?? long.MaxValue
+            : Math.Min(plan.MaxInputTokens ?? long.MaxValue, model.ContextWindow);
         long input = UsageEstimator.CountInput(request, model, inputCap);
         if (CheckInput(input, model, plan, caller.Plan) is { } inputError)
         {
@@ -81,6 +83,9 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
         return (new Admission(decision.Reservation!, decision.OutputCap, capField, changed, request.OutputMultiplier,
             decision.Statuses, shadow, warning, plan, input, demand.WorstCostNanos(decision.OutputCap)), null);
     }
+
+    /// <summary>Undoes an admission entirely.</summary>
+    public void Release(Admission admission) => quotas.Release(admission.Reservation);
 
     /// <summary>Settles the reservation to what the request consumed (zero when the upstream billed nothing).</summary>
     public void Settle(Admission admission, Exchange exchange) =>

@@ -59,21 +59,34 @@ internal sealed partial class ModelProxy
         }
         catch (OperationCanceledException)
         {
+            // The request was sent and its outcome is unknown: the provider may bill it, so it is billed at its
+            // reservation (as a crash would be), never at zero.
             exchange.UpstreamEnded();
+            BillReserved(exchange);
             return exchange.ClientAborted
                 ? new GatewayError(499, ErrorTypes.InvalidRequest, "client_aborted", "The caller closed the connection.")
                 : new GatewayError(504, ErrorTypes.Server, ErrorCodes.UpstreamTimeout,
                     $"The upstream for '{model.Name}' did not respond within {upstreamOptions.ResponseTimeout.TotalSeconds:0.#} s.");
         }
-        catch (HttpRequestException)
+        catch (HttpRequestException e)
         {
             exchange.UpstreamEnded();
+            if (e.HttpRequestError is not (HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError))
+            {
+                BillReserved(exchange);
+            }
+
             return new GatewayError(502, ErrorTypes.Server, ErrorCodes.UpstreamError, $"The upstream for '{model.Name}' could not be reached.");
         }
 
         using (response)
         {
             TryCancelAfter(upstreamCts, exchange.ClientAborted ? abandonWait : Timeout.InfiniteTimeSpan);
+            if (exchange.ClientAborted)
+            {
+                // The caller may have left between the check and the reset above: keep the bound in force.
+                TryCancelAfter(upstreamCts, abandonWait);
+            }
             exchange.UpstreamStatus = (int)response.StatusCode;
             exchange.UpstreamRequestId = response.Headers.TryGetValues("x-request-id", out var ids) ? Bounded(ids.First()) : null;
             if (!response.IsSuccessStatusCode)
@@ -122,7 +135,8 @@ internal sealed partial class ModelProxy
         if (scan.HasUsage)
         {
             exchange.Bill(scan.Usage, UsageSource.Reported);
-            if (exchange.Admission is { } admitted && request.Endpoint != ApiEndpoint.Embeddings && scan.Usage.OutputTokens > admitted.ReservedOutput)
+            if (exchange.Admission is { } admitted && (scan.Usage.InputTokens > admitted.InputTokens
+                || (request.Endpoint != ApiEndpoint.Embeddings && scan.Usage.OutputTokens > admitted.ReservedOutput)))
             {
                 // The upstream ignored the cap: billed as it came, flagged, and counted as overshoot.
                 exchange.Overshoot = true;
@@ -219,6 +233,16 @@ internal sealed partial class ModelProxy
         catch (Exception e) when (e is System.Text.Json.JsonException or IOException or OperationCanceledException or HttpRequestException)
         {
             return null;
+        }
+    }
+
+    private static void BillReserved(Exchange exchange)
+    {
+        if (exchange.Admission is { } admission)
+        {
+            exchange.Usage = new TokenUsage(admission.InputTokens, 0, admission.ReservedOutput, 0);
+            exchange.UsageSource = UsageSource.Reserved;
+            exchange.CostNanos = admission.WorstCostNanos;
         }
     }
 

@@ -30,7 +30,8 @@ internal sealed partial class ModelProxy
         }
 
         var generated = new StringBuilder();
-        var counter = Tokenization.TokenCounterRegistry.Shared.Get(model.Encoding, model.ApproximationMarginPercent);
+        // The cut decision uses the raw count (no approximation margin): a stream that honoured the cap is never cut.
+        var counter = Tokenization.TokenCounterRegistry.Shared.Get(model.Encoding, 0);
         long allowedOutput = exchange.Admission?.ReservedOutput ?? long.MaxValue;
         long streamedOutput = 0;
         int counted = 0;
@@ -101,6 +102,11 @@ internal sealed partial class ModelProxy
                         {
                             reported = scan.Usage;
                             exchange.Bill(scan.Usage, UsageSource.Reported);
+                            if (exchange.Admission is { } admitted && (scan.Usage.OutputTokens > admitted.ReservedOutput || scan.Usage.InputTokens > admitted.InputTokens))
+                            {
+                                exchange.Overshoot = true;
+                            }
+
                             if (scan.Choices <= 0)
                             {
                                 relay = request.IncludeUsage

@@ -175,6 +175,9 @@ internal sealed partial class ModelProxy(
             {
                 if (await WriteLeaseAsync(exchange, admission!).ConfigureAwait(false) is { } leaseError)
                 {
+                    // Refused after all: it consumes nothing, not even a request.
+                    admissions.Release(admission!);
+                    exchange.Admission = null;
                     return leaseError;
                 }
 
