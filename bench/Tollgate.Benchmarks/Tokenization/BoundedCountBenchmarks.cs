@@ -9,6 +9,8 @@ namespace Tollgate.Benchmarks.Tokenization;
 /// linearly with the size whatever the shape.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class BoundedCountBenchmarks
 {
     private TokenCounter _counter = null!;

@@ -9,6 +9,8 @@ namespace Tollgate.Benchmarks.Tokenization;
 /// an input over a cap costs work in proportion to the cap, not to the input.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class CappedCountBenchmarks
 {
     /// <summary>The cap, in tokens.</summary>

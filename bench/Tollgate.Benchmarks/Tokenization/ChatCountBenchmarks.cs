@@ -10,6 +10,8 @@ namespace Tollgate.Benchmarks.Tokenization;
 /// through prose, random letters, random Unicode and base64; counted whole, and up to a cap of 16,384 tokens.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class ChatCountBenchmarks
 {
     private TokenCounter _counter = null!;

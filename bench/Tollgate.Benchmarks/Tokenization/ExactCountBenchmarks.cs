@@ -10,6 +10,8 @@ namespace Tollgate.Benchmarks.Tokenization;
 /// only: at 1 MB one call takes tens of minutes (256 × the 64 KB time; see docs/performance.md).
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class ExactCountBenchmarks
 {
     private TokenCounter _counter = null!;

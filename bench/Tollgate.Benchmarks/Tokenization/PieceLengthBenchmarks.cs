@@ -10,6 +10,8 @@ namespace Tollgate.Benchmarks.Tokenization;
 /// longer pieces cost more per character; shorter pieces mean more cuts, each of which can move the count.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class PieceLengthBenchmarks
 {
     private TokenCounter _counter = null!;

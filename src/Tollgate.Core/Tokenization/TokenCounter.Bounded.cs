@@ -11,10 +11,11 @@ public sealed partial class TokenCounter
     /// the tokenizer's regex does not split) longer than this is counted in pieces of this length.
     /// </summary>
     /// <remarks>
-    /// 256: the merge is quadratic in a piece's length, so the cost per character rises with the piece length
-    /// (measured: 1.2–2× the cost of 32-character pieces at 256, 1.7–3× at 512); and each cut can move the count,
-    /// so pieces should be long. No word, number, indentation or separator line of ordinary text comes near 256
-    /// characters without a break, so ordinary text is never cut.
+    /// 256, from the sweep in docs/performance.md: the merge is quadratic in a piece's length, so the cost per
+    /// character rises with it (against the cheapest length measured, 256 costs up to 2× per character, 512 up to
+    /// 4×, 1024 up to 6×), while every cut can move the count, so pieces should not be short either. No word,
+    /// number, indentation or separator line of ordinary text reaches 256 characters without a break, so ordinary
+    /// text is never cut.
     /// </remarks>
     public const int PieceLength = 256;
 
@@ -28,12 +29,13 @@ public sealed partial class TokenCounter
     /// <see cref="PieceLength"/> characters — any text with ordinary whitespace and punctuation — gets exactly
     /// <see cref="Count(ReadOnlySpan{char})"/>.</para>
     /// <para>A longer pre-token is cut into pieces of <see cref="PieceLength"/> characters (never inside a
-    /// surrogate pair), counted separately. Cutting forbids merges across the cut, which usually adds a token and
-    /// can also, rarely, save one: measured over random strings of many alphabets, each cut moved the count by
-    /// between −2 and +5 tokens (+5 for long runs of one punctuation character, which the vocabulary covers with
-    /// long tokens; −1 to +1 in nine cuts out of ten). So the result is within −2 and +5 tokens per
-    /// <see cref="PieceLength"/> characters of each unbroken run of the exact count, and on average slightly
-    /// above it.</para>
+    /// surrogate pair), counted separately. A cut forbids the merges across it, which usually costs a token and can
+    /// also, rarely, save one: measured on random strings over many alphabets (<c>Tollgate.Benchmarks --
+    /// cut-deviation</c>), one cut moved the count by −2 to +5 tokens (+5 only for runs of one punctuation
+    /// character, which the vocabulary covers with long tokens, cut at an unlucky place; −2 to +3 at the 256th
+    /// character; −1 to +1 in more than nine cuts of ten). So the result is within −2 and +5 tokens per cut of the
+    /// exact count, a cut every <see cref="PieceLength"/> characters of an unbroken run, and on average slightly
+    /// above the exact count.</para>
     /// </remarks>
     public long CountBounded(ReadOnlySpan<char> text) => CountUpTo(text, long.MaxValue);
 
@@ -51,15 +53,14 @@ public sealed partial class TokenCounter
         text.IsEmpty ? 0 : CountPreTokens(text, _tokenizer.PreTokenizer?.PreTokenize(text), limit, PieceLength);
 
     /// <summary>Counts the tokens of <paramref name="text"/> up to <paramref name="limit"/> (see <see cref="CountUpTo(ReadOnlySpan{char}, long)"/>).</summary>
-    public long CountUpTo(string? text, long limit) =>
-        // The string overload of the pre-tokenizer matches in place; the span one copies the text first.
-        CountUpTo(text, limit, PieceLength);
+    public long CountUpTo(string? text, long limit) => CountUpTo(text, limit, PieceLength);
 
     /// <summary>
     /// <see cref="CountUpTo(string?, long)"/> with another piece length: the benchmarks that chose
     /// <see cref="PieceLength"/> sweep it.
     /// </summary>
     internal long CountUpTo(string? text, long limit, int pieceLength) =>
+        // The pre-tokenizer matches a string in place; a span it copies into a rented buffer first.
         string.IsNullOrEmpty(text) ? 0 : CountPreTokens(text, _tokenizer.PreTokenizer?.PreTokenize(text), limit, pieceLength);
 
     private long CountPreTokens(ReadOnlySpan<char> text, IEnumerable<(int Offset, int Length)>? preTokens, long limit, int pieceLength)
