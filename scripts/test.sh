@@ -19,7 +19,7 @@ trap 'rm -f "$log"' EXIT
 
 dotnet build Tollgate.slnx -c Release -nologo -v quiet
 status=0
-dotnet test Tollgate.slnx -c Release --no-build -nologo -v quiet 2>&1 | tee "$log" || status=1
+dotnet test Tollgate.slnx -c Release --no-build -nologo --logger "console;verbosity=minimal" 2>&1 | tee "$log" || status=1
 
 # Node.js: the official openai package against a real gateway (started by the tests themselves).
 (cd tests/js && npm ci --no-audit --no-fund --loglevel=error && node --test --test-reporter=spec) 2>&1 | tee -a "$log" || status=1
