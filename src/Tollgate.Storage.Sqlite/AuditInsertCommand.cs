@@ -10,11 +10,11 @@ internal sealed class AuditInsertCommand : IAsyncDisposable
         "INSERT INTO audit (ts, request_id, upstream_request_id, endpoint, key_id, tenant, user, model, upstream, decision, reason, "
         + "stream, input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_nanos, usage_source, status, "
         + "upstream_status, latency_ms, upstream_latency_ms, client_aborted, task, source_address, reservation_id, output_cap, "
-        + "overshoot, shadow_refusals, warning) VALUES ("
+        + "overshoot, shadow_refusals, warning, reported_input_tokens, reported_output_tokens, usage_clamped, billing_rule) VALUES ("
         + "$ts, $request_id, $upstream_request_id, $endpoint, $key_id, $tenant, $user, $model, $upstream, $decision, $reason, "
         + "$stream, $input_tokens, $cached_input_tokens, $output_tokens, $reasoning_tokens, $cost_nanos, $usage_source, $status, "
         + "$upstream_status, $latency_ms, $upstream_latency_ms, $client_aborted, $task, $source_address, $reservation_id, $output_cap, "
-        + "$overshoot, $shadow_refusals, $warning);";
+        + "$overshoot, $shadow_refusals, $warning, $reported_input_tokens, $reported_output_tokens, $usage_clamped, $billing_rule);";
 
     private readonly SqliteCommand _command;
     private readonly SqliteParameter _ts;
@@ -47,6 +47,10 @@ internal sealed class AuditInsertCommand : IAsyncDisposable
     private readonly SqliteParameter _overshoot;
     private readonly SqliteParameter _shadowRefusals;
     private readonly SqliteParameter _warning;
+    private readonly SqliteParameter _reportedInputTokens;
+    private readonly SqliteParameter _reportedOutputTokens;
+    private readonly SqliteParameter _usageClamped;
+    private readonly SqliteParameter _billingRule;
 
     public AuditInsertCommand(SqliteConnection connection, SqliteTransaction transaction)
     {
@@ -83,6 +87,10 @@ internal sealed class AuditInsertCommand : IAsyncDisposable
         _overshoot = Add("$overshoot", SqliteType.Integer);
         _shadowRefusals = Add("$shadow_refusals", SqliteType.Text);
         _warning = Add("$warning", SqliteType.Text);
+        _reportedInputTokens = Add("$reported_input_tokens", SqliteType.Integer);
+        _reportedOutputTokens = Add("$reported_output_tokens", SqliteType.Integer);
+        _usageClamped = Add("$usage_clamped", SqliteType.Integer);
+        _billingRule = Add("$billing_rule", SqliteType.Text);
         _command.Prepare();
     }
 
@@ -119,6 +127,10 @@ internal sealed class AuditInsertCommand : IAsyncDisposable
         _overshoot.Value = record.Overshoot ? 1L : 0L;
         _shadowRefusals.Value = DbValue.Of(record.ShadowRefusals);
         _warning.Value = DbValue.Of(record.Warning);
+        _reportedInputTokens.Value = DbValue.Of(record.ReportedInputTokens);
+        _reportedOutputTokens.Value = DbValue.Of(record.ReportedOutputTokens);
+        _usageClamped.Value = record.UsageClamped ? 1L : 0L;
+        _billingRule.Value = DbValue.Of(record.BillingRule);
         return _command.ExecuteNonQueryAsync(cancellationToken);
     }
 

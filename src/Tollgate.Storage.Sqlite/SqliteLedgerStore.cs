@@ -19,6 +19,15 @@ public sealed partial class SqliteLedgerStore(SqliteDatabase database) : ILedger
     private const int DeleteChunk = 5000;
 
     /// <inheritdoc />
+    public async Task ProbeWriteAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        // BEGIN IMMEDIATE takes the write lock (waiting up to the busy timeout), exactly as a batch would.
+        await using var transaction = connection.BeginTransaction(deferred: false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     public async Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
         if (records.Count == 0)
@@ -60,10 +69,12 @@ public sealed partial class SqliteLedgerStore(SqliteDatabase database) : ILedger
     public async Task<IReadOnlyList<UsageSummary>> QueryUsageAsync(UsageQuery query, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        // Totals saturate at the largest integer instead of failing with SQLite's "integer overflow".
+        connection.CreateAggregate("satsum", 0L, (long total, long value) => Saturating.Add(total, value), isDeterministic: true);
         await using var command = connection.CreateCommand();
         var sql = new StringBuilder(
-            "SELECT tenant, user, model, COUNT(*), SUM(decision = $refused), SUM(input_tokens), SUM(cached_input_tokens), "
-            + "SUM(output_tokens), SUM(reasoning_tokens), SUM(cost_nanos), SUM(usage_source = $estimated) FROM audit");
+            "SELECT tenant, user, model, COUNT(*), SUM(decision = $refused), satsum(input_tokens), satsum(cached_input_tokens), "
+            + "satsum(output_tokens), satsum(reasoning_tokens), satsum(cost_nanos), SUM(usage_source = $estimated) FROM audit");
         command.Parameters.AddWithValue("$refused", Decisions.Refused);
         command.Parameters.AddWithValue("$estimated", (long)UsageSource.Estimated);
         LedgerFilter.Apply(query, sql, command);

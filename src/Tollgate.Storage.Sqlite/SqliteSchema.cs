@@ -103,6 +103,14 @@ internal static class SqliteSchema
 
         ALTER TABLE api_keys ADD COLUMN overrides TEXT;
         """,
+        // 3: the upstream's own figures beside the billed ones, whether they were clamped to what the request can
+        // produce, and the rule an unknown outcome was billed under.
+        """
+        ALTER TABLE audit ADD COLUMN reported_input_tokens INTEGER;
+        ALTER TABLE audit ADD COLUMN reported_output_tokens INTEGER;
+        ALTER TABLE audit ADD COLUMN usage_clamped INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE audit ADD COLUMN billing_rule TEXT;
+        """,
     ];
 
     /// <summary>Applies the migrations <paramref name="connection"/>'s file lacks, in one write transaction.</summary>

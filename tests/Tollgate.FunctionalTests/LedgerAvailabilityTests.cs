@@ -72,6 +72,9 @@ public sealed class LedgerAvailabilityTests : IAsyncLifetime
         public Task AddLeaseAsync(ReservationLease lease, CancellationToken cancellationToken) =>
             Failing ? throw DiskFull() : inner.AddLeaseAsync(lease, cancellationToken);
 
+        public Task ProbeWriteAsync(CancellationToken cancellationToken) =>
+            Failing ? throw DiskFull() : inner.ProbeWriteAsync(cancellationToken);
+
         public Task<IReadOnlyList<ReservationLease>> ReadLeasesAsync(CancellationToken cancellationToken) => inner.ReadLeasesAsync(cancellationToken);
 
         public IAsyncEnumerable<AuditRecord> ReadAllowedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>

@@ -85,6 +85,27 @@ public sealed record AuditRecord
     /// <summary>Shadow limits that would have refused, e.g. <c>tenant acme: tokens per minute</c>; null when none.</summary>
     public string? ShadowRefusals { get; init; }
 
+    /// <summary>
+    /// The input and output tokens the upstream reported, when it reported well-formed usage; they differ from
+    /// <see cref="Usage"/> only when <see cref="UsageClamped"/>.
+    /// </summary>
+    public long? ReportedInputTokens { get; init; }
+
+    /// <summary>See <see cref="ReportedInputTokens"/>.</summary>
+    public long? ReportedOutputTokens { get; init; }
+
+    /// <summary>
+    /// Whether reported usage was above what the request can physically produce (input above the model's context
+    /// window, output above its maximum output × choices) and was billed at that bound instead.
+    /// </summary>
+    public bool UsageClamped { get; init; }
+
+    /// <summary>
+    /// For an unknown upstream outcome, the outcome and the rule it was billed under, e.g.
+    /// <c>timeout_before_headers:reservation</c>; null when the upstream's own usage was billed.
+    /// </summary>
+    public string? BillingRule { get; init; }
+
     /// <summary>A budget warning raised by this request (first crossing of the threshold in a window); null when none.</summary>
     public string? Warning { get; init; }
 }

@@ -13,6 +13,12 @@ public interface ILedgerStore
     /// <summary>Records a reservation lease before the upstream is called (synchronously durable).</summary>
     Task AddLeaseAsync(ReservationLease lease, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Takes and releases the store's write lock without changing anything: succeeds only when a write would. The
+    /// ledger writer runs it while it is unavailable, to learn when records can be written again.
+    /// </summary>
+    Task ProbeWriteAsync(CancellationToken cancellationToken);
+
     /// <summary>Leases with no settling record: requests that were in flight when the gateway stopped abruptly.</summary>
     Task<IReadOnlyList<ReservationLease>> ReadLeasesAsync(CancellationToken cancellationToken);
 

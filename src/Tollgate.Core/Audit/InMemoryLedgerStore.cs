@@ -1,3 +1,4 @@
+using Tollgate.Pricing;
 namespace Tollgate.Audit;
 
 /// <summary>An <see cref="ILedgerStore"/> in memory, for tests.</summary>
@@ -9,6 +10,15 @@ public sealed class InMemoryLedgerStore : ILedgerStore
 
     /// <summary>When set, every write (append or lease) throws it (a failing disk).</summary>
     public Exception? FailWith { get; set; }
+
+    /// <inheritdoc />
+    public Task ProbeWriteAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return FailWith is { } e ? Task.FromException(e) : Task.CompletedTask;
+        }
+    }
 
     /// <inheritdoc />
     public Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
@@ -85,8 +95,8 @@ public sealed class InMemoryLedgerStore : ILedgerStore
                 .OrderBy(g => g.Key.Tenant, StringComparer.Ordinal).ThenBy(g => g.Key.User, StringComparer.Ordinal).ThenBy(g => g.Key.Model, StringComparer.Ordinal)
                 .Select(g => new UsageSummary(g.Key.Tenant, g.Key.User, g.Key.Model,
                     g.LongCount(), g.LongCount(r => r.Decision == Decisions.Refused),
-                    g.Sum(r => r.Usage.InputTokens), g.Sum(r => r.Usage.CachedInputTokens), g.Sum(r => r.Usage.OutputTokens),
-                    g.Sum(r => r.Usage.ReasoningTokens), g.Sum(r => r.CostNanos), g.LongCount(r => r.UsageSource == Pricing.UsageSource.Estimated)))];
+                    Saturating.Sum(g, r => r.Usage.InputTokens), Saturating.Sum(g, r => r.Usage.CachedInputTokens), Saturating.Sum(g, r => r.Usage.OutputTokens),
+                    Saturating.Sum(g, r => r.Usage.ReasoningTokens), Saturating.Sum(g, r => r.CostNanos), g.LongCount(r => r.UsageSource == Pricing.UsageSource.Estimated)))];
             return Task.FromResult(rows);
         }
     }

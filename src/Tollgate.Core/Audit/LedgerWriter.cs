@@ -40,6 +40,30 @@ public sealed partial class LedgerWriter : IAsyncDisposable
     /// <summary>Whether new requests may be admitted: the last write succeeded and the queue is not full.</summary>
     public bool CanAccept => _healthy && Volatile.Read(ref _pending) < _options().MaxPendingRecords;
 
+    /// <summary>Whether the last write to the store (a batch, a lease or a probe) succeeded.</summary>
+    public bool IsHealthy => _healthy;
+
+    /// <summary>
+    /// Reports a failed write made outside the writer (a reservation lease): the ledger is unavailable from now
+    /// on, and probe writes every <see cref="LedgerOptions.ReadinessProbeInterval"/> tell when it is back.
+    /// </summary>
+    public void ReportWriteFailure(Exception exception)
+    {
+        if (_healthy)
+        {
+            LogWriteFailed(_logger, 0, exception);
+        }
+
+        _healthy = false;
+        try
+        {
+            _wake.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
     /// <summary>Records waiting to be written.</summary>
     public int Pending => Volatile.Read(ref _pending);
 
@@ -103,7 +127,9 @@ public sealed partial class LedgerWriter : IAsyncDisposable
         while (!_stop.IsCancellationRequested)
         {
             // The interval runs on the injected TimeProvider (SemaphoreSlim.WaitAsync(TimeSpan) would use the real clock).
-            using (var interval = new CancellationTokenSource(_options().FlushInterval, _timeProvider))
+            // While the ledger is unavailable the loop wakes at the probe interval instead.
+            var options = _options();
+            using (var interval = new CancellationTokenSource(_healthy ? options.FlushInterval : options.ReadinessProbeInterval, _timeProvider))
             using (var wait = CancellationTokenSource.CreateLinkedTokenSource(interval.Token, _stop.Token))
             {
                 try
@@ -122,6 +148,11 @@ public sealed partial class LedgerWriter : IAsyncDisposable
 
             while (Volatile.Read(ref _pending) > 0 && await WriteBatchAsync(CancellationToken.None).ConfigureAwait(false))
             {
+            }
+
+            if (!_healthy && Volatile.Read(ref _pending) == 0)
+            {
+                await ProbeAsync().ConfigureAwait(false);
             }
 
             await ApplyRetentionAsync().ConfigureAwait(false);
@@ -174,6 +205,21 @@ public sealed partial class LedgerWriter : IAsyncDisposable
         {
             _writeLock.Release();
         }
+    }
+
+    private async Task ProbeAsync()
+    {
+        try
+        {
+            await _store.ProbeWriteAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return;
+        }
+
+        LogRecovered(_logger);
+        _healthy = true;
     }
 
     private async Task ApplyRetentionAsync()

@@ -73,7 +73,8 @@ public sealed class GatewayConfig
             Money.TryGetMicrosPerMillion(m.Prices.CachedInput ?? m.Prices.Input, out long cached);
             Money.TryGetMicrosPerMillion(m.Prices.Output, out long output);
             var definition = new ModelDefinition(name, m.Upstream, m.UpstreamModel ?? name, m.Type,
-                new ModelPrice(input, cached, output), m.ContextWindow, m.MaxOutputTokens, m.Encoding, m.ApproximationMarginPercent, m.OutputCapParameter);
+                new ModelPrice(input, cached, output), m.ContextWindow, m.MaxOutputTokens, m.Encoding, m.ApproximationMarginPercent, m.OutputCapParameter,
+                m.StreamCutMarginPercent ?? (m.Encoding == Tokenization.TokenEncoding.Approximate ? 100 : 10));
             models.Add(definition);
             byName[name] = definition;
             foreach (string alias in m.Aliases)

@@ -9,6 +9,15 @@ public sealed class LedgerOptions
     /// </summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// How long a write to the SQLite file waits for another process's lock before it fails. A failed write turns
+    /// readiness off (and refuses requests with 503 <c>ledger_unavailable</c>) until a probe write succeeds.
+    /// </summary>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>While the ledger is unavailable, how often a probe write checks whether it can be written again.</summary>
+    public TimeSpan ReadinessProbeInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Most records written in one transaction.</summary>
     public int MaxBatchSize { get; set; } = 512;
 

@@ -13,4 +13,19 @@ public sealed record ModelDefinition(
     int MaxOutputTokens,
     string Encoding,
     int ApproximationMarginPercent,
-    string OutputCapParameter = "max_completion_tokens");
+    string OutputCapParameter = "max_completion_tokens",
+    int StreamCutMarginPercent = 10)
+{
+    /// <summary>How far above the reservation Tollgate's own count of a stream may go before the stream is cut.</summary>
+    public int StreamCutMarginPercent { get; init; } = StreamCutMarginPercent;
+
+    /// <summary>
+    /// The output count, by Tollgate's own tokenizer, above which a stream is certainly over
+    /// <paramref name="reservedOutput"/>: the reservation plus <see cref="StreamCutMarginPercent"/> percent (and a few
+    /// tokens for text split across events), so a stream that honoured the cap in the model's own count is never cut.
+    /// </summary>
+    /// <param name="reservedOutput">The output reserved for the request.</param>
+    /// <returns>The count above which the stream is cut.</returns>
+    public long StreamCutThreshold(long reservedOutput) =>
+        Pricing.Saturating.Add(Pricing.Saturating.Add(reservedOutput, Pricing.Saturating.Multiply(reservedOutput, StreamCutMarginPercent) / 100), 8);
+}

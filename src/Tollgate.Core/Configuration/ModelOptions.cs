@@ -34,6 +34,14 @@ public sealed class ModelOptions
     /// </summary>
     public string OutputCapParameter { get; set; } = "max_completion_tokens";
 
+    /// <summary>
+    /// How far (percent) Tollgate's own count of a streamed answer may exceed the reserved output before the stream is
+    /// cut as <c>output_limit_exceeded</c>, when the upstream does not stream its own counts. Defaults to 10 for
+    /// <c>o200k_base</c> and <c>cl100k_base</c> (text split across events counts a little high) and 100 for
+    /// <c>approximate</c> (another model's tokenizer can count the same text very differently).
+    /// </summary>
+    public int? StreamCutMarginPercent { get; set; }
+
     /// <summary>Percent added to counts of an <c>approximate</c> encoding, so estimates err high.</summary>
     public int ApproximationMarginPercent { get; set; } = 25;
 }

@@ -147,6 +147,21 @@ public static class TollgateOptionsValidator
         Positive($"{path}:ConnectTimeout", upstream.ConnectTimeout, errors);
         Positive($"{path}:ResponseTimeout", upstream.ResponseTimeout, errors);
         Positive($"{path}:IdleTimeout", upstream.IdleTimeout, errors);
+        foreach (var outcome in Enum.GetValues<UnknownOutcome>())
+        {
+            string rule = upstream.UnknownOutcomes.RuleFor(outcome);
+            string name = outcome.ToString();
+            if (rule is not (BillingRules.Reservation or BillingRules.Estimate or BillingRules.None))
+            {
+                errors.Add(new ConfigError($"{path}:UnknownOutcomes:{name}", "must be 'reservation', 'estimate' or 'none'", rule));
+            }
+            else if (rule == BillingRules.None && !BillingRules.NothingArrived(outcome))
+            {
+                errors.Add(new ConfigError($"{path}:UnknownOutcomes:{name}",
+                    "cannot be 'none': response bytes arrived, so the upstream may have billed output; use 'estimate' or 'reservation'", rule));
+            }
+        }
+
         NotNegative($"{path}:Simulator:TimeToFirstToken", upstream.Simulator.TimeToFirstToken, errors);
         NotNegative($"{path}:Simulator:TimePerToken", upstream.Simulator.TimePerToken, errors);
     }
@@ -195,6 +210,11 @@ public static class TollgateOptionsValidator
         {
             errors.Add(new ConfigError($"{path}:ApproximationMarginPercent", "must be between 0 and 400", Str(model.ApproximationMarginPercent)));
         }
+
+        if (model.StreamCutMarginPercent is < 0 or > 1000)
+        {
+            errors.Add(new ConfigError($"{path}:StreamCutMarginPercent", "must be between 0 and 1000", Str(model.StreamCutMarginPercent.Value)));
+        }
     }
 
     private static void ValidateEdge(TollgateOptions options, List<ConfigError> errors)
@@ -213,6 +233,8 @@ public static class TollgateOptionsValidator
         NotNegative($"{Root}:Gateway:AbandonedStreamUsageWait", g.AbandonedStreamUsageWait, errors);
         NotNegative($"{Root}:Gateway:DrainTimeout", g.DrainTimeout, errors);
         Positive($"{Root}:Ledger:FlushInterval", options.Ledger.FlushInterval, errors);
+        Positive($"{Root}:Ledger:BusyTimeout", options.Ledger.BusyTimeout, errors);
+        Positive($"{Root}:Ledger:ReadinessProbeInterval", options.Ledger.ReadinessProbeInterval, errors);
         if (options.Ledger.MaxBatchSize is < 1 or > 100_000)
         {
             errors.Add(new ConfigError($"{Root}:Ledger:MaxBatchSize", "must be between 1 and 100000", Str(options.Ledger.MaxBatchSize)));

@@ -21,6 +21,9 @@ public sealed class UpstreamOptions
     /// <summary>Longest silence allowed between two reads of a response body (a stalled stream is cut after it).</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How a request is billed when its upstream outcome is unknown (see <see cref="UnknownOutcomeOptions"/>).</summary>
+    public UnknownOutcomeOptions UnknownOutcomes { get; set; } = new();
+
     /// <summary>Latency of the simulated model (kind <c>simulator</c> only).</summary>
     public SimulatorLatencyOptions Simulator { get; set; } = new();
 }

@@ -85,7 +85,7 @@ public readonly record struct ActualUsage(long InputTokens, long OutputTokens, l
     public long For(Metric metric) => metric switch
     {
         Metric.Requests => 1,
-        Metric.Tokens => InputTokens + OutputTokens,
+        Metric.Tokens => Pricing.Saturating.Add(InputTokens, OutputTokens),
         Metric.InputTokens => InputTokens,
         Metric.OutputTokens => OutputTokens,
         Metric.Spend => CostNanos,

@@ -33,7 +33,7 @@ internal sealed class Counter(Window window)
         {
             if (_slots[i] > currentSlot - Ring && _slots[i] <= currentSlot)
             {
-                sum += _values[i];
+                sum = Pricing.Saturating.Add(sum, _values[i]);
             }
         }
 
@@ -45,14 +45,14 @@ internal sealed class Counter(Window window)
     {
         if (Window == Window.Concurrent)
         {
-            _values[0] = Math.Max(0, _values[0] + amount);
+            _values[0] = Math.Max(0, Pricing.Saturating.Add(_values[0], amount));
             return;
         }
 
         int index = Window.IsSliding() ? (int)(slot % Ring) : 0;
         if (_slots[index] == slot)
         {
-            _values[index] = Math.Max(0, _values[index] + amount);
+            _values[index] = Math.Max(0, Pricing.Saturating.Add(_values[index], amount));
         }
         else if (_slots[index] < slot)
         {
@@ -99,8 +99,8 @@ internal sealed class Counter(Window window)
         order.Sort((a, b) => a.Slot.CompareTo(b.Slot));
         foreach (var (slot, value) in order)
         {
-            used -= value;
-            if (used + needed <= limit)
+            used = Pricing.Saturating.Add(used, -value);
+            if (Pricing.Saturating.Add(used, needed) <= limit)
             {
                 var wait = WindowClock.SlotExpiry(Window, slot) - now;
                 return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;

@@ -63,7 +63,7 @@ public sealed class InMemoryQuotaStore : IQuotaStore
                 var counter = CounterFor(check);
                 long slot = SlotOf(check, now);
                 long amount = check.AmountFor(output);
-                if (check.Shadow && counter.Sum(slot) + amount > check.Limit)
+                if (check.Shadow && Pricing.Saturating.Add(counter.Sum(slot), amount) > check.Limit)
                 {
                     shadowRefusals.Add(check);
                 }

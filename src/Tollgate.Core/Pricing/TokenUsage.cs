@@ -7,6 +7,6 @@ namespace Tollgate.Pricing;
 /// <param name="ReasoningTokens">The part of the output spent on hidden reasoning.</param>
 public readonly record struct TokenUsage(long InputTokens, long CachedInputTokens, long OutputTokens, long ReasoningTokens)
 {
-    /// <summary>Input plus output.</summary>
-    public long TotalTokens => InputTokens + OutputTokens;
+    /// <summary>Input plus output (saturating).</summary>
+    public long TotalTokens => Saturating.Add(InputTokens, OutputTokens);
 }

@@ -31,6 +31,15 @@ public static class ModelRequestParser
             return false;
         }
 
+        if (JsonTextValidator.FindInvalid(document.RootElement) is { } invalidPath)
+        {
+            document.Dispose();
+            error = GatewayError.InvalidRequest(
+                "The request holds text that is not valid Unicode (invalid UTF-8 bytes or an unpaired surrogate escape)"
+                + (invalidPath.Length > 0 ? $" at '{invalidPath}'." : "."), invalidPath.Length > 0 ? invalidPath : null);
+            return false;
+        }
+
         error = Validate(document.RootElement, endpoint, out string model, out bool stream, out bool includeUsage,
             out long? maxTokens, out long? maxCompletionTokens, out int n);
         if (error is not null)

@@ -27,6 +27,27 @@ public record struct ResponseScan
 
     /// <summary>Whether the JSON was an error object (<c>{"error": …}</c>).</summary>
     public bool IsError { get; set; }
+
+    /// <summary>Whether the usage held <c>prompt_tokens</c> as a count.</summary>
+    public bool HasInputCount { get; set; }
+
+    /// <summary>Whether the usage held <c>completion_tokens</c> as a count.</summary>
+    public bool HasOutputCount { get; set; }
+
+    /// <summary>
+    /// Whether the usage was present but unreadable: not an object, a count that is not a non-negative integer, or
+    /// cached tokens above the input or reasoning tokens above the output.
+    /// </summary>
+    public bool UsageMalformed { get; set; }
+
+    /// <summary>
+    /// Whether the usage can be billed as reported: present, well formed, with an input count and (unless
+    /// <paramref name="outputExpected"/> is false, as for embeddings) an output count, and no zero output while
+    /// <paramref name="generatedChars"/> characters of output arrived.
+    /// </summary>
+    public readonly bool UsageIsKnown(bool outputExpected, int generatedChars) =>
+        HasUsage && !UsageMalformed && HasInputCount && (!outputExpected || HasOutputCount)
+        && !(outputExpected && generatedChars > 0 && Usage.OutputTokens == 0);
 }
 
 /// <summary>
@@ -87,12 +108,21 @@ public static class ResponseScanner
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
+            if (reader.TokenType != JsonTokenType.Null)
+            {
+                // A usage that is not an object is usage the gateway cannot read: unknown, not zero.
+                scan.HasUsage = true;
+                scan.UsageMalformed = true;
+                scan.UsageEmpty = true;
+                scan.UsageEnd = -1;
+            }
+
             reader.Skip();
             return;
         }
 
         long prompt = 0, completion = 0, cached = 0, reasoning = 0;
-        bool empty = true;
+        bool empty = true, malformed = false, hasPrompt = false, hasCompletion = false;
         int depth = reader.CurrentDepth;
         while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
         {
@@ -104,32 +134,71 @@ public static class ResponseScanner
             empty = false;
             if (reader.ValueTextEquals("prompt_tokens"u8))
             {
-                prompt = ReadLong(ref reader);
+                hasPrompt |= ReadCount(ref reader, ref prompt, ref malformed);
             }
             else if (reader.ValueTextEquals("completion_tokens"u8))
             {
-                completion = ReadLong(ref reader);
+                hasCompletion |= ReadCount(ref reader, ref completion, ref malformed);
             }
             else if (reader.ValueTextEquals("cached_tokens"u8))
             {
-                cached = ReadLong(ref reader);
+                ReadCount(ref reader, ref cached, ref malformed);
             }
             else if (reader.ValueTextEquals("reasoning_tokens"u8))
             {
-                reasoning = ReadLong(ref reader);
+                ReadCount(ref reader, ref reasoning, ref malformed);
             }
         }
 
         scan.HasUsage = true;
         scan.UsageEmpty = empty;
         scan.UsageEnd = (int)reader.TokenStartIndex;
+        scan.HasInputCount = hasPrompt;
+        scan.HasOutputCount = hasCompletion;
+        scan.UsageMalformed = malformed || cached > prompt || reasoning > completion;
         scan.Usage = new TokenUsage(prompt, cached, completion, reasoning);
     }
 
-    private static long ReadLong(ref Utf8JsonReader reader)
+    // A count is a non-negative integer; null counts as absent. Anything else (a string, a fraction, a negative or
+    // out-of-range number, an object) makes the whole usage unknown.
+    private static bool ReadCount(ref Utf8JsonReader reader, ref long value, ref bool malformed)
     {
         reader.Read();
-        return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long v) && v >= 0 ? v : 0;
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return false;
+        }
+
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long v) && v >= 0)
+        {
+            value = v;
+            return true;
+        }
+
+        malformed = true;
+        reader.Skip();
+        return false;
+    }
+
+    // Text the upstream generated is counted, never trusted to be valid: invalid UTF-8 or a lone surrogate escape
+    // is decoded with replacement characters rather than failing the relay.
+    private static void AppendLenient(ref Utf8JsonReader reader, StringBuilder generated)
+    {
+        if (!reader.ValueIsEscaped && !reader.HasValueSequence)
+        {
+            generated.Append(Encoding.UTF8.GetString(reader.ValueSpan));
+            return;
+        }
+
+        try
+        {
+            generated.Append(reader.GetString());
+        }
+        catch (InvalidOperationException)
+        {
+            byte[] raw = reader.HasValueSequence ? System.Buffers.BuffersExtensions.ToArray(reader.ValueSequence) : reader.ValueSpan.ToArray();
+            generated.Append(Encoding.UTF8.GetString(raw));
+        }
     }
 
     private static int ReadChoices(ref Utf8JsonReader reader, StringBuilder? generated)
@@ -157,7 +226,7 @@ public static class ResponseScanner
             }
             else if (reader.TokenType == JsonTokenType.String && collect)
             {
-                generated!.Append(reader.GetString());
+                AppendLenient(ref reader, generated!);
                 collect = false;
             }
             else

@@ -34,7 +34,7 @@ internal sealed class CliContext
         var config = LoadConfig(parse.GetValue(CommonOptions.Config));
         var data = new DataDirectory(parse.GetValue(CommonOptions.Data));
         data.EnsureExists();
-        var database = new SqliteDatabase(data.DatabasePath);
+        var database = new SqliteDatabase(data.DatabasePath, config.Options.Ledger.BusyTimeout);
         await database.InitializeAsync(cancellationToken).ConfigureAwait(false);
         return new CliContext(data, database, config, new KeyHasher(data.LoadOrCreateHashKey()));
     }

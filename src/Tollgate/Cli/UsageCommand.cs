@@ -56,7 +56,7 @@ internal static class UsageCommand
         }
 
         lines.Add(string.Create(CultureInfo.InvariantCulture,
-            $"total: {rows.Sum(r => r.Requests)} requests, {rows.Sum(r => r.InputTokens + r.OutputTokens)} tokens, ${Money.FormatDollars(rows.Sum(r => r.CostNanos))}"));
+            $"total: {Saturating.Sum(rows, r => r.Requests)} requests, {Saturating.Sum(rows, r => Saturating.Add(r.InputTokens, r.OutputTokens))} tokens, ${Money.FormatDollars(Saturating.Sum(rows, r => r.CostNanos))}"));
         return string.Join(Environment.NewLine, lines);
     }
 
@@ -86,8 +86,8 @@ internal static class UsageCommand
             }
 
             writer.WriteEndArray();
-            writer.WriteNumber("total_requests", rows.Sum(r => r.Requests));
-            writer.WriteNumber("total_cost_nanousd", rows.Sum(r => r.CostNanos));
+            writer.WriteNumber("total_requests", Saturating.Sum(rows, r => r.Requests));
+            writer.WriteNumber("total_cost_nanousd", Saturating.Sum(rows, r => r.CostNanos));
             writer.WriteEndObject();
         }
 

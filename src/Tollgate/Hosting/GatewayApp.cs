@@ -51,7 +51,7 @@ internal sealed class GatewayApp : IAsyncDisposable
 
         var data = new DataDirectory(options.DataDirectory);
         var serveLock = data.LockForServing();
-        var database = new SqliteDatabase(data.DatabasePath);
+        var database = new SqliteDatabase(data.DatabasePath, config.Options.Ledger.BusyTimeout);
         await database.InitializeAsync(cancellationToken).ConfigureAwait(false);
         var hasher = new KeyHasher(data.LoadOrCreateHashKey());
 
@@ -67,7 +67,8 @@ internal sealed class GatewayApp : IAsyncDisposable
 
         var services = builder.Services;
         services.AddSingleton(options.TimeProvider);
-        services.AddSingleton<IConfiguration>(configuration);
+        // Registered through a factory so the container disposes it (and its file watcher) with the gateway.
+        services.AddSingleton<IConfiguration>(_ => configuration);
         services.AddSingleton(data);
         services.AddSingleton(database);
         services.AddSingleton(hasher);

@@ -57,6 +57,13 @@ internal sealed class Exchange(HttpContext http, string endpoint, string request
 
     public bool Overshoot { get; set; }
 
+    /// <summary>The upstream's own well-formed usage, when it reported one (kept beside the billed figures).</summary>
+    public TokenUsage? ReportedUsage { get; set; }
+
+    public bool UsageClamped { get; set; }
+
+    public string? BillingRule { get; set; }
+
     public void UpstreamStarted() => _upstreamStarted = Stopwatch.GetTimestamp();
 
     public void UpstreamEnded()
@@ -106,6 +113,10 @@ internal sealed class Exchange(HttpContext http, string endpoint, string request
             ReservationId = Admission?.Reservation.Id,
             OutputCap = Admission?.OutputCap,
             Overshoot = Overshoot,
+            ReportedInputTokens = ReportedUsage?.InputTokens,
+            ReportedOutputTokens = ReportedUsage?.OutputTokens,
+            UsageClamped = UsageClamped,
+            BillingRule = BillingRule,
             ShadowRefusals = ShadowRefusals,
             Warning = Admission?.Warning,
         };

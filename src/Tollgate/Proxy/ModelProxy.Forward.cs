@@ -59,10 +59,16 @@ internal sealed partial class ModelProxy
         }
         catch (OperationCanceledException)
         {
-            // The request was sent and its outcome is unknown: the provider may bill it, so it is billed at its
-            // reservation (as a crash would be), never at zero.
             exchange.UpstreamEnded();
-            BillReserved(exchange);
+            if (!upstreamCts.IsCancellationRequested)
+            {
+                // The connect timeout: the request never left.
+                BillUnknown(exchange, request, upstreamOptions, UnknownOutcome.ConnectFailure, "");
+                return new GatewayError(502, ErrorTypes.Server, ErrorCodes.UpstreamError, $"The upstream for '{model.Name}' could not be reached.");
+            }
+
+            // The request was sent and its outcome is unknown: the provider may bill it.
+            BillUnknown(exchange, request, upstreamOptions, UnknownOutcome.TimeoutBeforeHeaders, "");
             return exchange.ClientAborted
                 ? new GatewayError(499, ErrorTypes.InvalidRequest, "client_aborted", "The caller closed the connection.")
                 : new GatewayError(504, ErrorTypes.Server, ErrorCodes.UpstreamTimeout,
@@ -71,11 +77,9 @@ internal sealed partial class ModelProxy
         catch (HttpRequestException e)
         {
             exchange.UpstreamEnded();
-            if (e.HttpRequestError is not (HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError))
-            {
-                BillReserved(exchange);
-            }
-
+            BillUnknown(exchange, request, upstreamOptions,
+                e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
+                    ? UnknownOutcome.ConnectFailure : UnknownOutcome.ResetBeforeHeaders, "");
             return new GatewayError(502, ErrorTypes.Server, ErrorCodes.UpstreamError, $"The upstream for '{model.Name}' could not be reached.");
         }
 
@@ -101,13 +105,13 @@ internal sealed partial class ModelProxy
             {
                 bool isStream = request.Stream && response.Content.Headers.ContentType?.MediaType == "text/event-stream";
                 return isStream
-                    ? await RelayStreamAsync(exchange, request, reader, upstreamCts).ConfigureAwait(false)
-                    : await RelayBufferedAsync(exchange, request, reader, current).ConfigureAwait(false);
+                    ? await RelayStreamAsync(exchange, request, reader, upstreamOptions, upstreamCts).ConfigureAwait(false)
+                    : await RelayBufferedAsync(exchange, request, reader, current, upstreamOptions).ConfigureAwait(false);
             }
         }
     }
 
-    private static async Task<GatewayError?> RelayBufferedAsync(Exchange exchange, ModelRequest request, UpstreamBody upstreamBody, GatewayConfig current)
+    private async Task<GatewayError?> RelayBufferedAsync(Exchange exchange, ModelRequest request, UpstreamBody upstreamBody, GatewayConfig current, UpstreamOptions upstreamOptions)
     {
         var model = exchange.Model!;
         var (body, complete) = await upstreamBody.ReadAllAsync(current.Options.Gateway.MaxResponseBodyBytes).ConfigureAwait(false);
@@ -116,37 +120,25 @@ internal sealed partial class ModelProxy
         var scan = ResponseScanner.Scan(body, generated);
         if (!complete || !scan.Valid)
         {
-            // Whatever arrived may have been generated and billed: count it rather than bill nothing.
-            // Counting a broken body errs high (its JSON envelope is counted too); the upstream was asked for at most
-            // the reserved output, so the estimate is capped there.
+            // Whatever arrived may have been generated and billed: by default it is counted rather than billed at
+            // nothing. Counting a broken body errs high (its JSON envelope is counted too), capped at the reservation.
             string text = generated.Length > 0 ? generated.ToString() : Encoding.UTF8.GetString(body);
-            var estimate = UsageEstimator.Estimate(request, model, text);
-            if (exchange.Admission is { } reserved && estimate.OutputTokens > reserved.ReservedOutput)
-            {
-                estimate = estimate with { OutputTokens = reserved.ReservedOutput };
-            }
-
-            exchange.Bill(estimate, UsageSource.Estimated);
+            BillUnknown(exchange, request, upstreamOptions, UnknownOutcome.InvalidBody, text);
             return new GatewayError(502, ErrorTypes.Server, ErrorCodes.UpstreamError, complete
                 ? $"The upstream for '{model.Name}' returned a response that is not valid JSON."
                 : $"The upstream for '{model.Name}' closed the connection before the response was complete.");
         }
 
-        if (scan.HasUsage)
+        if (scan.UsageIsKnown(request.Endpoint != ApiEndpoint.Embeddings, generated.Length))
         {
-            exchange.Bill(scan.Usage, UsageSource.Reported);
-            if (exchange.Admission is { } admitted && (scan.Usage.InputTokens > admitted.InputTokens
-                || (request.Endpoint != ApiEndpoint.Embeddings && scan.Usage.OutputTokens > admitted.ReservedOutput)))
-            {
-                // The upstream ignored the cap: billed as it came, flagged, and counted as overshoot.
-                exchange.Overshoot = true;
-            }
-
+            BillReported(exchange, request, scan.Usage);
             body = CostInjector.Inject(body, scan.UsageEnd, scan.UsageEmpty, exchange.CostNanos);
         }
         else
         {
-            exchange.Bill(UsageEstimator.Estimate(request, model, generated.ToString()), UsageSource.Estimated);
+            // No usage, or usage that cannot be true (missing or malformed counts, zero output for text that
+            // arrived): unknown, so counted from the text and flagged estimated, never billed as zero.
+            BillEstimate(exchange, request, generated.ToString(), flagOverrun: true);
         }
 
         if (exchange.ClientAborted)
@@ -233,16 +225,6 @@ internal sealed partial class ModelProxy
         catch (Exception e) when (e is System.Text.Json.JsonException or IOException or OperationCanceledException or HttpRequestException)
         {
             return null;
-        }
-    }
-
-    private static void BillReserved(Exchange exchange)
-    {
-        if (exchange.Admission is { } admission)
-        {
-            exchange.Usage = new TokenUsage(admission.InputTokens, 0, admission.ReservedOutput, 0);
-            exchange.UsageSource = UsageSource.Reserved;
-            exchange.CostNanos = admission.WorstCostNanos;
         }
     }
 

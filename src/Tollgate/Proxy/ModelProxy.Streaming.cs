@@ -1,4 +1,5 @@
 using System.Text;
+using Tollgate.Configuration;
 using Tollgate.Errors;
 using Tollgate.Pricing;
 using Tollgate.Protocol;
@@ -7,6 +8,7 @@ namespace Tollgate.Proxy;
 
 internal sealed partial class ModelProxy
 {
+    private const string OutputLimitExceeded = "output_limit_exceeded";
     private static readonly byte[] s_done = "[DONE]"u8.ToArray();
 
     /// <summary>
@@ -16,7 +18,7 @@ internal sealed partial class ModelProxy
     /// reading without relaying, for a bounded time, to learn what the provider billed; if the stream ends without
     /// usage, what was received is counted with the model's tokenizer and the record is marked estimated.
     /// </summary>
-    private async Task<GatewayError?> RelayStreamAsync(Exchange exchange, ModelRequest request, UpstreamBody upstreamBody, CancellationTokenSource upstreamCts)
+    private async Task<GatewayError?> RelayStreamAsync(Exchange exchange, ModelRequest request, UpstreamBody upstreamBody, Configuration.UpstreamOptions upstreamOptions, CancellationTokenSource upstreamCts)
     {
         var http = exchange.Http;
         var model = exchange.Model!;
@@ -30,10 +32,14 @@ internal sealed partial class ModelProxy
         }
 
         var generated = new StringBuilder();
-        // The cut decision uses the raw count (no approximation margin): a stream that honoured the cap is never cut.
+        // A stream is cut only when its overrun is certain: by the upstream's own streamed counts when it sends them,
+        // otherwise by the raw count (no approximation margin) passing the reservation by the model's cut margin, so
+        // a stream that honoured the cap in the model's own count is never cut.
         var counter = Tokenization.TokenCounterRegistry.Shared.Get(model.Encoding, 0);
         long allowedOutput = exchange.Admission?.ReservedOutput ?? long.MaxValue;
+        long cutAbove = exchange.Admission is null ? long.MaxValue : model.StreamCutThreshold(allowedOutput);
         long streamedOutput = 0;
+        long? upstreamOutput = null;
         int counted = 0;
         TokenUsage? reported = null;
         bool done = false;
@@ -84,35 +90,43 @@ internal sealed partial class ModelProxy
                             exchange.Reason = ErrorCodes.UpstreamError;
                         }
 
-                        if (generated.Length > counted)
-                        {
-                            streamedOutput += counter.Count(generated.ToString(counted, generated.Length - counted));
-                            counted = generated.Length;
-                            if (streamedOutput > allowedOutput)
-                            {
-                                // The upstream ignored the output cap: cut the stream where the reservation ends.
-                                exchange.Overshoot = true;
-                                cut = new GatewayError(502, ErrorTypes.Server, "output_limit_exceeded",
-                                    $"The upstream produced more than the {allowedOutput} output tokens reserved for this request; the stream was cut.");
-                                break;
-                            }
-                        }
-
                         if (scan.HasUsage)
                         {
-                            reported = scan.Usage;
-                            exchange.Bill(scan.Usage, UsageSource.Reported);
-                            if (exchange.Admission is { } admitted && (scan.Usage.OutputTokens > admitted.ReservedOutput || scan.Usage.InputTokens > admitted.InputTokens))
+                            if (scan.UsageIsKnown(outputExpected: true, generated.Length))
                             {
-                                exchange.Overshoot = true;
+                                reported = scan.Usage;
+                                BillReported(exchange, request, scan.Usage);
+                                if (scan.Choices > 0)
+                                {
+                                    // Usage on a content chunk: the upstream streams its running count.
+                                    upstreamOutput = scan.Usage.OutputTokens;
+                                }
                             }
 
                             if (scan.Choices <= 0)
                             {
-                                relay = request.IncludeUsage
+                                // The usage-only chunk: relayed with the cost when the caller asked for usage and the
+                                // usage is known; an unreadable one is replaced by Tollgate's own estimate at the end.
+                                relay = request.IncludeUsage && reported is not null && scan.UsageEnd >= 0
+                                    && scan.UsageIsKnown(outputExpected: true, generated.Length)
                                     ? CostInjector.SseEvent(CostInjector.Inject(data, scan.UsageEnd, scan.UsageEmpty, exchange.CostNanos))
                                     : ReadOnlyMemory<byte>.Empty;
                             }
+                        }
+
+                        if (upstreamOutput is null && generated.Length > counted)
+                        {
+                            streamedOutput = Saturating.Add(streamedOutput, counter.Count(generated.ToString(counted, generated.Length - counted)));
+                            counted = generated.Length;
+                        }
+
+                        if (upstreamOutput is { } theirs ? theirs > allowedOutput : streamedOutput > cutAbove)
+                        {
+                            // The upstream ignored the output cap: cut the stream.
+                            exchange.Overshoot = true;
+                            cut = new GatewayError(502, ErrorTypes.Server, OutputLimitExceeded,
+                                $"The upstream produced more than the {allowedOutput} output tokens reserved for this request; the stream was cut.");
+                            break;
                         }
                     }
                 }
@@ -132,7 +146,15 @@ internal sealed partial class ModelProxy
         exchange.UpstreamEnded();
         if (reported is null)
         {
-            exchange.Bill(UsageEstimator.Estimate(request, model, generated.ToString()), UsageSource.Estimated);
+            if (done || cut?.Code == OutputLimitExceeded)
+            {
+                // A complete stream without (readable) usage, or one Tollgate cut: counted, at most the reservation.
+                BillEstimate(exchange, request, generated.ToString(), flagOverrun: true);
+            }
+            else
+            {
+                BillUnknown(exchange, request, upstreamOptions, UnknownOutcome.StreamCutWithoutUsage, generated.ToString());
+            }
         }
 
         if (done)

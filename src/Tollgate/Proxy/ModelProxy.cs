@@ -222,6 +222,7 @@ internal sealed partial class ModelProxy(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogLeaseFailed(logger, exchange.RequestId, e);
+            ledger.ReportWriteFailure(e);
             return new GatewayError(503, ErrorTypes.Unavailable, ErrorCodes.LedgerUnavailable,
                 "The gateway cannot record usage right now, so it is not accepting requests. Retry shortly.") { RetryAfter = TimeSpan.FromSeconds(1) };
         }

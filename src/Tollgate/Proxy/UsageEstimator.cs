@@ -29,6 +29,10 @@ internal static class UsageEstimator
         };
     }
 
+    /// <summary>Counts generated output with the model's tokenizer (its approximation margin included).</summary>
+    public static long CountOutput(ModelDefinition model, string generated) =>
+        TokenCounterRegistry.Shared.Get(model.Encoding, model.ApproximationMarginPercent).CountBounded(generated);
+
     public static TokenUsage Estimate(ModelRequest request, ModelDefinition model, string generated)
     {
         var counter = TokenCounterRegistry.Shared.Get(model.Encoding, model.ApproximationMarginPercent);

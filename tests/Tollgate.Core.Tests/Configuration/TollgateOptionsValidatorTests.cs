@@ -119,4 +119,40 @@ public sealed class TollgateOptionsValidatorTests
         Assert.Equal("A:B: must be positive (value: '0')", new ConfigError("A:B", "must be positive", "0").ToString());
         Assert.Equal("A: required", new ConfigError("A", "required").ToString());
     }
+
+    [Theory]
+    [InlineData("InvalidBody")]
+    [InlineData("StreamCutWithoutUsage")]
+    public void Validate_NoneWhereResponseBytesArrived_IsRejected(string outcome)
+    {
+        var options = TestOptions.Valid();
+        var rules = options.Upstreams["openai"].UnknownOutcomes;
+        typeof(UnknownOutcomeOptions).GetProperty(outcome)!.SetValue(rules, "none");
+        var errors = new List<ConfigError>();
+
+        TollgateOptionsValidator.Validate(options, errors);
+
+        var error = Assert.Single(errors);
+        Assert.Equal($"Tollgate:Upstreams:openai:UnknownOutcomes:{outcome}", error.Path);
+        Assert.Contains("cannot be 'none'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_UnknownOutcomeRules_AcceptNoneBeforeAnyByteAndRejectUnknownWords()
+    {
+        var options = TestOptions.Valid();
+        var rules = options.Upstreams["openai"].UnknownOutcomes;
+        rules.ConnectFailure = "none";
+        rules.TimeoutBeforeHeaders = "none";
+        rules.ResetBeforeHeaders = "none";
+        rules.InvalidBody = "reservation";
+        rules.StreamCutWithoutUsage = "maybe";
+        var errors = new List<ConfigError>();
+
+        TollgateOptionsValidator.Validate(options, errors);
+
+        var error = Assert.Single(errors);
+        Assert.Equal("Tollgate:Upstreams:openai:UnknownOutcomes:StreamCutWithoutUsage", error.Path);
+        Assert.Equal("maybe", error.Value);
+    }
 }

@@ -150,6 +150,23 @@ public abstract partial class LedgerStoreContractTests
     }
 
     [Fact]
+    public async Task QueryUsageAsync_SumsPastTheLargestInteger_SaturateInsteadOfFailing()
+    {
+        var store = await CreateStoreAsync();
+        long huge = 9_000_000_000_000_000_000;
+        await store.AppendAsync(
+        [
+            Usage("acme", "alice", "m", huge, huge, huge, huge, huge),
+            Usage("acme", "alice", "m", huge, 0, huge, 0, huge),
+            Usage("acme", "alice", "m", huge, 0, huge, 0, huge),
+        ], None);
+
+        var row = Assert.Single(await store.QueryUsageAsync(All, None));
+
+        Assert.Equal(new UsageSummary("acme", "alice", "m", 3, 0, long.MaxValue, huge, long.MaxValue, huge, long.MaxValue, 0), row);
+    }
+
+    [Fact]
     public async Task QueryUsageAsync_Filters_ApplyBeforeGrouping()
     {
         var store = await CreateStoreAsync();

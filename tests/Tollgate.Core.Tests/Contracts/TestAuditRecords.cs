@@ -39,6 +39,10 @@ public static class TestAuditRecords
         Overshoot = true,
         ShadowRefusals = "tenant acme: tokens per minute; key key_1: requests per day",
         Warning = "plan basic: 80% of budget per day",
+        ReportedInputTokens = long.MaxValue,
+        ReportedOutputTokens = 9_000_000_000_000_000_000,
+        UsageClamped = true,
+        BillingRule = "stream_cut_without_usage:estimate",
     };
 
     /// <summary>A refused record with every optional field unset.</summary>
