@@ -61,7 +61,7 @@ public sealed class CallerFuzzTests
             }
             catch (HttpRequestException e)
             {
-                failures.Add("transport error", $"{label}: {e.Message}");
+                failures.Add("transport error", $"{label}: {e.Message}", fuzz.Kind);
                 return;
             }
 
@@ -72,24 +72,24 @@ public sealed class CallerFuzzTests
                 string? echoed = response.Headers.TryGetValues("x-request-id", out var ids) ? ids.Single() : null;
                 if (echoed is null || (sentId is not null && echoed != sentId))
                 {
-                    failures.Add("x-request-id not echoed", $"{label}: sent {sentId}, got {echoed}");
+                    failures.Add("x-request-id not echoed", $"{label}: sent {sentId}, got {echoed}", fuzz.Kind);
                 }
                 else if (!requestIds.TryAdd(echoed, fuzz))
                 {
-                    failures.Add("x-request-id reused", $"{label}: {echoed}");
+                    failures.Add("x-request-id reused", $"{label}: {echoed}", fuzz.Kind);
                 }
 
                 if (status >= 500)
                 {
                     string check = CarriesInvalidText(fuzz.Body) ? "5xx " + KnownBugInvalidText : "5xx";
-                    failures.Add(check, $"{label} -> {status} {Preview(text)}");
+                    failures.Add(check, $"{label} -> {status} {Preview(text)}", fuzz.Kind);
                 }
 
                 if (status >= 400 && fuzz.Method != HttpMethod.Head)
                 {
                     string? problem = OpenAIErrorShape.Problem(text, out string? type, out _);
-                    failures.Check(problem is null, "error not in OpenAI's shape", $"{label} -> {status}: {problem}: {Preview(text)}");
-                    failures.Check(status != 400 || type == "invalid_request_error", "400 without invalid_request_error", $"{label} -> {type}");
+                    failures.Check(problem is null, "error not in OpenAI's shape", $"{label} -> {status}: {problem}: {Preview(text)}", fuzz.Kind);
+                    failures.Check(status != 400 || type == "invalid_request_error", "400 without invalid_request_error", $"{label} -> {type}", fuzz.Kind);
                 }
             }
         });
@@ -100,7 +100,7 @@ public sealed class CallerFuzzTests
         foreach (var (id, fuzz) in requestIds)
         {
             int count = perId.GetValueOrDefault(id);
-            failures.Check(count == 1, "not exactly one audit record", $"{id} {fuzz.Describe()}: {count} records");
+            failures.Check(count == 1, "not exactly one audit record", $"{id} {fuzz.Describe()}: {count} records", fuzz.Kind);
         }
 
         failures.Check(records.Count == iterations, "audit record count", $"{records.Count} records for {iterations} requests");

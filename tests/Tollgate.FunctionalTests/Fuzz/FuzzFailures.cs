@@ -9,17 +9,18 @@ namespace Tollgate.FunctionalTests.Fuzz;
 /// </summary>
 internal sealed class FuzzFailures(string name, int seed, int iterations)
 {
-    private readonly ConcurrentQueue<(string Check, string Detail)> _failures = new();
+    private readonly ConcurrentQueue<(string Check, string Subject, string Detail)> _failures = new();
 
     public int Count => _failures.Count;
 
-    public void Add(string check, string detail) => _failures.Enqueue((check, detail));
+    /// <summary>Records a failed <paramref name="check"/>; <paramref name="subject"/> (e.g. the kind of input) is counted in the report.</summary>
+    public void Add(string check, string detail, string subject = "") => _failures.Enqueue((check, subject, detail));
 
-    public void Check(bool condition, string check, string detail)
+    public void Check(bool condition, string check, string detail, string subject = "")
     {
         if (!condition)
         {
-            Add(check, detail);
+            Add(check, detail, subject);
         }
     }
 
@@ -38,8 +39,9 @@ internal sealed class FuzzFailures(string name, int seed, int iterations)
             .Append(FuzzSettings.IterationsVariable).Append('=').Append(iterations).AppendLine();
         foreach (var group in selected.GroupBy(f => f.Check).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            message.Append("- ").Append(group.Key).Append(" (").Append(group.Count()).AppendLine(")");
-            foreach (var (_, detail) in group.Take(3))
+            message.Append("- ").Append(group.Key).Append(" (").Append(group.Count()).Append("; ")
+                .AppendJoin(", ", group.GroupBy(f => f.Subject).OrderByDescending(s => s.Count()).Select(s => $"{s.Key} {s.Count()}")).AppendLine(")");
+            foreach (var (_, _, detail) in group.Take(3))
             {
                 message.Append("    ").AppendLine(detail);
             }
