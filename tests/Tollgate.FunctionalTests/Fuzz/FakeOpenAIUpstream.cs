@@ -19,6 +19,7 @@ namespace Tollgate.FunctionalTests.Fuzz;
 internal sealed partial class FakeOpenAIUpstream : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private int _unrecognized;
 
     private FakeOpenAIUpstream(WebApplication app)
     {
@@ -31,7 +32,7 @@ internal sealed partial class FakeOpenAIUpstream : IAsyncDisposable
     public string BaseUrl { get; }
 
     /// <summary>Requests that named no case (answered 400).</summary>
-    public int Unrecognized;
+    public int Unrecognized => Volatile.Read(ref _unrecognized);
 
     public static async Task<FakeOpenAIUpstream> StartAsync()
     {
@@ -53,7 +54,7 @@ internal sealed partial class FakeOpenAIUpstream : IAsyncDisposable
         var match = CaseText().Match(document.RootElement.GetRawText());
         if (!match.Success)
         {
-            Interlocked.Increment(ref Unrecognized);
+            Interlocked.Increment(ref _unrecognized);
             http.Response.StatusCode = 400;
             return;
         }

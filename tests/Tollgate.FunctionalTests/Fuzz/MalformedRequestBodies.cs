@@ -35,42 +35,42 @@ internal static class MalformedRequestBodies
     private const string ValueHole = "__fuzz_value_hole__";
     private const string KeyHole = "__fuzz_key_hole__";
 
-    private static readonly string[] s_numbers =
+    private static readonly string[] _numbers =
     [
         "1e400", "-1e400", "2.5", "-1", "0", "-0", "9223372036854775808", "9223372036854775807", "-9223372036854775809",
         "1e-400", "1E5", "4096.0", "100000000000000000000000000000", "2147483648", "-2147483649", "1e308", "0.0000001",
         "18446744073709551616", "1.0e1", "128", "129",
     ];
 
-    private static readonly string[] s_numericFields =
+    private static readonly string[] _numericFields =
     [
         "max_tokens", "max_completion_tokens", "n", "best_of", "temperature", "top_p", "seed", "logprobs", "top_logprobs",
         "presence_penalty", "frequency_penalty", "dimensions",
     ];
 
-    private static readonly string[] s_wrongValues =
+    private static readonly string[] _wrongValues =
     [
         "\"yes\"", "\"\"", "1", "-1", "1.5", "true", "false", "null", "[]", "{}", "[1,\"a\"]", "{\"a\":1}", "[[]]", "\"1\"", "[null]",
     ];
 
-    private static readonly byte[][] s_invalidUtf8 =
+    private static readonly byte[][] _invalidUtf8 =
     [
         [0xff], [0xfe], [0xc0, 0xaf], [0xc3], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xed, 0xbf, 0xbf], [0xf4, 0x90, 0x80, 0x80],
         [0xf8, 0x88, 0x80, 0x80, 0x80], [0x80], [0xc3, 0x28], [0xf0, 0x9f, 0x98], [0x00], [0x01], [0x1f],
     ];
 
-    private static readonly string[] s_loneSurrogates =
+    private static readonly string[] _loneSurrogates =
     [
         "\\ud800", "\\udfff", "\\ud800\\ud800", "\\udc00\\ud800", "\\uD83D", "\\ud800x", "\\ude00abc", "\\ud83d\\u0041", "\\u0000",
     ];
 
-    private static readonly string[] s_unknownRoutes =
+    private static readonly string[] _unknownRoutes =
     [
         "/v1/responses", "/v1/assistants", "/v1/chat/completions/extra", "/v1/models/sim-mini", "/v1/files", "/v1/",
         "/v1/audio/speech", "/v1/%E2%80%AE", "/v1/images/generations", "/v1/embeddings/x", "/v1/fine_tuning/jobs",
     ];
 
-    private static readonly HttpMethod[] s_methods = [HttpMethod.Get, HttpMethod.Post, HttpMethod.Put, HttpMethod.Delete, HttpMethod.Patch, HttpMethod.Head];
+    private static readonly HttpMethod[] _methods = [HttpMethod.Get, HttpMethod.Post, HttpMethod.Put, HttpMethod.Delete, HttpMethod.Patch, HttpMethod.Head];
 
     /// <summary>Generates the next request.</summary>
     public static FuzzRequest Next(Random random)
@@ -83,8 +83,8 @@ internal static class MalformedRequestBodies
 
         if (route < 9)
         {
-            var method = s_methods[random.Next(s_methods.Length)];
-            string path = random.Next(4) == 0 ? "/v1/" + RandomLetters(random, 1 + random.Next(20)) : s_unknownRoutes[random.Next(s_unknownRoutes.Length)];
+            var method = _methods[random.Next(_methods.Length)];
+            string path = random.Next(4) == 0 ? "/v1/" + RandomLetters(random, 1 + random.Next(20)) : _unknownRoutes[random.Next(_unknownRoutes.Length)];
             byte[]? body = method == HttpMethod.Get || method == HttpMethod.Head ? null : Bytes(random, 64);
             return new FuzzRequest("unknown-route", method, path, body);
         }
@@ -106,81 +106,81 @@ internal static class MalformedRequestBodies
             case 0:
                 return ("random-bytes", Bytes(random, 300));
             case 1:
-            {
-                byte[] whole = Encoding.UTF8.GetBytes(valid.ToJsonString());
-                return ("truncated", whole[..random.Next(whole.Length)]);
-            }
-
-            case 2:
-            {
-                byte[] whole = Encoding.UTF8.GetBytes(valid.ToJsonString());
-                for (int flips = 1 + random.Next(3); flips > 0; flips--)
                 {
-                    whole[random.Next(whole.Length)] = (byte)random.Next(256);
+                    byte[] whole = Encoding.UTF8.GetBytes(valid.ToJsonString());
+                    return ("truncated", whole[..random.Next(whole.Length)]);
                 }
 
-                return ("byte-flip", whole);
-            }
+            case 2:
+                {
+                    byte[] whole = Encoding.UTF8.GetBytes(valid.ToJsonString());
+                    for (int flips = 1 + random.Next(3); flips > 0; flips--)
+                    {
+                        whole[random.Next(whole.Length)] = (byte)random.Next(256);
+                    }
+
+                    return ("byte-flip", whole);
+                }
 
             case 3:
-                return ("invalid-utf8-value", InStringValue(random, valid, s_invalidUtf8[random.Next(s_invalidUtf8.Length)]));
+                return ("invalid-utf8-value", InStringValue(random, valid, _invalidUtf8[random.Next(_invalidUtf8.Length)]));
             case 4:
-                return ("lone-surrogate-value", InStringValue(random, valid, Encoding.ASCII.GetBytes(s_loneSurrogates[random.Next(s_loneSurrogates.Length)])));
+                return ("lone-surrogate-value", InStringValue(random, valid, Encoding.ASCII.GetBytes(_loneSurrogates[random.Next(_loneSurrogates.Length)])));
             case 5:
-            {
-                byte[] inside = random.Next(2) == 0
-                    ? s_invalidUtf8[random.Next(s_invalidUtf8.Length)]
-                    : Encoding.ASCII.GetBytes(s_loneSurrogates[random.Next(s_loneSurrogates.Length)]);
-                return ("bad-text-key", InPropertyName(random, valid, inside));
-            }
+                {
+                    byte[] inside = random.Next(2) == 0
+                        ? _invalidUtf8[random.Next(_invalidUtf8.Length)]
+                        : Encoding.ASCII.GetBytes(_loneSurrogates[random.Next(_loneSurrogates.Length)]);
+                    return ("bad-text-key", InPropertyName(random, valid, inside));
+                }
 
             case 6:
                 return ("deep-nesting", DeepNesting(random, valid));
             case 7:
-            {
-                string number = s_numbers[random.Next(s_numbers.Length)];
-                if (random.Next(3) == 0 && Leaves(valid).Where(l => l.Node is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number).ToList() is { Count: > 0 } numbers)
                 {
-                    return ("number-leaf", Replace(valid, numbers[random.Next(numbers.Count)], number));
+                    string number = _numbers[random.Next(_numbers.Length)];
+                    if (random.Next(3) == 0 && Leaves(valid).Where(l => l.Node is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number).ToList() is { Count: > 0 } numbers)
+                    {
+                        return ("number-leaf", Replace(valid, numbers[random.Next(numbers.Count)], number));
+                    }
+
+                    valid[_numericFields[random.Next(_numericFields.Length)]] = ValueHole;
+                    return ("number-field", Fill(valid.ToJsonString(), number));
                 }
 
-                valid[s_numericFields[random.Next(s_numericFields.Length)]] = ValueHole;
-                return ("number-field", Fill(valid.ToJsonString(), number));
-            }
-
             case 8:
-            {
-                var all = Leaves(valid, includeContainers: true);
-                var target = random.Next(2) == 0 ? all.Where(l => l.Parent == valid).ToList() : all;
-                return ("wrong-type", Replace(valid, target[random.Next(target.Count)], s_wrongValues[random.Next(s_wrongValues.Length)]));
-            }
+                {
+                    var all = Leaves(valid, includeContainers: true);
+                    var target = random.Next(2) == 0 ? all.Where(l => l.Parent == valid).ToList() : all;
+                    return ("wrong-type", Replace(valid, target[random.Next(target.Count)], _wrongValues[random.Next(_wrongValues.Length)]));
+                }
 
             case 9:
                 return ("duplicate-key", DuplicateKey(random, valid));
             case 10:
-            {
-                valid["stream"] = random.Next(2) == 0 ? "yes" : new JsonArray(true);
-                valid["stream_options"] = random.Next(2) == 0 ? new JsonArray() : new JsonObject { ["include_usage"] = "true" };
-                return ("stream-types", Encoding.UTF8.GetBytes(valid.ToJsonString()));
-            }
+                {
+                    valid["stream"] = random.Next(2) == 0 ? "yes" : new JsonArray(true);
+                    valid["stream_options"] = random.Next(2) == 0 ? new JsonArray() : new JsonObject { ["include_usage"] = "true" };
+                    return ("stream-types", Encoding.UTF8.GetBytes(valid.ToJsonString()));
+                }
 
             case 11:
-            {
-                // Two kinds of damage at once: a wrong type somewhere and a duplicate key elsewhere.
-                var all = Leaves(valid, includeContainers: true);
-                var (parent, key, index, _) = all[random.Next(all.Count)];
-                JsonNode replacement = JsonNode.Parse(s_wrongValues[random.Next(s_wrongValues.Length - 1)]) ?? JsonValue.Create(0);
-                if (key is not null)
                 {
-                    parent.AsObject()[key] = replacement;
-                }
-                else
-                {
-                    parent.AsArray()[index] = replacement;
-                }
+                    // Two kinds of damage at once: a wrong type somewhere and a duplicate key elsewhere.
+                    var all = Leaves(valid, includeContainers: true);
+                    var (parent, key, index, _) = all[random.Next(all.Count)];
+                    JsonNode replacement = JsonNode.Parse(_wrongValues[random.Next(_wrongValues.Length - 1)]) ?? JsonValue.Create(0);
+                    if (key is not null)
+                    {
+                        parent.AsObject()[key] = replacement;
+                    }
+                    else
+                    {
+                        parent.AsArray()[index] = replacement;
+                    }
 
-                return ("wrong-type+duplicate", DuplicateKey(random, valid));
-            }
+                    return ("wrong-type+duplicate", DuplicateKey(random, valid));
+                }
 
             default:
                 return ("valid", Encoding.UTF8.GetBytes(valid.ToJsonString()));
@@ -302,7 +302,7 @@ internal static class MalformedRequestBodies
         objects.AddRange(Leaves(root, includeContainers: true).Select(l => l.Node).OfType<JsonObject>().Where(o => o.Count > 0));
         var target = objects[random.Next(objects.Count)];
         string key = target.ElementAt(random.Next(target.Count)).Key;
-        string value = random.Next(2) == 0 ? target[key]?.ToJsonString() ?? "null" : s_wrongValues[random.Next(s_wrongValues.Length)];
+        string value = random.Next(2) == 0 ? target[key]?.ToJsonString() ?? "null" : _wrongValues[random.Next(_wrongValues.Length)];
         target[KeyHole] = ValueHole;
         return Fill(root.ToJsonString(), Encoding.UTF8.GetBytes(value), "\"" + ValueHole + "\"", ("\"" + KeyHole + "\"", "\"" + key + "\""));
     }

@@ -13,10 +13,10 @@ internal static class MalformedUpstreamReplies
 {
     private const string Json = "application/json";
     private const string Sse = "text/event-stream";
-    private static readonly byte[] s_done = "data: [DONE]\n\n"u8.ToArray();
+    private static readonly byte[] _done = "data: [DONE]\n\n"u8.ToArray();
 
     /// <summary>Usage objects a provider should never send, each paired with a name for reports.</summary>
-    private static readonly (string Name, string Usage)[] s_badUsage =
+    private static readonly (string Name, string Usage)[] _badUsage =
     [
         ("empty", "{}"),
         ("strings", """{"prompt_tokens":"12","completion_tokens":"7","total_tokens":"19"}"""),
@@ -38,11 +38,11 @@ internal static class MalformedUpstreamReplies
         ("huge-cached", """{"prompt_tokens":10,"completion_tokens":6,"prompt_tokens_details":{"cached_tokens":9000000000000000000},"completion_tokens_details":{"reasoning_tokens":9000000000000000000}}"""),
     ];
 
-    private static readonly byte[][] s_invalidUtf8 = [[0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0x80], [0xf4, 0x90, 0x80, 0x80]];
+    private static readonly byte[][] _invalidUtf8 = [[0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0x80], [0xf4, 0x90, 0x80, 0x80]];
 
-    private static readonly string[] s_loneSurrogates = ["\\ud800", "\\udfff", "\\ud83d", "\\udc00\\ud800"];
+    private static readonly string[] _loneSurrogates = ["\\ud800", "\\udfff", "\\ud83d", "\\udc00\\ud800"];
 
-    private static readonly Func<Random, bool, UpstreamReply>[] s_cases =
+    private static readonly Func<Random, bool, UpstreamReply>[] _cases =
     [
         (r, stream) => Normal("valid", r, stream, SaneUsage),
         NonJson,
@@ -50,15 +50,15 @@ internal static class MalformedUpstreamReplies
         WrongContentType,
         (r, stream) =>
         {
-            var (name, usage) = s_badUsage[r.Next(s_badUsage.Length)];
+            var (name, usage) = _badUsage[r.Next(_badUsage.Length)];
             return Normal("bad-usage:" + name, r, stream, usage);
         },
         (r, stream) => Normal("usage-missing", r, stream, null),
         EmptyOk,
         ErrorObjectOk,
         ErrorStatus,
-        (r, stream) => Normal("invalid-utf8-content", r, stream, SaneUsage, content: Text(r, s_invalidUtf8[r.Next(s_invalidUtf8.Length)])),
-        (r, stream) => Normal("lone-surrogate-content", r, stream, SaneUsage, content: Text(r, Encoding.ASCII.GetBytes(s_loneSurrogates[r.Next(s_loneSurrogates.Length)]))),
+        (r, stream) => Normal("invalid-utf8-content", r, stream, SaneUsage, content: Text(r, _invalidUtf8[r.Next(_invalidUtf8.Length)])),
+        (r, stream) => Normal("lone-surrogate-content", r, stream, SaneUsage, content: Text(r, Encoding.ASCII.GetBytes(_loneSurrogates[r.Next(_loneSurrogates.Length)]))),
         GarbageLines,
         (r, stream) => Normal("missing-done", r, stream, SaneUsage, done: false),
         (r, stream) => Normal("missing-done-and-usage", r, stream, null, done: false),
@@ -72,12 +72,12 @@ internal static class MalformedUpstreamReplies
         ManySmallEvents,
     ];
 
-    public static int Count => s_cases.Length;
+    public static int Count => _cases.Length;
 
     private static string SaneUsage => """{"prompt_tokens":12,"completion_tokens":8,"total_tokens":20}""";
 
     /// <summary>The reply for case <paramref name="caseNumber"/> with its own random choices from <paramref name="seed"/>.</summary>
-    public static UpstreamReply Build(int caseNumber, int seed, bool stream) => s_cases[caseNumber % s_cases.Length](new Random(seed), stream);
+    public static UpstreamReply Build(int caseNumber, int seed, bool stream) => _cases[caseNumber % _cases.Length](new Random(seed), stream);
 
     private static UpstreamReply Normal(string name, Random r, bool stream, string? usage, byte[]? content = null, bool done = true)
     {
@@ -96,7 +96,7 @@ internal static class MalformedUpstreamReplies
 
         if (done)
         {
-            parts.Add(s_done);
+            parts.Add(_done);
         }
 
         return new UpstreamReply(name, 200, Sse, parts) { TextSent = true };
@@ -144,7 +144,7 @@ internal static class MalformedUpstreamReplies
     {
         byte[] error = """{"error":{"message":"The server is overloaded","type":"server_error","param":null,"code":"overloaded"}}"""u8.ToArray();
         return stream
-            ? new UpstreamReply("error-object-200-sse", 200, Sse, [Cat("data: ", error, "\n\n"), .. r.Next(2) == 0 ? new[] { s_done } : []])
+            ? new UpstreamReply("error-object-200-sse", 200, Sse, [Cat("data: ", error, "\n\n"), .. r.Next(2) == 0 ? new[] { _done } : []])
             : new UpstreamReply("error-object-200", 200, Json, [error]);
     }
 
@@ -155,8 +155,8 @@ internal static class MalformedUpstreamReplies
         object message = r.Next(4) switch
         {
             0 => "\"bad request\"",
-            1 => Cat("\"bad ", s_invalidUtf8[r.Next(s_invalidUtf8.Length)], " request\""),
-            2 => "\"bad " + s_loneSurrogates[r.Next(s_loneSurrogates.Length)] + " request\"",
+            1 => Cat("\"bad ", _invalidUtf8[r.Next(_invalidUtf8.Length)], " request\""),
+            2 => "\"bad " + _loneSurrogates[r.Next(_loneSurrogates.Length)] + " request\"",
             _ => "42",
         };
         byte[] body = r.Next(5) switch
@@ -193,7 +193,7 @@ internal static class MalformedUpstreamReplies
         }
 
         parts.Add(UsageEvent(SaneUsage));
-        parts.Add(s_done);
+        parts.Add(_done);
         return new UpstreamReply("garbage-lines", 200, Sse, parts) { TextSent = true };
     }
 
@@ -214,7 +214,7 @@ internal static class MalformedUpstreamReplies
         }
 
         // Over 4 MiB the gateway refuses the event unread.
-        return new UpstreamReply("huge-event", 200, Sse, [Delta(content), UsageEvent(SaneUsage), s_done]) { TextSent = size < 4 * 1024 * 1024 };
+        return new UpstreamReply("huge-event", 200, Sse, [Delta(content), UsageEvent(SaneUsage), _done]) { TextSent = size < 4 * 1024 * 1024 };
     }
 
     private static UpstreamReply ErrorMidStream(Random r, bool stream)
@@ -222,14 +222,15 @@ internal static class MalformedUpstreamReplies
         if (!stream)
         {
             return new UpstreamReply("error-and-choices", 200, Json,
-                [Cat(Completion(Text(r, []), SaneUsage)[..^1], ",\"error\":{\"message\":\"partial\",\"type\":\"server_error\"}}")]) { TextSent = true };
+                [Cat(Completion(Text(r, []), SaneUsage)[..^1], ",\"error\":{\"message\":\"partial\",\"type\":\"server_error\"}}")])
+            { TextSent = true };
         }
 
         var parts = new List<byte[]> { Delta(Text(r, [])), "data: {\"error\":{\"message\":\"boom\",\"type\":\"server_error\",\"code\":\"internal\"}}\n\n"u8.ToArray() };
         if (r.Next(2) == 0)
         {
             parts.Add(Delta(Text(r, [])));
-            parts.Add(s_done);
+            parts.Add(_done);
         }
 
         return new UpstreamReply("error-mid-stream", 200, Sse, parts) { TextSent = true };
@@ -249,13 +250,13 @@ internal static class MalformedUpstreamReplies
 
     private static UpstreamReply UsageTwice(Random r, bool stream)
     {
-        string other = s_badUsage[r.Next(s_badUsage.Length)].Usage;
+        string other = _badUsage[r.Next(_badUsage.Length)].Usage;
         if (!stream)
         {
             return new UpstreamReply("usage-twice", 200, Json, [Cat(Completion(Text(r, []), SaneUsage)[..^1], ",\"usage\":", other, "}")]) { TextSent = true };
         }
 
-        return new UpstreamReply("usage-before-and-after", 200, Sse, [UsageEvent(other), Delta(Text(r, [])), UsageEvent(SaneUsage), s_done]) { TextSent = true };
+        return new UpstreamReply("usage-before-and-after", 200, Sse, [UsageEvent(other), Delta(Text(r, [])), UsageEvent(SaneUsage), _done]) { TextSent = true };
     }
 
     private static UpstreamReply DoneThenMore(Random r, bool stream)
@@ -265,7 +266,7 @@ internal static class MalformedUpstreamReplies
             return new UpstreamReply("trailing-bytes", 200, Json, [Completion(Text(r, []), SaneUsage), "\n{\"more\":true}"u8.ToArray()]) { TextSent = true };
         }
 
-        return new UpstreamReply("done-then-more", 200, Sse, [Delta(Text(r, [])), s_done, Delta(Text(r, [])), UsageEvent(SaneUsage), s_done]) { TextSent = true };
+        return new UpstreamReply("done-then-more", 200, Sse, [Delta(Text(r, [])), _done, Delta(Text(r, [])), UsageEvent(SaneUsage), _done]) { TextSent = true };
     }
 
     private static UpstreamReply ChoicesWrongTypes(Random r, bool stream)
@@ -274,7 +275,7 @@ internal static class MalformedUpstreamReplies
         string choice = choices[r.Next(choices.Length)];
         byte[] body = Encoding.UTF8.GetBytes($"{{\"id\":\"x\",\"object\":\"chat.completion\",\"choices\":{choice},\"usage\":{SaneUsage}}}");
         return stream
-            ? new UpstreamReply("choices-wrong-types-sse", 200, Sse, [Cat("data: ", body, "\n\n"), s_done])
+            ? new UpstreamReply("choices-wrong-types-sse", 200, Sse, [Cat("data: ", body, "\n\n"), _done])
             : new UpstreamReply("choices-wrong-types", 200, Json, [body]);
     }
 
@@ -284,7 +285,7 @@ internal static class MalformedUpstreamReplies
         string nested = new string('[', depth) + new string(']', depth);
         byte[] body = Encoding.UTF8.GetBytes($"{{\"id\":\"x\",\"extra\":{nested},\"choices\":[],\"usage\":{SaneUsage}}}");
         return stream
-            ? new UpstreamReply("deep-nesting-sse", 200, Sse, [Delta(Text(r, [])), Cat("data: ", body, "\n\n"), s_done]) { TextSent = true }
+            ? new UpstreamReply("deep-nesting-sse", 200, Sse, [Delta(Text(r, [])), Cat("data: ", body, "\n\n"), _done]) { TextSent = true }
             : new UpstreamReply("deep-nesting", 200, Json, [body]);
     }
 
@@ -303,7 +304,7 @@ internal static class MalformedUpstreamReplies
         }
 
         parts.Add(UsageEvent(SaneUsage));
-        parts.Add(s_done);
+        parts.Add(_done);
         return new UpstreamReply("many-small-events", 200, Sse, [Cat([.. parts])]) { TextSent = true };
     }
 
