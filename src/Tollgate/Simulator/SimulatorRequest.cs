@@ -116,7 +116,8 @@ internal sealed class SimulatorRequest
             || !TryReadCount(root, "max_completion_tokens", int.MaxValue, out int? maxCompletionTokens, out error)
             || !TryReadCount(root, "max_tokens", int.MaxValue, out int? maxTokens, out error)
             || !TryReadCount(root, "n", MaxChoices, out int? choices, out error)
-            || !TryReadCount(root, "dimensions", 65536, out int? dimensions, out error))
+            || !TryReadCount(root, "dimensions", 65536, out int? dimensions, out error)
+            || !TryReadEncodingFormat(root, out bool base64, out error))
         {
             return false;
         }
@@ -132,7 +133,7 @@ internal sealed class SimulatorRequest
             MaxTokens = maxCompletionTokens ?? maxTokens,
             ChoiceCount = embeddings ? 1 : choices ?? 1,
             Dimensions = dimensions ?? DefaultDimensions,
-            Base64 = root.TryGetProperty("encoding_format", out var format) && format.ValueEquals("base64"),
+            Base64 = base64,
             PromptText = kind == SimulatorEndpointKind.ChatCompletions ? JoinMessageTexts(input) : JoinTexts(input),
             PromptTokens = kind switch
             {
@@ -152,6 +153,27 @@ internal sealed class SimulatorRequest
         _ => input.ValueKind == JsonValueKind.String
             || (input.ValueKind == JsonValueKind.Array && input.GetArrayLength() > 0),
     };
+
+    // As OpenAI does, any value but "float" or "base64" is a 400 (a non-string one must not reach ValueEquals, which throws).
+    private static bool TryReadEncodingFormat(JsonElement root, out bool base64, out SimulatorError? error)
+    {
+        base64 = false;
+        error = null;
+        if (!root.TryGetProperty("encoding_format", out var format) || format.ValueKind == JsonValueKind.Null
+            || (format.ValueKind == JsonValueKind.String && format.ValueEquals("float")))
+        {
+            return true;
+        }
+
+        if (format.ValueKind == JsonValueKind.String && format.ValueEquals("base64"))
+        {
+            base64 = true;
+            return true;
+        }
+
+        error = SimulatorError.BadRequest("Invalid value for 'encoding_format': expected 'float' or 'base64'.", "encoding_format");
+        return false;
+    }
 
     private static bool TryReadBool(JsonElement root, string name, out bool value, out SimulatorError? error)
     {

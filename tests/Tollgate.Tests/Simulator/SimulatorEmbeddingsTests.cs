@@ -46,6 +46,23 @@ public sealed class SimulatorEmbeddingsTests
         Assert.Equal(expected, decoded);
     }
 
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("1")]
+    [InlineData("{}")]
+    [InlineData("\"hex\"")]
+    public async Task Embeddings_EncodingFormatNotFloatOrBase64_Is400(string format)
+    {
+        using var host = new SimulatorTestHost();
+        var body = JsonNode.Parse($$"""{"model":"e","input":"vector","encoding_format":{{format}}}""")!.AsObject();
+
+        using var response = await host.PostAsync("embeddings", body);
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        using var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("encoding_format", error.RootElement.GetProperty("error").GetProperty("param").GetString());
+    }
+
     [Fact]
     public async Task Embeddings_TokenArrays_CountedAsTokens()
     {
