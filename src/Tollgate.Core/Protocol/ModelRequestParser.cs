@@ -30,13 +30,19 @@ public static class ModelRequestParser
             error = GatewayError.InvalidRequest(DescribeJsonError(e));
             return false;
         }
+        catch (InvalidOperationException)
+        {
+            // The duplicate-key check decodes property names, and throws on one that is not valid Unicode: parse
+            // again without the check (this is the error path) to name where it is.
+            using var lenient = JsonDocument.Parse(body, s_options with { AllowDuplicateProperties = true });
+            error = InvalidText(JsonTextValidator.FindInvalid(lenient.RootElement) ?? "");
+            return false;
+        }
 
         if (JsonTextValidator.FindInvalid(document.RootElement) is { } invalidPath)
         {
             document.Dispose();
-            error = GatewayError.InvalidRequest(
-                "The request holds text that is not valid Unicode (invalid UTF-8 bytes or an unpaired surrogate escape)"
-                + (invalidPath.Length > 0 ? $" at '{invalidPath}'." : "."), invalidPath.Length > 0 ? invalidPath : null);
+            error = InvalidText(invalidPath);
             return false;
         }
 
@@ -75,6 +81,10 @@ public static class ModelRequestParser
         };
         return true;
     }
+
+    private static GatewayError InvalidText(string path) => GatewayError.InvalidRequest(
+        "The request holds text that is not valid Unicode (invalid UTF-8 bytes or an unpaired surrogate escape)"
+        + (path.Length > 0 ? $" at '{path}'." : "."), path.Length > 0 ? path : null);
 
     private static GatewayError? Validate(JsonElement root, ApiEndpoint endpoint, out string model, out bool stream,
         out bool includeUsage, out long? maxTokens, out long? maxCompletionTokens, out int n)

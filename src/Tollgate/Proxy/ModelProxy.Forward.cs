@@ -222,7 +222,7 @@ internal sealed partial class ModelProxy
                 ? Bounded(text.GetString()!)
                 : null;
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or IOException or OperationCanceledException or HttpRequestException)
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or IOException or OperationCanceledException or HttpRequestException)
         {
             return null;
         }

@@ -157,6 +157,12 @@ internal sealed partial class ModelProxy
             }
         }
 
+        if (!done && cut is null && reported is not null)
+        {
+            // The upstream reported usage (so the answer is complete) but closed without [DONE]: end it properly.
+            done = true;
+        }
+
         if (done)
         {
             if (request.IncludeUsage && reported is null)

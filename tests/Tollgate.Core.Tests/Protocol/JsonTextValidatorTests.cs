@@ -56,4 +56,16 @@ public sealed class JsonTextValidatorTests
         Assert.Equal(400, error!.Status);
         Assert.Equal("messages[0].content", error.Param);
     }
+
+    [Theory]
+    [InlineData("{\"model\":\"sim-embed\",\"i\\udc00\\ud800nput\":[[1,2]]}", "")]
+    [InlineData("{\"model\":\"sim-embed\",\"input\":[1],\"dimensions\\uD83D\":8}", "")]
+    [InlineData("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\",\"n\\ud800\":1}]}", "messages[0]")]
+    public void TryParse_InvalidPropertyNames_Is400(string json, string param)
+    {
+        Assert.False(ModelRequestParser.TryParse(System.Text.Encoding.UTF8.GetBytes(json), ApiEndpoint.Embeddings, out _, out var error));
+        Assert.Equal(400, error!.Status);
+        Assert.Equal(param.Length == 0 ? null : param, error.Param);
+    }
 }
+
