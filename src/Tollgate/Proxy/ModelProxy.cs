@@ -47,6 +47,15 @@ internal sealed partial class ModelProxy(
             await OpenAIErrorWriter.WriteAsync(http, new GatewayError(500, ErrorTypes.Server, "internal_error",
                 $"The gateway failed to handle the request (request id {exchange.RequestId}).")).ConfigureAwait(false);
         }
+        catch (Exception e) when (IsEventStream(http.Response))
+        {
+            // A failure after a stream's 200 went out: end it with the documented final error event instead of a cut
+            // connection, and audit it as the failure it is rather than as "ok".
+            LogUnexpected(logger, exchange.RequestId, e);
+            exchange.Reason = "internal_error";
+            await TryWriteFinalErrorAsync(http, new GatewayError(500, ErrorTypes.Server, "internal_error",
+                $"The gateway failed to relay the stream (request id {exchange.RequestId}).")).ConfigureAwait(false);
+        }
         finally
         {
             End(exchange);
@@ -286,6 +295,22 @@ internal sealed partial class ModelProxy(
         }
 
         return null;
+    }
+
+    private static bool IsEventStream(HttpResponse response) =>
+        response.HasStarted && response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
+
+    private static async Task TryWriteFinalErrorAsync(HttpContext http, GatewayError error)
+    {
+        try
+        {
+            await http.Response.Body.WriteAsync(OpenAIErrorWriter.SseEvent(error), http.RequestAborted).ConfigureAwait(false);
+            await http.Response.Body.FlushAsync(http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // The caller is gone; the audit record still says what happened.
+        }
     }
 
     private static string Bounded(string value) => value.Length > 64 ? value[..64] + "…" : value;

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json.Nodes;
 using Tollgate.FunctionalTests.Infrastructure;
 
 namespace Tollgate.FunctionalTests.Fuzz;
@@ -23,12 +22,7 @@ public sealed class CallerFuzzTests
         int seed = FuzzSettings.Seed(20_261_123);
         int iterations = FuzzSettings.Iterations(3000);
         var failures = new FuzzFailures("caller fuzz", seed, iterations);
-        await using var gateway = await TestGateway.StartAsync(c =>
-        {
-            c["Plans"]!["fuzz"] = new JsonObject { ["Models"] = new JsonArray("*"), ["MaxConcurrentRequests"] = 64 };
-            c["TenantDefaults"] = new JsonObject { ["MaxConcurrentRequests"] = 64 };
-            c["Global"] = new JsonObject { ["MaxConcurrentRequests"] = 1024 };
-        });
+        await using var gateway = await FuzzGateway.StartAsync();
         var (keyId, key) = await gateway.CreateKeyWithIdAsync(plan: "fuzz", tenant: "fuzz", user: "fuzzer");
         var requestIds = new ConcurrentDictionary<string, FuzzRequest>(StringComparer.Ordinal);
         var outcomes = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);

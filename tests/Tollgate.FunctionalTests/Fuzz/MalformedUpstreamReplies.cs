@@ -76,6 +76,20 @@ internal static class MalformedUpstreamReplies
 
     private static string SaneUsage => """{"prompt_tokens":12,"completion_tokens":8,"total_tokens":20}""";
 
+    /// <summary>The number of the case whose replies are named <paramref name="name"/>.</summary>
+    public static int IndexOf(string name, bool stream)
+    {
+        for (int i = 0; i < _cases.Length; i++)
+        {
+            if (_cases[i](new Random(0), stream).Case == name)
+            {
+                return i;
+            }
+        }
+
+        throw new ArgumentException($"No case is named '{name}'.", nameof(name));
+    }
+
     /// <summary>The reply for case <paramref name="caseNumber"/> with its own random choices from <paramref name="seed"/>.</summary>
     public static UpstreamReply Build(int caseNumber, int seed, bool stream) => _cases[caseNumber % _cases.Length](new Random(seed), stream);
 

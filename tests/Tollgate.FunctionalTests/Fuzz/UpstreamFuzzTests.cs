@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Text.Json.Nodes;
 using Tollgate.Audit;
 using Tollgate.FunctionalTests.Infrastructure;
 
@@ -29,7 +28,7 @@ public sealed class UpstreamFuzzTests
     /// <summary>Failures tagged with this: a stream cut for overshooting its cap is billed the uncapped estimate of all it received.</summary>
     internal const string BugOvershootEstimate = "[bug: streamed overshoot billed beyond the reservation]";
 
-    private const long ContextWindow = 8192;
+    private const long ContextWindow = FuzzGateway.ContextWindow;
     private const long OutputCap = 64;
 
     // Prices of fuzz-chat in nano-dollars per token: $1, $0.5 and $2 per million tokens.
@@ -42,20 +41,7 @@ public sealed class UpstreamFuzzTests
         int iterations = FuzzSettings.Iterations(600);
         var failures = new FuzzFailures("upstream fuzz", seed, iterations);
         await using var upstream = await FakeOpenAIUpstream.StartAsync();
-        await using var gateway = await TestGateway.StartAsync(c =>
-        {
-            c["Upstreams"]!["fake"] = new JsonObject { ["Kind"] = "openai", ["BaseUrl"] = upstream.BaseUrl };
-            c["Models"]!["fuzz-chat"] = new JsonObject
-            {
-                ["Upstream"] = "fake",
-                ["Prices"] = new JsonObject { ["Input"] = 1.0, ["CachedInput"] = 0.5, ["Output"] = 2.0 },
-                ["ContextWindow"] = ContextWindow,
-                ["MaxOutputTokens"] = 1024,
-            };
-            c["Plans"]!["fuzz"] = new JsonObject { ["Models"] = new JsonArray("*"), ["MaxConcurrentRequests"] = 64 };
-            c["TenantDefaults"] = new JsonObject { ["MaxConcurrentRequests"] = 64 };
-            c["Global"] = new JsonObject { ["MaxConcurrentRequests"] = 1024 };
-        });
+        await using var gateway = await FuzzGateway.StartAsync(upstream);
         var (keyId, key) = await gateway.CreateKeyWithIdAsync(plan: "fuzz", tenant: "fuzz", user: "fuzzer");
         var sent = new ConcurrentDictionary<string, (UpstreamReply Reply, bool Stream)>(StringComparer.Ordinal);
 
