@@ -13,8 +13,8 @@ namespace Tollgate.FunctionalTests.Fuzz;
 /// </summary>
 public sealed class CallerFuzzTests
 {
-    /// <summary>Failures tagged with this are tied to a known bug: invalid UTF-8 or lone surrogates in request strings end in a 500.</summary>
-    internal const string KnownBugInvalidText = "[known bug: invalid UTF-8 / lone surrogate in request text gives 500]";
+    /// <summary>Failures tagged with this break the rule: invalid UTF-8 / lone surrogates in request text are a 400.</summary>
+    internal const string RuleInvalidText = "[rule: invalid UTF-8 / lone surrogates in request text are a 400]";
 
     [Fact]
     public async Task Fuzz_MalformedCallerRequests_NeverServerErrorAndOneAuditRecordEach()
@@ -75,7 +75,7 @@ public sealed class CallerFuzzTests
 
                 if (status >= 500)
                 {
-                    string check = CarriesInvalidText(fuzz.Body) ? "5xx " + KnownBugInvalidText : "5xx";
+                    string check = CarriesInvalidText(fuzz.Body) ? "5xx " + RuleInvalidText : "5xx";
                     failures.Add(check, $"{label} -> {status} {Preview(text)}", fuzz.Kind);
                 }
 

@@ -13,20 +13,20 @@ namespace Tollgate.FunctionalTests.Fuzz;
 /// </summary>
 public sealed class UpstreamFuzzTests
 {
-    /// <summary>Failures tagged with this are tied to a known bug: malformed upstream usage billed as reported or zero.</summary>
-    internal const string KnownBugMalformedUsage = "[known bug: malformed upstream usage billed as reported/zero]";
+    /// <summary>Failures tagged with this break the rule: malformed upstream usage is estimated, never billed as reported or zero.</summary>
+    internal const string RuleMalformedUsage = "[rule: malformed upstream usage is estimated, never billed as reported or zero]";
 
-    /// <summary>Failures tagged with this are tied to a known bug: absurd usage (9e18) overflowing counters and ledger sums.</summary>
-    internal const string KnownBugAbsurdUsage = "[known bug: absurd upstream usage not clamped]";
+    /// <summary>Failures tagged with this break the rule: usage above what the request can produce is clamped.</summary>
+    internal const string RuleAbsurdUsage = "[rule: usage above what the request can produce is clamped]";
 
-    /// <summary>Failures tagged with this: invalid UTF-8 or a lone surrogate in upstream text throws (ResponseScanner.ReadChoices, ModelProxy.ReadErrorMessageAsync).</summary>
-    internal const string BugInvalidUpstreamText = "[bug: invalid UTF-8 / lone surrogate in upstream text throws]";
+    /// <summary>Failures tagged with this break the rule: invalid UTF-8 / lone surrogates in upstream text are counted, never thrown.</summary>
+    internal const string RuleInvalidUpstreamText = "[rule: invalid UTF-8 / lone surrogates in upstream text are counted, never thrown]";
 
     /// <summary>Failures tagged with this: a stream the upstream ends after its usage but without [DONE] reaches the caller with no terminator.</summary>
-    internal const string BugNoTerminator = "[bug: upstream stream without [DONE] relayed without a terminator]";
+    internal const string RuleTerminator = "[rule: every relayed stream ends with [DONE] or an error event]";
 
-    /// <summary>Failures tagged with this: a stream cut for overshooting its cap is billed the uncapped estimate of all it received.</summary>
-    internal const string BugOvershootEstimate = "[bug: streamed overshoot billed beyond the reservation]";
+    /// <summary>Failures tagged with this break the rule: a streamed estimate is billed at most the reservation.</summary>
+    internal const string RuleOvershootEstimate = "[rule: a streamed estimate is billed at most the reservation]";
 
     private const long ContextWindow = FuzzGateway.ContextWindow;
     private const long OutputCap = 64;
@@ -68,7 +68,7 @@ public sealed class UpstreamFuzzTests
             }
             catch (HttpRequestException e)
             {
-                failures.Add("response cut without a final error event" + (InvalidText(reply.Case) ? " " + BugInvalidUpstreamText : ""), $"{label}: {e.Message}", Subject(reply, stream));
+                failures.Add("response cut without a final error event" + (InvalidText(reply.Case) ? " " + RuleInvalidUpstreamText : ""), $"{label}: {e.Message}", Subject(reply, stream));
             }
         });
 
@@ -92,7 +92,7 @@ public sealed class UpstreamFuzzTests
     private static void CheckResponse(FuzzFailures failures, string label, string subject, UpstreamReply reply, int status, string? mediaType, string text)
     {
         string seen = $"{label} -> {status} {mediaType}: {Tail(text)}";
-        string tag = InvalidText(subject) ? " " + BugInvalidUpstreamText : "";
+        string tag = InvalidText(subject) ? " " + RuleInvalidUpstreamText : "";
         int[] allowed = reply.Status switch
         {
             >= 200 and < 300 => [200, 502],
@@ -114,7 +114,7 @@ public sealed class UpstreamFuzzTests
         {
             string last = LastEvent(text);
             bool ends = last == "data: [DONE]" || (last.StartsWith("data: {\"error\":", StringComparison.Ordinal) && OpenAIErrorShape.Problem(last[6..], out _, out _) is null);
-            failures.Check(ends, "stream ends with neither [DONE] nor an error event" + (subject.StartsWith("missing-done", StringComparison.Ordinal) ? " " + BugNoTerminator : ""), seen, subject);
+            failures.Check(ends, "stream ends with neither [DONE] nor an error event" + (subject.StartsWith("missing-done", StringComparison.Ordinal) ? " " + RuleTerminator : ""), seen, subject);
         }
     }
 
@@ -123,18 +123,18 @@ public sealed class UpstreamFuzzTests
         var usage = record.Usage;
         string seen = $"{label}: in={usage.InputTokens} cached={usage.CachedInputTokens} out={usage.OutputTokens} reasoning={usage.ReasoningTokens} cost={record.CostNanos} source={record.UsageSource} reason={record.Reason} status={record.Status}";
         string bound = subject.StartsWith("huge-event", StringComparison.Ordinal) || subject.StartsWith("many-small-events", StringComparison.Ordinal)
-            ? BugOvershootEstimate
-            : KnownBugAbsurdUsage;
+            ? RuleOvershootEstimate
+            : RuleAbsurdUsage;
         bool negative = usage.InputTokens < 0 || usage.CachedInputTokens < 0 || usage.OutputTokens < 0 || usage.ReasoningTokens < 0 || record.CostNanos < 0;
-        failures.Check(!negative, "negative tokens or cost " + KnownBugAbsurdUsage, seen, subject);
+        failures.Check(!negative, "negative tokens or cost " + RuleAbsurdUsage, seen, subject);
         failures.Check(usage.InputTokens <= ContextWindow && usage.OutputTokens <= ContextWindow,
             "tokens above the context window " + bound, seen, subject);
         failures.Check(record.CostNanos <= MaxCostNanos, "cost above a full context window " + bound, seen, subject);
-        failures.Check(usage.CachedInputTokens <= usage.InputTokens, "cached tokens above the input " + KnownBugMalformedUsage, seen, subject);
-        failures.Check(usage.ReasoningTokens <= usage.OutputTokens, "reasoning tokens above the output " + KnownBugMalformedUsage, seen, subject);
+        failures.Check(usage.CachedInputTokens <= usage.InputTokens, "cached tokens above the input " + RuleMalformedUsage, seen, subject);
+        failures.Check(usage.ReasoningTokens <= usage.OutputTokens, "reasoning tokens above the output " + RuleMalformedUsage, seen, subject);
         if (reply.TextSent)
         {
-            failures.Check(usage.OutputTokens > 0, "zero output although output text arrived " + (InvalidText(subject) ? BugInvalidUpstreamText : KnownBugMalformedUsage), seen, subject);
+            failures.Check(usage.OutputTokens > 0, "zero output although output text arrived " + (InvalidText(subject) ? RuleInvalidUpstreamText : RuleMalformedUsage), seen, subject);
         }
     }
 
