@@ -755,3 +755,57 @@ test("concurrency limit: retried after 1 s each time while the slot is held, not
   const row = await ledger("u-retry-concurrent", 4);
   assert.equal(row.refused, 3);
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Routes: authentication comes first; models.retrieve answers for the caller's plan only
+
+test("models.retrieve: a model in the plan", async () => {
+  const { key } = await createKey("u-retrieve", "basic");
+  const model = await client(key).models.retrieve("sim-large");
+  assert.equal(model.id, "sim-large");
+  assert.equal(model.object, "model");
+  assert.equal(model.owned_by, "tollgate");
+  assert.equal(typeof model.created, "number");
+});
+
+test("models.retrieve: a model outside the plan looks exactly like one that does not exist", async () => {
+  const { key } = await createKey("u-retrieve-free", "free");
+  const c = client(key);
+  const errors = [];
+  for (const name of ["sim-large", "sim-larger"]) {
+    errors.push(await c.models.retrieve(name).then(() => assert.fail(`expected a 404 for ${name}`), (e) => e));
+  }
+  for (const err of errors) {
+    assert.ok(err instanceof OpenAI.NotFoundError, `got ${err}`);
+    assert.equal(err.status, 404);
+    assert.equal(err.code, "model_not_found");
+    assert.equal(err.param, "model");
+    assert.equal(err.type, "invalid_request_error");
+  }
+  const [outside, unknown] = errors;
+  assert.deepEqual({ ...outside.error, message: outside.error.message.replace("sim-large", "sim-larger") }, unknown.error);
+  const row = await ledger("u-retrieve-free", 2);
+  assert.equal(row.refused, 2);
+});
+
+test("an unknown route: 401 for a bad key before 404, the 404 audited under the caller (raw fetch)", async () => {
+  const post = (authorization) => fetch(`${ctx.apiUrl}/v1/responses`, {
+    method: "POST",
+    headers: { ...(authorization ? { authorization } : {}), "content-type": "application/json" },
+    body: JSON.stringify({ model: "sim-mini", input: "hi" }),
+  });
+  for (const authorization of [null, "Bearer tgk_not-a-real-key"]) {
+    const res = await post(authorization);
+    const json = await res.json();
+    assert.equal(res.status, 401, `status with ${authorization}`);
+    assert.equal(json.error.code, "invalid_api_key");
+  }
+
+  const { key } = await createKey("u-unrouted", "basic");
+  const res = await post(`Bearer ${key}`);
+  const json = await res.json();
+  assert.equal(res.status, 404);
+  assert.equal(json.error.code, "not_found");
+  const row = await ledger("u-unrouted", 1);
+  assert.equal(row.refused, 1);
+});
