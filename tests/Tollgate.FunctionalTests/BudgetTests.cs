@@ -131,7 +131,10 @@ public sealed class BudgetTests
         Assert.Equal("insufficient_quota", code);
         Assert.DoesNotContain("$", message, StringComparison.Ordinal);
         Assert.DoesNotContain("0.00001", message, StringComparison.Ordinal);
-        Assert.False(refused!.Headers.Contains("x-ratelimit-limit-tokens"));
+        // The headers carry the caller's own limits (premium: 2,000,000 tokens a minute, $100 a day), never the gateway's.
+        Assert.Equal("2000000", refused!.Headers.GetValues("x-ratelimit-limit-tokens").Single());
+        Assert.Equal("100", refused.Headers.GetValues("x-tollgate-budget-remaining-usd").Single());
+        Assert.Equal("false", refused.Headers.GetValues("x-should-retry").Single());
     }
 
     [Fact]

@@ -175,6 +175,10 @@ public sealed class LimitsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, other.StatusCode);
         using var third = await SendAsync(key, """{"model":"sim-mini","max_tokens":10,"messages":[{"role":"user","content":"x"}]}""", "agent-3");
         Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+        Assert.Contains("New task ids are accepted again at 2026-11-24T00:00:00Z", (await ChatCompletionTests.ErrorAsync(third)).Message, StringComparison.Ordinal);
+        Assert.Equal("false", third.Headers.GetValues("x-should-retry").Single());
+        Assert.False(third.Headers.Contains("Retry-After"));
+        Assert.True(third.Headers.Contains("x-ratelimit-remaining-requests"));
     }
 
     [Fact]

@@ -6,7 +6,7 @@
 // (`tollgate usage --json`). Run with `node --test --test-reporter=spec` from tests/js after building the solution
 // in Release (or point TOLLGATE_DLL at tollgate.dll).
 
-import { test, before, after } from "node:test";
+import { test, before, after, mock } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -30,6 +30,7 @@ const LISTENING = /Now listening on: (http:\/\/[^\s]+)/;
 const ctx = {
   dir: null, // temp dir: data, config
   data: null,
+  configFile: null,
   simulator: null, // { proc, output }
   gateway: null,
   simUrl: null, // http://127.0.0.1:N
@@ -110,7 +111,7 @@ async function cli(...args) {
 }
 
 async function createKey(user, plan) {
-  const out = await cli("keys", "create", "--data", ctx.data, "--tenant", "acme", "--user", user, "--plan", plan, "--json");
+  const out = await cli("keys", "create", "--data", ctx.data, "--config", ctx.configFile, "--tenant", "acme", "--user", user, "--plan", plan, "--json");
   const key = JSON.parse(out);
   assert.match(key.id, /\S/);
   assert.match(key.key, /\S/);
@@ -211,6 +212,15 @@ before(async () => {
   const config = JSON.parse(defaults);
   config.Tollgate.Upstreams.simulator = { Kind: "openai", BaseUrl: `${ctx.simUrl}/v1` };
   config.Tollgate.Ledger = { FlushInterval: "00:00:00.050" };
+  // One plan per kind of refusal, for the retry tests.
+  const plan = (limits) => ({ Models: ["*"], ...limits });
+  Object.assign(config.Tollgate.Plans, {
+    "js-per-minute": plan({ RequestsPerMinute: 1 }),
+    "js-per-day": plan({ RequestsPerDay: 1 }),
+    "js-daily-budget": plan({ BudgetPerDay: 0.001 }),
+    "js-small-tpm": plan({ TokensPerMinute: 50 }),
+    "js-single": plan({ MaxConcurrentRequests: 1 }),
+  });
   ctx.prices = Object.fromEntries(Object.entries(config.Tollgate.Models).map(([name, m]) => [name, {
     input: micros(m.Prices.Input ?? 0),
     cached: micros(m.Prices.CachedInput ?? m.Prices.Input ?? 0),
@@ -218,6 +228,7 @@ before(async () => {
   }]));
   const configFile = path.join(ctx.dir, "tollgate.json");
   await writeFile(configFile, JSON.stringify(config, null, 2));
+  ctx.configFile = configFile;
 
   const { server: gw, urls } = await startServer("serve", [
     "serve", "--data", ctx.data, "--config", configFile,
@@ -551,4 +562,250 @@ test("400 for a malformed body (raw fetch)", async () => {
   const row = await ledger("u-malformed", cases.length);
   assert.equal(row.refused, cases.length);
   assert.equal(row.cost_nanousd, 0);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Refusals with the SDK's own retries on: a refusal whose capacity returns within a minute asks for at most 60 s;
+// any other says `x-should-retry: false` and nothing else, and the SDK does not retry at all. No refused attempt
+// consumes anything. The SDK's waits are recorded, never slept.
+
+/**
+ * A client with the SDK's default retries whose every attempt is recorded (a `fetch` hook): status and headers as
+ * the SDK received them.
+ */
+function retryingClient(apiKey) {
+  const attempts = [];
+  const recordingFetch = async (url, init) => {
+    const response = await fetch(url, init);
+    attempts.push({ status: response.status, headers: response.headers });
+    return response;
+  };
+  return { client: new OpenAI({ apiKey, baseURL: `${ctx.apiUrl}/v1`, timeout: 15_000, fetch: recordingFetch }), attempts };
+}
+
+/**
+ * Runs `fn` with the SDK's retry waits recorded instead of slept: a timer set by openai's own `sleep` fires at once
+ * and its delay is recorded; every other timer runs as usual.
+ */
+async function withRecordedSleeps(fn) {
+  const sleeps = [];
+  const realSetTimeout = globalThis.setTimeout;
+  const hook = mock.method(globalThis, "setTimeout", (callback, ms, ...args) => {
+    if (/[\\/]openai[\\/]internal[\\/]utils[\\/]sleep\.m?js/.test(new Error().stack ?? "")) {
+      sleeps.push(ms);
+      return realSetTimeout(callback, 0, ...args);
+    }
+    return realSetTimeout(callback, ms, ...args);
+  });
+  try {
+    const outcome = await fn().then((value) => ({ value }), (error) => ({ error }));
+    return { ...outcome, sleeps };
+  } finally {
+    hook.mock.restore();
+  }
+}
+
+/** The next midnight UTC as RFC 3339, e.g. 2026-11-24T00:00:00Z. */
+function nextUtcMidnight() {
+  const now = new Date();
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1)).toISOString().replace(".000Z", "Z");
+}
+
+function assertCallersLimitHeaders(attempt) {
+  for (const name of ["limit", "remaining", "reset"]) {
+    assert.match(attempt.headers.get(`x-ratelimit-${name}-requests`) ?? "", /\S/, `x-ratelimit-${name}-requests on a ${attempt.status}`);
+  }
+}
+
+/** One attempt, told not to retry: no wait asked for, the caller's limits in the headers. */
+function assertToldNotToRetry(attempts, sleeps) {
+  assert.deepEqual(attempts.map((a) => a.status), [429], "the SDK obeys x-should-retry: one attempt");
+  assert.deepEqual(sleeps, []);
+  const [attempt] = attempts;
+  assert.equal(attempt.headers.get("x-should-retry"), "false");
+  assert.equal(attempt.headers.get("retry-after"), null);
+  assert.equal(attempt.headers.get("retry-after-ms"), null);
+  assertCallersLimitHeaders(attempt);
+}
+
+async function chatOk(key, content, extra = {}) {
+  const res = await fetch(`${ctx.apiUrl}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "sim-mini", messages: [{ role: "user", content }], ...extra }),
+  });
+  const body = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(body));
+  return { res, body };
+}
+
+test("per-minute limit: the SDK is asked to wait at most 60 s, and each refused retry consumes nothing", async () => {
+  const { key } = await createKey("u-retry-minute", "js-per-minute");
+  await chatOk(key, "first [[sim:tokens=2]]");
+  const { client: c, attempts } = retryingClient(key);
+
+  const { error, sleeps } = await withRecordedSleeps(() =>
+    c.chat.completions.create({ model: "sim-mini", messages: [{ role: "user", content: "again" }] }));
+
+  assert.ok(error instanceof OpenAI.RateLimitError, `got ${error}`);
+  assert.equal(error.code, "rate_limit_exceeded");
+  assert.equal(attempts.length, 3, "the first attempt and the SDK's 2 default retries");
+  for (const a of attempts) {
+    assert.equal(a.status, 429);
+    assert.notEqual(a.headers.get("x-should-retry"), "false");
+    const seconds = Number(a.headers.get("retry-after"));
+    const ms = Number(a.headers.get("retry-after-ms"));
+    assert.ok(seconds > 0 && seconds <= 60, `Retry-After ${seconds}`);
+    assert.ok(ms > 0 && ms <= 60_000, `retry-after-ms ${ms}`);
+    assert.equal(a.headers.get("x-ratelimit-limit-requests"), "1");
+    assert.equal(a.headers.get("x-ratelimit-remaining-requests"), "0");
+    assertCallersLimitHeaders(a);
+  }
+  assert.deepEqual(sleeps, attempts.slice(0, 2).map((a) => Number(a.headers.get("retry-after-ms"))), "the SDK waits what it was told");
+  const row = await ledger("u-retry-minute", 4);
+  assert.equal(row.refused, 3);
+});
+
+test("per-day limit: x-should-retry false, no Retry-After, the reset time in the headers and the message", async () => {
+  const { key } = await createKey("u-retry-day", "js-per-day");
+  await chatOk(key, "first [[sim:tokens=2]]");
+  const { client: c, attempts } = retryingClient(key);
+
+  const { error, sleeps } = await withRecordedSleeps(() =>
+    c.chat.completions.create({ model: "sim-mini", messages: [{ role: "user", content: "again" }] }));
+
+  assert.ok(error instanceof OpenAI.RateLimitError, `got ${error}`);
+  assertToldNotToRetry(attempts, sleeps);
+  assert.equal(attempts[0].headers.get("x-ratelimit-remaining-requests"), "0");
+  assert.match(attempts[0].headers.get("x-ratelimit-reset-requests"), /^2[34]h\d+m\d+s$/);
+  assert.match(error.message, /requests per day limit 1.*capacity returns at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
+  const row = await ledger("u-retry-day", 2);
+  assert.equal(row.refused, 1);
+});
+
+test("exhausted daily budget: x-should-retry false, no Retry-After, x-tollgate-budget-reset at midnight UTC", async () => {
+  const { key } = await createKey("u-retry-budget", "js-daily-budget");
+  // $0.001 a day on sim-large ($15 / $60 per million): the first call costs more than half of it.
+  const { res } = await chatOk(key, "first [[sim:tokens=8]]", { model: "sim-large", max_tokens: 8 });
+  const spent = costNanos("sim-large", await bill(res.headers.get("x-request-id")));
+  assert.ok(spent > 500_000 && spent <= 1_000_000, `the first call cost ${spent} nanos`);
+  const { client: c, attempts } = retryingClient(key);
+
+  const { error, sleeps } = await withRecordedSleeps(() =>
+    c.chat.completions.create({ model: "sim-large", max_tokens: 8, messages: [{ role: "user", content: "again [[sim:tokens=8]]" }] }));
+
+  assert.ok(error instanceof OpenAI.RateLimitError, `got ${error}`);
+  assert.equal(error.code, "insufficient_quota");
+  assertToldNotToRetry(attempts, sleeps);
+  const reset = nextUtcMidnight();
+  assert.equal(attempts[0].headers.get("x-tollgate-budget-reset"), reset);
+  assert.ok(error.message.includes(`capacity returns at ${reset}`), error.message);
+  const row = await ledger("u-retry-budget", 2);
+  assert.equal(row.refused, 1);
+  assert.equal(row.cost_nanousd, spent, "the refusal cost nothing");
+});
+
+test("a request larger than the limit itself: x-should-retry false, no Retry-After", async () => {
+  const { key } = await createKey("u-retry-never", "js-small-tpm");
+  const { client: c, attempts } = retryingClient(key);
+
+  const { error, sleeps } = await withRecordedSleeps(() =>
+    c.chat.completions.create({ model: "sim-mini", max_tokens: 100, messages: [{ role: "user", content: "too big" }] }));
+
+  assert.ok(error instanceof OpenAI.RateLimitError, `got ${error}`);
+  assertToldNotToRetry(attempts, sleeps);
+  assert.equal(attempts[0].headers.get("x-ratelimit-limit-tokens"), "50");
+  assert.match(error.message, /this request alone is larger than the limit/);
+  const row = await ledger("u-retry-never", 1);
+  assert.equal(row.refused, 1);
+  assert.equal(row.input_tokens + row.output_tokens + row.cost_nanousd, 0);
+});
+
+test("concurrency limit: retried after 1 s each time while the slot is held, nothing consumed", async () => {
+  const { key } = await createKey("u-retry-concurrent", "js-single");
+  const gate = `js-conc-${process.pid}`;
+  const held = fetch(`${ctx.apiUrl}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "sim-mini", stream: true, messages: [{ role: "user", content: `[[sim:hold=${gate}]] [[sim:tokens=3]]` }] }),
+  });
+  for (let waiting = 0; waiting < 1;) {
+    const res = await fetch(`${ctx.simUrl}/_simulator/held/${gate}`);
+    waiting = (await res.json()).waiting;
+    if (waiting < 1) await new Promise((r) => setTimeout(r, 20));
+  }
+  const { client: c, attempts } = retryingClient(key);
+
+  const { error, sleeps } = await withRecordedSleeps(() =>
+    c.chat.completions.create({ model: "sim-mini", messages: [{ role: "user", content: "meanwhile" }] }));
+
+  const release = await fetch(`${ctx.simUrl}/_simulator/release/${gate}`, { method: "POST" });
+  await release.arrayBuffer();
+  await (await held).text();
+  assert.ok(error instanceof OpenAI.RateLimitError, `got ${error}`);
+  assert.equal(error.code, "concurrency_limit_exceeded");
+  assert.equal(attempts.length, 3);
+  for (const a of attempts) {
+    assert.equal(a.status, 429);
+    assert.equal(a.headers.get("retry-after"), "1");
+    assert.equal(a.headers.get("retry-after-ms"), "1000");
+    assertCallersLimitHeaders(a);
+  }
+  assert.deepEqual(sleeps, [1000, 1000]);
+  const row = await ledger("u-retry-concurrent", 4);
+  assert.equal(row.refused, 3);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Routes: authentication comes first; models.retrieve answers for the caller's plan only
+
+test("models.retrieve: a model in the plan", async () => {
+  const { key } = await createKey("u-retrieve", "basic");
+  const model = await client(key).models.retrieve("sim-large");
+  assert.equal(model.id, "sim-large");
+  assert.equal(model.object, "model");
+  assert.equal(model.owned_by, "tollgate");
+  assert.equal(typeof model.created, "number");
+});
+
+test("models.retrieve: a model outside the plan looks exactly like one that does not exist", async () => {
+  const { key } = await createKey("u-retrieve-free", "free");
+  const c = client(key);
+  const errors = [];
+  for (const name of ["sim-large", "sim-larger"]) {
+    errors.push(await c.models.retrieve(name).then(() => assert.fail(`expected a 404 for ${name}`), (e) => e));
+  }
+  for (const err of errors) {
+    assert.ok(err instanceof OpenAI.NotFoundError, `got ${err}`);
+    assert.equal(err.status, 404);
+    assert.equal(err.code, "model_not_found");
+    assert.equal(err.param, "model");
+    assert.equal(err.type, "invalid_request_error");
+  }
+  const [outside, unknown] = errors;
+  assert.deepEqual({ ...outside.error, message: outside.error.message.replace("sim-large", "sim-larger") }, unknown.error);
+  const row = await ledger("u-retrieve-free", 2);
+  assert.equal(row.refused, 2);
+});
+
+test("an unknown route: 401 for a bad key before 404, the 404 audited under the caller (raw fetch)", async () => {
+  const post = (authorization) => fetch(`${ctx.apiUrl}/v1/responses`, {
+    method: "POST",
+    headers: { ...(authorization ? { authorization } : {}), "content-type": "application/json" },
+    body: JSON.stringify({ model: "sim-mini", input: "hi" }),
+  });
+  for (const authorization of [null, "Bearer tgk_not-a-real-key"]) {
+    const res = await post(authorization);
+    const json = await res.json();
+    assert.equal(res.status, 401, `status with ${authorization}`);
+    assert.equal(json.error.code, "invalid_api_key");
+  }
+
+  const { key } = await createKey("u-unrouted", "basic");
+  const res = await post(`Bearer ${key}`);
+  const json = await res.json();
+  assert.equal(res.status, 404);
+  assert.equal(json.error.code, "not_found");
+  const row = await ledger("u-unrouted", 1);
+  assert.equal(row.refused, 1);
 });

@@ -24,24 +24,35 @@ public sealed record AdmissionDecision
     /// <summary>The amount the request needed from the refusing limit.</summary>
     public long Requested { get; init; }
 
-    /// <summary>When enough capacity returns for this request; null when it never will within the window (the request is larger than the limit).</summary>
+    /// <summary>How long until enough capacity returns for this request; null when it never will within the window (the request is larger than the limit).</summary>
     public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>When enough capacity returns for this request (the refusal's instant plus <see cref="RetryAfter"/>); null when it never will.</summary>
+    public DateTimeOffset? ResetsAt { get; init; }
 
     /// <summary>Shadow limits that would have refused.</summary>
     public IReadOnlyList<LimitCheck> ShadowRefusals { get; init; } = [];
 
-    /// <summary>After admission: each visible enforced limit's state, for response headers.</summary>
+    /// <summary>Each visible enforced limit's state: after admission, or at the refusal (nothing reserved). For response headers.</summary>
     public IReadOnlyList<LimitStatus> Statuses { get; init; } = [];
 
     /// <summary>Remaining capacity of the refusing limit.</summary>
     public long Remaining => RefusedBy is null ? 0 : Math.Max(0, RefusedBy.Limit - Used);
+
+    /// <summary>
+    /// The wait to ask a refused caller for: set only when capacity returns within <see cref="RefusalRetry.MaxRetryAfter"/>;
+    /// null when retrying soon cannot succeed (a longer window, a budget, a request larger than the limit itself), and
+    /// the caller is told not to retry. See <see cref="RefusalRetry"/>.
+    /// </summary>
+    public TimeSpan? SuggestedRetryAfter => RefusedBy is null ? null : RefusalRetry.SuggestedWait(RefusedBy.Window, RetryAfter);
 }
 
-/// <summary>A limit's state right after admission.</summary>
+/// <summary>A limit's state right after admission, or at a refusal.</summary>
 /// <param name="Check">The limit.</param>
-/// <param name="Remaining">What is left after this request's reservation.</param>
+/// <param name="Remaining">What is left (after this request's reservation, when admitted).</param>
 /// <param name="ResetsIn">When capacity next returns (the oldest slot expires, or the calendar period ends).</param>
-public sealed record LimitStatus(LimitCheck Check, long Remaining, TimeSpan ResetsIn);
+/// <param name="ResetsAt">The same as an instant.</param>
+public sealed record LimitStatus(LimitCheck Check, long Remaining, TimeSpan ResetsIn, DateTimeOffset ResetsAt);
 
 /// <summary>What one admitted request holds, per limit, until it is settled.</summary>
 public sealed class Reservation

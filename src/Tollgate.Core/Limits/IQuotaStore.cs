@@ -25,6 +25,9 @@ public interface IQuotaStore
     /// <summary>Counts consumption that happened at <paramref name="at"/> without checking limits (rebuilding from the ledger).</summary>
     void Replay(IReadOnlyList<LimitCheck> checks, ActualUsage actual, DateTimeOffset at, DateTimeOffset now);
 
+    /// <summary>Each visible enforced limit's state now, as <see cref="AdmissionDecision.Statuses"/> reports it, reserving nothing (for the headers of a refusal decided before admission).</summary>
+    IReadOnlyList<LimitStatus> Peek(IReadOnlyList<LimitCheck> checks, DateTimeOffset now);
+
     /// <summary>What <paramref name="check"/>'s counter holds now (settled plus reserved).</summary>
     long Used(LimitCheck check, DateTimeOffset now);
 

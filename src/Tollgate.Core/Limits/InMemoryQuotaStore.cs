@@ -131,6 +131,15 @@ public sealed class InMemoryQuotaStore : IQuotaStore
     }
 
     /// <inheritdoc />
+    public IReadOnlyList<LimitStatus> Peek(IReadOnlyList<LimitCheck> checks, DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            return Statuses(checks, Monotonic(now));
+        }
+    }
+
+    /// <inheritdoc />
     public void Release(Reservation reservation)
     {
         if (Interlocked.Exchange(ref reservation.Settled, 1) != 0)
@@ -203,6 +212,8 @@ public sealed class InMemoryQuotaStore : IQuotaStore
             Requested = best.AmountFor(minOutput),
             OutputCap = minOutput,
             RetryAfter = bestWait,
+            ResetsAt = now + bestWait,
+            Statuses = Statuses(checks, now),
         };
     }
 
@@ -215,7 +226,8 @@ public sealed class InMemoryQuotaStore : IQuotaStore
             {
                 var counter = CounterFor(check);
                 long slot = SlotOf(check, now);
-                statuses.Add(new LimitStatus(check, Math.Max(0, check.Limit - counter.Sum(slot)), counter.ResetsIn(slot, check.Scope, now)));
+                var resetsIn = counter.ResetsIn(slot, check.Scope, now);
+                statuses.Add(new LimitStatus(check, Math.Max(0, check.Limit - counter.Sum(slot)), resetsIn, now + resetsIn));
             }
         }
 

@@ -1,3 +1,5 @@
+using Tollgate.Limits;
+
 namespace Tollgate.Protocol;
 
 /// <summary>
@@ -11,11 +13,17 @@ namespace Tollgate.Protocol;
 /// <param name="Param">The request field at fault, when there is one.</param>
 public sealed record GatewayError(int Status, string Type, string Code, string Message, string? Param = null)
 {
-    /// <summary>When retrying can succeed (sent as <c>Retry-After</c> and <c>retry-after-ms</c>).</summary>
+    /// <summary>When retrying can succeed (sent as <c>Retry-After</c> and <c>retry-after-ms</c>); at most <see cref="RefusalRetry.MaxRetryAfter"/>.</summary>
     public TimeSpan? RetryAfter { get; init; }
 
-    /// <summary>Sent as <c>x-should-retry</c> when set (false for budgets: retrying before the window resets is pointless).</summary>
+    /// <summary>Sent as <c>x-should-retry</c> when set (false when retrying soon cannot succeed: see <see cref="RefusalRetry"/>).</summary>
     public bool? ShouldRetry { get; init; }
+
+    /// <summary>The caller's own limits when the refusal was decided, for the <c>x-ratelimit-*</c> and budget headers; empty when none were looked at.</summary>
+    public IReadOnlyList<LimitStatus> Limits { get; init; } = [];
+
+    /// <summary>The caller's limit that refused, reported in the headers of its metric; null when none of theirs did.</summary>
+    public LimitCheck? RefusedBy { get; init; }
 
     /// <summary>400 for a request the gateway cannot read.</summary>
     public static GatewayError InvalidRequest(string message, string? param = null, string code = ErrorCodes.InvalidRequest) =>

@@ -6,7 +6,10 @@ using Tollgate.Proxy;
 
 namespace Tollgate.Endpoints;
 
-/// <summary>The OpenAI-compatible API: the model endpoints, the model list, and a typed 404 for everything else under /v1.</summary>
+/// <summary>
+/// The OpenAI-compatible API: the model endpoints, the model list and a model, and a typed 404 for everything else
+/// under /v1. Every route authenticates first, so a caller without a valid key learns nothing about routes or models.
+/// </summary>
 internal static class OpenAIEndpoints
 {
     public static IEndpointRouteBuilder MapOpenAIApi(this IEndpointRouteBuilder app)
@@ -17,13 +20,15 @@ internal static class OpenAIEndpoints
         v1.MapPost("/embeddings", (HttpContext http, ModelProxy proxy) => proxy.HandleAsync(http, ApiEndpoint.Embeddings));
         v1.MapGet("/models", (HttpContext http, ModelProxy proxy, GatewayConfigMonitor config) =>
             proxy.HandleAuthenticatedAsync(http, "models", exchange => WriteModelsAsync(exchange, config.Current)));
-        v1.Map("/{**rest}", (HttpContext http, ModelProxy proxy) => proxy.RefuseUnroutedAsync(http,
-            new GatewayError(404, ErrorTypes.InvalidRequest, ErrorCodes.NotFound,
-                $"Unknown route: {http.Request.Method} {Bounded(http.Request.Path.Value)}. Tollgate serves /v1/chat/completions, /v1/completions, /v1/embeddings and /v1/models.")));
+        v1.MapGet("/models/{id}", (HttpContext http, string id, ModelProxy proxy, GatewayConfigMonitor config) =>
+            proxy.HandleAuthenticatedAsync(http, "models.retrieve", exchange => WriteModelAsync(exchange, id, config.Current)));
+        v1.Map("/{**rest}", (HttpContext http, ModelProxy proxy) => proxy.HandleAuthenticatedAsync(http, "unrouted", _ =>
+            Task.FromResult<GatewayError?>(new GatewayError(404, ErrorTypes.InvalidRequest, ErrorCodes.NotFound,
+                $"Unknown route: {http.Request.Method} {Bounded(http.Request.Path.Value)}. Tollgate serves /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models and /v1/models/{{model}}."))));
         return app;
     }
 
-    private static Task WriteModelsAsync(Exchange exchange, GatewayConfig config)
+    private static async Task<GatewayError?> WriteModelsAsync(Exchange exchange, GatewayConfig config)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -33,23 +38,52 @@ internal static class OpenAIEndpoints
             writer.WriteStartArray("data");
             foreach (var model in config.Models)
             {
-                if (!config.IsAllowed(exchange.Caller!.Plan, model))
+                if (config.IsAllowed(exchange.Caller!.Plan, model))
                 {
-                    continue;
+                    WriteModel(writer, model);
                 }
-
-                writer.WriteStartObject();
-                writer.WriteString("id", model.Name);
-                writer.WriteString("object", "model");
-                writer.WriteNumber("created", 0);
-                writer.WriteString("owned_by", "tollgate");
-                writer.WriteEndObject();
             }
 
             writer.WriteEndArray();
             writer.WriteEndObject();
         }
 
+        await WriteJsonAsync(exchange, buffer).ConfigureAwait(false);
+        return null;
+    }
+
+    // A model outside the caller's plan gets the very answer a nonexistent one gets: the plan's contents stay private.
+    private static async Task<GatewayError?> WriteModelAsync(Exchange exchange, string id, GatewayConfig config)
+    {
+        exchange.RequestedModel = id;
+        if (!config.TryGetModel(id, out var model) || !config.IsAllowed(exchange.Caller!.Plan, model))
+        {
+            return new GatewayError(404, ErrorTypes.InvalidRequest, ErrorCodes.ModelNotFound, $"The model '{Bounded(id)}' does not exist.", "model");
+        }
+
+        exchange.Model = model;
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            WriteModel(writer, model);
+        }
+
+        await WriteJsonAsync(exchange, buffer).ConfigureAwait(false);
+        return null;
+    }
+
+    private static void WriteModel(Utf8JsonWriter writer, ModelDefinition model)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("id", model.Name);
+        writer.WriteString("object", "model");
+        writer.WriteNumber("created", 0);
+        writer.WriteString("owned_by", "tollgate");
+        writer.WriteEndObject();
+    }
+
+    private static Task WriteJsonAsync(Exchange exchange, ArrayBufferWriter<byte> buffer)
+    {
         var response = exchange.Http.Response;
         response.ContentType = "application/json";
         response.ContentLength = buffer.WrittenCount;

@@ -6,7 +6,8 @@ namespace Tollgate.Errors;
 
 /// <summary>
 /// The one place a <see cref="GatewayError"/> becomes bytes: OpenAI's <c>{"error":{"message","type","param","code"}}</c>
-/// as a response, or as a final SSE event once a stream has started.
+/// as a response (with the retry headers and, for limit refusals, the caller's limits), or as a final SSE event once a
+/// stream has started.
 /// </summary>
 internal static class OpenAIErrorWriter
 {
@@ -21,6 +22,10 @@ internal static class OpenAIErrorWriter
         }
 
         Proxy.RateLimitHeaders.WriteRetry(response.Headers, error.RetryAfter, error.ShouldRetry);
+        if (error.Limits.Count > 0)
+        {
+            Proxy.RateLimitHeaders.Write(response.Headers, error.Limits, error.RefusedBy);
+        }
 
         var buffer = new ArrayBufferWriter<byte>(256);
         WriteBody(buffer, error);

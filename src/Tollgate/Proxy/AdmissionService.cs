@@ -54,17 +54,19 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
             return (null, capError);
         }
 
-        string? task = exchange.Http.Request.Headers[TaskHeader];
-        exchange.Task = string.IsNullOrEmpty(task) ? null : task;
-        if (exchange.Task is not null && CheckTask(caller.KeyId, exchange.Task, plan) is { } taskError)
-        {
-            return (null, taskError);
-        }
-
         exchange.SourceAddress = SourceAddress.Resolve(exchange.Http, config.Options.SourceAddresses.TrustedProxies);
         var demand = new RequestDemand(input, request.OutputMultiplier, model.Price);
-        var checks = BuildChecks(exchange, config, plan, demand);
         var now = timeProvider.GetUtcNow();
+        string? task = exchange.Http.Request.Headers[TaskHeader];
+        exchange.Task = string.IsNullOrEmpty(task) ? null : task;
+        if (exchange.Task is not null && CheckTask(caller.KeyId, exchange.Task, plan, now) is { } taskError)
+        {
+            // A 429 like any other: with the caller's limits (those of the refused task aside).
+            var limits = BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, null, exchange.SourceAddress, demand);
+            return (null, taskError.Status == 429 ? taskError with { Limits = quotas.Peek(limits, now) } : taskError);
+        }
+
+        var checks = BuildChecks(exchange, config, plan, demand);
         long minOutput = plan.ClampOutputToRemaining && request.Endpoint != ApiEndpoint.Embeddings ? 1 : cap;
         var decision = quotas.TryReserve(checks, cap, minOutput, now);
         string? shadow = decision.ShadowRefusals.Count == 0 ? null
@@ -72,14 +74,14 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
         exchange.ShadowRefusals = shadow;
         if (!decision.Admitted)
         {
-            return (null, Refusal(decision, now));
+            return (null, Refusal(decision));
         }
 
         string? capField = request.Endpoint == ApiEndpoint.Embeddings ? null
             : request.OutputCapField ?? (request.Endpoint == ApiEndpoint.Completions ? "max_tokens" : model.OutputCapParameter);
         bool changed = request.Endpoint != ApiEndpoint.Embeddings
             && (request.MaxCompletionTokens ?? request.MaxTokens) != decision.OutputCap;
-        string? warning = warnings.Check(decision.Statuses, plan.BudgetWarningPercent, now);
+        string? warning = warnings.Check(decision.Statuses, plan.BudgetWarningPercent);
         return (new Admission(decision.Reservation!, decision.OutputCap, capField, changed, request.OutputMultiplier,
             decision.Statuses, shadow, warning, plan, input, demand.WorstCostNanos(decision.OutputCap)), null);
     }
@@ -203,46 +205,72 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
         return (cap, null);
     }
 
-    private GatewayError? CheckTask(string keyId, string task, PlanOptions plan)
+    private GatewayError? CheckTask(string keyId, string task, PlanOptions plan, DateTimeOffset now)
     {
         if (task.Length > 64 || !task.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':'))
         {
             return GatewayError.InvalidRequest($"'{TaskHeader}' must be 1-64 characters of letters, digits, '-', '_', '.', ':'.", TaskHeader);
         }
 
-        return tasks.TryUse(keyId, task, plan.MaxTasksPerKey, timeProvider.GetUtcNow())
+        // The task ids of a key are counted per UTC day: a new one is accepted again from the next UTC midnight.
+        var tomorrow = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
+        return tasks.TryUse(keyId, task, plan.MaxTasksPerKey, now)
             ? null
-            : new GatewayError(429, "requests", ErrorCodes.RateLimitExceeded, $"key {keyId}: at most {plan.MaxTasksPerKey} task ids per day; this one is new.")
+            : new GatewayError(429, "requests", ErrorCodes.RateLimitExceeded,
+                $"key {keyId}: at most {plan.MaxTasksPerKey} task ids per day; this one is new. New task ids are accepted again at {RateLimitHeaders.Instant(tomorrow)}.")
             { ShouldRetry = false };
     }
 
-    private static GatewayError Refusal(AdmissionDecision decision, DateTimeOffset now)
+    // Retry soon only when capacity returns within a minute (RefusalRetry); otherwise say not to, and when it returns.
+    private static GatewayError Refusal(AdmissionDecision decision)
     {
         var check = decision.RefusedBy!;
-        var retryAfter = decision.RetryAfter;
-        if (!check.Scope.IsVisibleToCaller)
+        var retry = decision.SuggestedRetryAfter;
+        var error = check.Scope.IsVisibleToCaller ? CallerRefusal(decision, check) : GatewayRefusal(decision, check);
+        return error with
         {
-            // Never reveal the gateway-wide figures.
-            return check.Metric == Metric.Spend
-                ? new GatewayError(429, "insufficient_quota", ErrorCodes.InsufficientQuota, "The gateway has reached its spending limit for now; retry later.") { RetryAfter = retryAfter, ShouldRetry = false }
-                : new GatewayError(429, "requests", check.Metric == Metric.Concurrency ? ErrorCodes.ConcurrencyLimitExceeded : ErrorCodes.RateLimitExceeded,
-                    "The gateway is at capacity; retry shortly.") { RetryAfter = retryAfter ?? TimeSpan.FromSeconds(1) };
-        }
+            RetryAfter = retry,
+            ShouldRetry = retry is null ? false : null,
+            Limits = decision.Statuses,
+            RefusedBy = check.Scope.IsVisibleToCaller ? check : null,
+        };
+    }
 
+    private static GatewayError CallerRefusal(AdmissionDecision decision, LimitCheck check)
+    {
         string figures = check.Metric == Metric.Spend
             ? $"{Describe(check)} limit ${Money.FormatDollars(check.Limit)}, requested ${Money.FormatDollars(decision.Requested)}, remaining ${Money.FormatDollars(decision.Remaining)}"
             : $"{Describe(check)} limit {check.Limit}, requested {decision.Requested}, remaining {decision.Remaining}";
-        string when = retryAfter is { } wait ? $", resets in {RateLimitHeaders.Duration(wait)}" : " — this request alone is larger than the limit; lower max_tokens or the input";
+        string when = (decision.ResetsAt, decision.RetryAfter) switch
+        {
+            ({ } at, { } wait) when decision.SuggestedRetryAfter is null =>
+                $"; capacity returns at {RateLimitHeaders.Instant(at)} (in {RateLimitHeaders.Duration(wait)}), do not retry before",
+            (_, { } wait) => $", resets in {RateLimitHeaders.Duration(wait)}",
+            _ => " — this request alone is larger than the limit; lower max_tokens or the input",
+        };
         string message = $"{check.Scope.Display}: {figures}{when}.";
         return check.Metric switch
         {
-            Metric.Spend => new GatewayError(429, "insufficient_quota", ErrorCodes.InsufficientQuota, message) { RetryAfter = retryAfter, ShouldRetry = false },
-            Metric.Concurrency => new GatewayError(429, "requests", ErrorCodes.ConcurrencyLimitExceeded, message) { RetryAfter = TimeSpan.FromSeconds(1) },
-            _ => new GatewayError(429, check.Metric == Metric.Requests ? "requests" : "tokens", ErrorCodes.RateLimitExceeded, message)
-            {
-                RetryAfter = retryAfter,
-                ShouldRetry = retryAfter is null ? false : null,
-            },
+            Metric.Spend => new GatewayError(429, "insufficient_quota", ErrorCodes.InsufficientQuota, message),
+            Metric.Concurrency => new GatewayError(429, "requests", ErrorCodes.ConcurrencyLimitExceeded, message),
+            _ => new GatewayError(429, check.Metric == Metric.Requests ? "requests" : "tokens", ErrorCodes.RateLimitExceeded, message),
+        };
+    }
+
+    // Never reveal the gateway-wide figures.
+    private static GatewayError GatewayRefusal(AdmissionDecision decision, LimitCheck check)
+    {
+        string when = decision.ResetsAt switch
+        {
+            null => "it cannot admit a request this large; lower max_tokens or the input",
+            _ when decision.SuggestedRetryAfter is not null => "retry shortly",
+            { } at => $"capacity returns at {RateLimitHeaders.Instant(at)}, do not retry before",
+        };
+        return check.Metric switch
+        {
+            Metric.Spend => new GatewayError(429, "insufficient_quota", ErrorCodes.InsufficientQuota, $"The gateway has reached its spending limit for now; {when}."),
+            Metric.Concurrency => new GatewayError(429, "requests", ErrorCodes.ConcurrencyLimitExceeded, $"The gateway is at capacity; {when}."),
+            _ => new GatewayError(429, "requests", ErrorCodes.RateLimitExceeded, $"The gateway is at capacity; {when}."),
         };
     }
 

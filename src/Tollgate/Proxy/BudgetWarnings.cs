@@ -9,7 +9,7 @@ internal sealed class BudgetWarnings
     private readonly Lock _lock = new();
     private readonly HashSet<(string Scope, Window Window, DateTimeOffset Period)> _raised = [];
 
-    public string? Check(IReadOnlyList<LimitStatus> statuses, int percent, DateTimeOffset now)
+    public string? Check(IReadOnlyList<LimitStatus> statuses, int percent)
     {
         if (percent <= 0)
         {
@@ -26,7 +26,7 @@ internal sealed class BudgetWarnings
                 continue;
             }
 
-            var period = now + status.ResetsIn;
+            var period = status.ResetsAt;
             lock (_lock)
             {
                 if (!_raised.Add((check.Scope.Id, check.Window, period)))

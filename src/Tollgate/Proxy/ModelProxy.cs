@@ -62,13 +62,17 @@ internal sealed partial class ModelProxy(
         }
     }
 
-    /// <summary>Handles a request that needs only an identity (<c>GET /v1/models</c>).</summary>
-    public async Task HandleAuthenticatedAsync(HttpContext http, string endpointName, Func<Exchange, Task> respond)
+    /// <summary>
+    /// Handles a request that needs only an identity (<c>GET /v1/models</c>, <c>GET /v1/models/{id}</c>, an unknown
+    /// route): the caller is authenticated first (401 otherwise), then <paramref name="respond"/> writes the answer or
+    /// returns the refusal to send instead. Either way the record names the caller.
+    /// </summary>
+    public async Task HandleAuthenticatedAsync(HttpContext http, string endpointName, Func<Exchange, Task<GatewayError?>> respond)
     {
         var exchange = Begin(http, endpointName);
         try
         {
-            var error = await AuthenticateAsync(exchange).ConfigureAwait(false);
+            var error = await AuthenticateAsync(exchange).ConfigureAwait(false) ?? await respond(exchange).ConfigureAwait(false);
             if (error is not null)
             {
                 await RefuseAsync(exchange, error).ConfigureAwait(false);
@@ -76,21 +80,6 @@ internal sealed partial class ModelProxy(
             }
 
             exchange.Decision = Decisions.Allowed;
-            await respond(exchange).ConfigureAwait(false);
-        }
-        finally
-        {
-            End(exchange);
-        }
-    }
-
-    /// <summary>Refuses a request outside every route (<c>/v1/anything-else</c>) and records it.</summary>
-    public async Task RefuseUnroutedAsync(HttpContext http, GatewayError error)
-    {
-        var exchange = Begin(http, "unrouted");
-        try
-        {
-            await RefuseAsync(exchange, error).ConfigureAwait(false);
         }
         finally
         {

@@ -7,43 +7,69 @@ namespace Tollgate.Proxy;
 
 /// <summary>
 /// OpenAI's <c>x-ratelimit-{limit,remaining,reset}-{requests,tokens}</c> for the caller's own tightest limits
-/// (never the gateway-wide ones), the remaining budget, and any budget warning.
+/// (never the gateway-wide ones), the remaining budget and when it resets, any budget warning, and on refusals the
+/// retry headers. Admitted responses and 429s carry the same set.
 /// </summary>
 internal static class RateLimitHeaders
 {
     public const string BudgetRemaining = "x-tollgate-budget-remaining-usd";
+    public const string BudgetReset = "x-tollgate-budget-reset";
     public const string BudgetWarning = "x-tollgate-budget-warning";
 
     public static void Write(IHeaderDictionary headers, Admission admission)
     {
-        Write(headers, admission.Statuses, Metric.Requests, "requests");
-        Write(headers, admission.Statuses, Metric.Tokens, "tokens");
-        LimitStatus? budget = Tightest(admission.Statuses, Metric.Spend);
-        if (budget is not null)
-        {
-            headers[BudgetRemaining] = Money.FormatDollars(budget.Remaining);
-        }
-
+        Write(headers, admission.Statuses, refusedBy: null);
         if (admission.Warning is not null)
         {
             headers[BudgetWarning] = admission.Warning;
         }
     }
 
-    /// <summary><c>Retry-After</c> (whole seconds, rounded up), <c>retry-after-ms</c> and <c>x-should-retry</c>.</summary>
+    /// <summary>
+    /// The caller's limits; for the metric of <paramref name="refusedBy"/> (the limit that refused), that limit rather
+    /// than the tightest by what remains.
+    /// </summary>
+    public static void Write(IHeaderDictionary headers, IReadOnlyList<LimitStatus> statuses, LimitCheck? refusedBy)
+    {
+        Write(headers, Pick(statuses, Metric.Requests, refusedBy), "requests");
+        Write(headers, Pick(statuses, Metric.Tokens, refusedBy), "tokens");
+        if (Pick(statuses, Metric.Spend, refusedBy) is { } budget)
+        {
+            headers[BudgetRemaining] = Money.FormatDollars(budget.Remaining);
+            headers[BudgetReset] = Instant(budget.ResetsAt);
+        }
+    }
+
+    /// <summary>
+    /// <c>Retry-After</c> (whole seconds, rounded up) and <c>retry-after-ms</c> when a wait is given, and
+    /// <c>x-should-retry</c> when set. A wait over <see cref="RefusalRetry.MaxRetryAfter"/> is never sent: SDKs
+    /// would sleep through it or give up, so the caller is told not to retry instead.
+    /// </summary>
     public static void WriteRetry(IHeaderDictionary headers, TimeSpan? retryAfter, bool? shouldRetry)
     {
-        if (retryAfter is { } wait)
+        if (retryAfter is { } wait && wait <= RefusalRetry.MaxRetryAfter)
         {
             long ms = Math.Max(0, (long)Math.Ceiling(wait.TotalMilliseconds));
             headers.RetryAfter = ((ms + 999) / 1000).ToString(CultureInfo.InvariantCulture);
             headers["retry-after-ms"] = ms.ToString(CultureInfo.InvariantCulture);
+        }
+        else if (retryAfter is not null)
+        {
+            shouldRetry = false;
         }
 
         if (shouldRetry is { } retry)
         {
             headers["x-should-retry"] = retry ? "true" : "false";
         }
+    }
+
+    /// <summary>An instant as RFC 3339 in UTC, to the second (rounded up): <c>2026-11-24T00:00:00Z</c>.</summary>
+    public static string Instant(DateTimeOffset value)
+    {
+        long ticks = value.UtcTicks;
+        long rounded = (ticks + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond;
+        return new DateTime(rounded, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
     }
 
     /// <summary>A Go-style duration as OpenAI sends it: <c>120ms</c>, <c>14s</c>, <c>6m0s</c>, <c>2h3m4s</c>.</summary>
@@ -70,9 +96,9 @@ internal static class RateLimitHeaders
         return text.ToString();
     }
 
-    private static void Write(IHeaderDictionary headers, IReadOnlyList<LimitStatus> statuses, Metric metric, string suffix)
+    private static void Write(IHeaderDictionary headers, LimitStatus? status, string suffix)
     {
-        if (Tightest(statuses, metric) is { } status)
+        if (status is not null)
         {
             headers["x-ratelimit-limit-" + suffix] = status.Check.Limit.ToString(CultureInfo.InvariantCulture);
             headers["x-ratelimit-remaining-" + suffix] = status.Remaining.ToString(CultureInfo.InvariantCulture);
@@ -80,12 +106,22 @@ internal static class RateLimitHeaders
         }
     }
 
-    private static LimitStatus? Tightest(IReadOnlyList<LimitStatus> statuses, Metric metric)
+    private static LimitStatus? Pick(IReadOnlyList<LimitStatus> statuses, Metric metric, LimitCheck? refusedBy)
     {
         LimitStatus? tightest = null;
         foreach (var status in statuses)
         {
-            if (status.Check.Metric == metric && (tightest is null || status.Remaining < tightest.Remaining))
+            if (status.Check.Metric != metric)
+            {
+                continue;
+            }
+
+            if (ReferenceEquals(status.Check, refusedBy))
+            {
+                return status;
+            }
+
+            if (tightest is null || status.Remaining < tightest.Remaining)
             {
                 tightest = status;
             }

@@ -152,6 +152,61 @@ public abstract class QuotaStoreContractTests
     }
 
     [Fact]
+    public void TryReserve_Refused_ReportsWhenCapacityReturnsAndTheCallersLimits()
+    {
+        var store = CreateStore();
+        var global = new LimitCheck(new Scope(ScopeKind.Global, "g", "gateway", TimeZoneInfo.Utc), Metric.Requests, Window.Minute, 100, 1, 0);
+        var perDay = new LimitCheck(ScopeOf("alice", ScopeKind.Key), Metric.Requests, Window.Day, 1, 1, 0);
+        var budget = new LimitCheck(ScopeOf("acme"), Metric.Spend, Window.CalendarDay, 1_000, 100_000, 0);
+        Assert.True(store.TryReserve([global, perDay, budget], 0, 0, T0).Admitted);
+
+        var refused = store.TryReserve([global, perDay, budget], 0, 0, T0.AddHours(1));
+
+        Assert.Same(perDay, refused.RefusedBy);
+        // T0 lies in the 24-minute slot [10:00, 10:24); counted for a full day after that slot ends, the first request
+        // leaves at 10:24 the next day: far beyond a minute, so the caller is not asked to retry.
+        var back = new DateTimeOffset(2026, 11, 24, 10, 24, 0, TimeSpan.Zero);
+        Assert.Equal(back, refused.ResetsAt);
+        Assert.Equal(back - T0.AddHours(1), refused.RetryAfter);
+        Assert.Null(refused.SuggestedRetryAfter);
+        Assert.Equal([perDay, budget], refused.Statuses.Select(s => s.Check));
+        Assert.Equal((0L, back), (refused.Statuses[0].Remaining, refused.Statuses[0].ResetsAt));
+        Assert.Equal((900L, new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero)), (refused.Statuses[1].Remaining, refused.Statuses[1].ResetsAt));
+        Assert.Equal((1L, 100L), (store.Used(perDay, T0.AddHours(1)), store.Used(budget, T0.AddHours(1))));
+    }
+
+    [Fact]
+    public void TryReserve_RequestLargerThanLimit_NeverResets()
+    {
+        var store = CreateStore();
+        var check = new LimitCheck(ScopeOf("acme"), Metric.Tokens, Window.Minute, 100, 500, 0);
+
+        var refused = store.TryReserve([check], 0, 0, T0);
+
+        Assert.Null(refused.ResetsAt);
+        Assert.Null(refused.SuggestedRetryAfter);
+        Assert.Equal(100, Assert.Single(refused.Statuses).Remaining);
+    }
+
+    [Fact]
+    public void Peek_ReportsTheCallersLimitsAndReservesNothing()
+    {
+        var store = CreateStore();
+        var global = new LimitCheck(new Scope(ScopeKind.Global, "g", "gateway", TimeZoneInfo.Utc), Metric.Requests, Window.Minute, 100, 1, 0);
+        var perMinute = new LimitCheck(ScopeOf("acme"), Metric.Requests, Window.Minute, 5, 1, 0);
+        var concurrent = new LimitCheck(ScopeOf("acme"), Metric.Concurrency, Window.Concurrent, 2, 1, 0);
+        Assert.True(store.TryReserve([global, perMinute, concurrent], 0, 0, T0).Admitted);
+
+        var statuses = store.Peek([global, perMinute, concurrent], T0.AddSeconds(10));
+
+        Assert.Equal([perMinute, concurrent], statuses.Select(s => s.Check));
+        Assert.Equal((4L, TimeSpan.FromSeconds(50.5)), (statuses[0].Remaining, statuses[0].ResetsIn));
+        Assert.Equal(T0.AddSeconds(60.5), statuses[0].ResetsAt);
+        Assert.Equal(1L, statuses[1].Remaining);
+        Assert.Equal((1L, 1L, 1L), (store.Used(global, T0.AddSeconds(10)), store.Used(perMinute, T0.AddSeconds(10)), store.Used(concurrent, T0.AddSeconds(10))));
+    }
+
+    [Fact]
     public void Replay_CountsPastConsumptionInItsOwnSlot()
     {
         var store = CreateStore();

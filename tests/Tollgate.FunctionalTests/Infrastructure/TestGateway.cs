@@ -134,6 +134,27 @@ internal sealed class TestGateway : IAsyncDisposable
         return new OpenAIClient(new ApiKeyCredential(key), options);
     }
 
+    /// <summary>
+    /// An official OpenAI client with the SDK's own retries on (its default count and delays), its waits recorded by
+    /// <paramref name="retries"/> instead of slept, and every attempt recorded by <paramref name="attempts"/>.
+    /// </summary>
+    public OpenAIClient OpenAIWithRetries(string key, RecordingRetryPolicy retries, AttemptRecorder attempts, RequestIdPolicy? requestIds = null)
+    {
+        var options = new OpenAIClientOptions
+        {
+            Endpoint = new Uri(Address, "/v1"),
+            RetryPolicy = retries,
+            NetworkTimeout = TimeSpan.FromSeconds(60),
+        };
+        if (requestIds is not null)
+        {
+            options.AddPolicy(requestIds, PipelinePosition.PerCall);
+        }
+
+        options.AddPolicy(attempts, PipelinePosition.PerTry);
+        return new OpenAIClient(new ApiKeyCredential(key), options);
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
