@@ -21,8 +21,8 @@ public sealed class RefusalRetryTests : IAsyncLifetime
     private const string Prompt = "retry me [[sim:tokens=10]]";
 
     // Output exactly max_tokens, so a request costs its worst case and the budgets below fit one and a half of them.
-    private static readonly long s_worst = BudgetTests.WorstCaseNanos(Prompt, maxTokens: 10, inMicros: 150_000, outMicros: 600_000);
-    private static readonly decimal s_budget = s_worst * 3 / 2 / 1_000_000_000m;
+    private static readonly long _worst = BudgetTests.WorstCaseNanos(Prompt, maxTokens: 10, inMicros: 150_000, outMicros: 600_000);
+    private static readonly decimal _budget = _worst * 3 / 2 / 1_000_000_000m;
 
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
     private TestGateway _gateway = null!;
@@ -33,8 +33,8 @@ public sealed class RefusalRetryTests : IAsyncLifetime
         c["Plans"]!["per-minute-2"] = Plan("RequestsPerMinute", 2);
         c["Plans"]!["per-minute-1"] = Plan("RequestsPerMinute", 1);
         c["Plans"]!["per-day"] = Plan("RequestsPerDay", 1);
-        c["Plans"]!["daily-budget"] = Plan("BudgetPerDay", s_budget);
-        c["Plans"]!["monthly-budget"] = Plan("BudgetPerMonth", s_budget);
+        c["Plans"]!["daily-budget"] = Plan("BudgetPerDay", _budget);
+        c["Plans"]!["monthly-budget"] = Plan("BudgetPerMonth", _budget);
         c["Plans"]!["small-tpm"] = Plan("TokensPerMinute", 50);
         c["Plans"]!["single"] = Plan("MaxConcurrentRequests", 1);
     }, _time);
@@ -130,7 +130,7 @@ public sealed class RefusalRetryTests : IAsyncLifetime
         AssertAskedNotToRetry(attempts, retries);
         Assert.All(attempts.Attempts, a => Assert.Equal(reset, a.Header("x-tollgate-budget-reset")));
         Assert.All(attempts.Attempts, a => Assert.NotNull(a.Header("x-tollgate-budget-remaining-usd")));
-        Assert.True(spent >= s_worst / 2);
+        Assert.True(spent >= _worst / 2);
         Assert.Equal(spent, _gateway.Quotas.Used(budget, _time.GetUtcNow()));
         await AssertLedgerAsync(requestId, refused: 4, "insufficient_quota", allowed: 0);
     }

@@ -179,11 +179,16 @@ internal sealed partial class ModelProxy
             // The provider's wait is passed on under the same rule as the gateway's own (RefusalRetry): up to a
             // minute as Retry-After, anything longer as "do not retry".
             var wait = response.Headers.RetryAfter?.Delta;
-            return wait is { } delta && delta > Limits.RefusalRetry.MaxRetryAfter
-                ? new GatewayError(429, "requests", "upstream_rate_limited",
-                    $"The upstream for '{model}' is rate limiting requests for {RateLimitHeaders.Duration(delta)}; do not retry before.") { ShouldRetry = false }
-                : new GatewayError(429, "requests", "upstream_rate_limited",
-                    $"The upstream for '{model}' is rate limiting requests; retry after the delay in Retry-After.") { RetryAfter = wait };
+            if (wait is { } delta && delta > Limits.RefusalRetry.MaxRetryAfter)
+            {
+                return new GatewayError(429, "requests", "upstream_rate_limited",
+                    $"The upstream for '{model}' is rate limiting requests for {RateLimitHeaders.Duration(delta)}; do not retry before.")
+                { ShouldRetry = false };
+            }
+
+            return new GatewayError(429, "requests", "upstream_rate_limited",
+                $"The upstream for '{model}' is rate limiting requests; retry after the delay in Retry-After.")
+            { RetryAfter = wait };
         }
 
         if (status is 400 or 404 or 422)

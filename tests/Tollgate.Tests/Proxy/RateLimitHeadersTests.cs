@@ -6,9 +6,9 @@ namespace Tollgate.Tests.Proxy;
 
 public sealed class RateLimitHeadersTests
 {
-    private static readonly DateTimeOffset Now = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset _now = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
 
-    private static readonly Scope Key = new(ScopeKind.Key, "k:key_1", "key key_1", TimeZoneInfo.Utc);
+    private static readonly Scope _key = new(ScopeKind.Key, "k:key_1", "key key_1", TimeZoneInfo.Utc);
 
     [Fact]
     public void WriteRetry_WaitWithinAMinute_RetryAfterInSecondsAndMilliseconds()
@@ -36,15 +36,15 @@ public sealed class RateLimitHeadersTests
     [Fact]
     public void Write_Refusal_ReportsTheRefusingLimitForItsMetricAndTheBudgetReset()
     {
-        var perMinute = new LimitCheck(Key, Metric.Requests, Window.Minute, 60, 1, 0);
-        var perDay = new LimitCheck(Key, Metric.Requests, Window.Day, 1_000, 1, 0);
-        var budget = new LimitCheck(Key, Metric.Spend, Window.CalendarDay, 5_000_000_000, 0, 0);
+        var perMinute = new LimitCheck(_key, Metric.Requests, Window.Minute, 60, 1, 0);
+        var perDay = new LimitCheck(_key, Metric.Requests, Window.Day, 1_000, 1, 0);
+        var budget = new LimitCheck(_key, Metric.Spend, Window.CalendarDay, 5_000_000_000, 0, 0);
         var midnight = new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero);
         LimitStatus[] statuses =
         [
-            new(perMinute, 3, TimeSpan.FromSeconds(14), Now.AddSeconds(14)),
-            new(perDay, 10, TimeSpan.FromHours(2), Now.AddHours(2)),
-            new(budget, 1_250_000_000, midnight - Now, midnight),
+            new(perMinute, 3, TimeSpan.FromSeconds(14), _now.AddSeconds(14)),
+            new(perDay, 10, TimeSpan.FromHours(2), _now.AddHours(2)),
+            new(budget, 1_250_000_000, midnight - _now, midnight),
         ];
         var headers = new HeaderDictionary();
 
@@ -58,11 +58,11 @@ public sealed class RateLimitHeadersTests
     [Fact]
     public void Write_NoRefusingLimit_ReportsTheTightest()
     {
-        var perMinute = new LimitCheck(Key, Metric.Requests, Window.Minute, 60, 1, 0);
-        var perDay = new LimitCheck(Key, Metric.Requests, Window.Day, 1_000, 1, 0);
+        var perMinute = new LimitCheck(_key, Metric.Requests, Window.Minute, 60, 1, 0);
+        var perDay = new LimitCheck(_key, Metric.Requests, Window.Day, 1_000, 1, 0);
         var headers = new HeaderDictionary();
 
-        RateLimitHeaders.Write(headers, [new(perMinute, 3, TimeSpan.FromSeconds(14), Now.AddSeconds(14)), new(perDay, 10, TimeSpan.FromHours(2), Now.AddHours(2))], refusedBy: null);
+        RateLimitHeaders.Write(headers, [new(perMinute, 3, TimeSpan.FromSeconds(14), _now.AddSeconds(14)), new(perDay, 10, TimeSpan.FromHours(2), _now.AddHours(2))], refusedBy: null);
 
         Assert.Equal(("60", "3", "14s"), (headers["x-ratelimit-limit-requests"].ToString(),
             headers["x-ratelimit-remaining-requests"].ToString(), headers["x-ratelimit-reset-requests"].ToString()));
@@ -74,7 +74,7 @@ public sealed class RateLimitHeadersTests
     [InlineData(1, "2026-11-23T12:00:01Z")]
     [InlineData(999, "2026-11-23T12:00:01Z")]
     public void Instant_Rfc3339UtcRoundedUpToTheSecond(int milliseconds, string expected) =>
-        Assert.Equal(expected, RateLimitHeaders.Instant(Now.AddMilliseconds(milliseconds)));
+        Assert.Equal(expected, RateLimitHeaders.Instant(_now.AddMilliseconds(milliseconds)));
 
     [Fact]
     public void Instant_OtherOffset_WrittenInUtc() =>
