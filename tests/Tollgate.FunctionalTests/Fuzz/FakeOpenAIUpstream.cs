@@ -1,31 +1,24 @@
-using System.Net;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Tollgate.FunctionalTests.Infrastructure;
 
 namespace Tollgate.FunctionalTests.Fuzz;
 
 /// <summary>
-/// An OpenAI-compatible server on 127.0.0.1:0 (Kestrel) that answers each request with the reply of
-/// <see cref="MalformedUpstreamReplies"/> named in the request's text (<c>fuzzcase:CASE:SEED</c>), so a test knows
-/// exactly what the gateway received.
+/// A <see cref="ScriptedUpstream"/> that answers each request with the reply of <see cref="MalformedUpstreamReplies"/>
+/// named in the request's text (<c>fuzzcase:CASE:SEED</c>), so a test knows exactly what the gateway received.
 /// </summary>
 internal sealed partial class FakeOpenAIUpstream : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly ScriptedUpstream _server;
     private int _unrecognized;
 
-    private FakeOpenAIUpstream(WebApplication app)
+    private FakeOpenAIUpstream(ScriptedUpstream server)
     {
-        _app = app;
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseUrl = address.TrimEnd('/') + "/v1";
+        _server = server;
+        BaseUrl = server.BaseUrl.ToString();
+        server.Respond = RespondAsync;
     }
 
     /// <summary>The base URL to configure as the upstream's <c>BaseUrl</c>.</summary>
@@ -34,24 +27,12 @@ internal sealed partial class FakeOpenAIUpstream : IAsyncDisposable
     /// <summary>Requests that named no case (answered 400).</summary>
     public int Unrecognized => Volatile.Read(ref _unrecognized);
 
-    public static async Task<FakeOpenAIUpstream> StartAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        FakeOpenAIUpstream? upstream = null;
-        app.MapPost("/v1/{**rest}", (HttpContext http) => upstream!.RespondAsync(http));
-        await app.StartAsync();
-        upstream = new FakeOpenAIUpstream(app);
-        return upstream;
-    }
+    public static async Task<FakeOpenAIUpstream> StartAsync() => new(await ScriptedUpstream.StartAsync());
 
-    private async Task RespondAsync(HttpContext http)
+    private async Task RespondAsync(HttpContext http, JsonObject request)
     {
-        using var document = await JsonDocument.ParseAsync(http.Request.Body);
-        bool stream = document.RootElement.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
-        var match = CaseText().Match(document.RootElement.GetRawText());
+        bool stream = request["stream"] is JsonValue s && s.TryGetValue(out bool on) && on;
+        var match = CaseText().Match(request.ToJsonString());
         if (!match.Success)
         {
             Interlocked.Increment(ref _unrecognized);
@@ -89,11 +70,7 @@ internal sealed partial class FakeOpenAIUpstream : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     [GeneratedRegex("fuzzcase:([0-9]+):([0-9]+)")]
     private static partial Regex CaseText();
