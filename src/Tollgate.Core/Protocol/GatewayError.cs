@@ -106,6 +106,12 @@ public static class ErrorCodes
     /// <summary>A parameter the plan does not allow.</summary>
     public const string ParamNotAllowed = "param_not_allowed";
 
+    /// <summary>The upstream is rate limiting the gateway.</summary>
+    public const string UpstreamRateLimited = "upstream_rate_limited";
+
+    /// <summary>The upstream refused the request as invalid (its message is passed on).</summary>
+    public const string UpstreamRejectedRequest = "upstream_rejected_request";
+
     /// <summary>The route exists but not for this method.</summary>
     public const string MethodNotAllowed = "method_not_allowed";
 }

@@ -21,6 +21,12 @@ public sealed class ModelRequest : IDisposable
         N = n;
     }
 
+    /// <summary>The reader that parsed it: it knows which parts of the body are input to count and text to inspect.</summary>
+    public IRequestReader Reader { get; internal init; } = null!;
+
+    /// <summary>The size of the body as the caller sent it, in bytes.</summary>
+    public int Size { get; internal init; }
+
     /// <summary>Which endpoint it was sent to.</summary>
     public ApiEndpoint Endpoint { get; }
 
@@ -59,6 +65,12 @@ public sealed class ModelRequest : IDisposable
 
     /// <summary>Output tokens per unit of output cap: every choice (and every best_of candidate) is billed.</summary>
     public long OutputMultiplier => Endpoint == ApiEndpoint.Embeddings ? 0 : Math.Max(N, BestOf);
+
+    /// <summary>The input tokens as the provider bills them; counting may stop once past <paramref name="stopAfter"/>.</summary>
+    public long CountInput(Tokenization.TokenCounter counter, long stopAfter = long.MaxValue) => Reader.CountInput(this, counter, stopAfter);
+
+    /// <summary>The text the caller sent, for input checks.</summary>
+    public string InputText(int maxChars = 4 * 1024 * 1024) => Reader.InputText(this, maxChars);
 
     /// <inheritdoc />
     public void Dispose() => Document.Dispose();

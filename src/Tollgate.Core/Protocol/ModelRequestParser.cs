@@ -75,6 +75,8 @@ public static class ModelRequestParser
 
         request = new ModelRequest(endpoint, document, model, stream, includeUsage, maxTokens, maxCompletionTokens, n)
         {
+            Reader = OpenAIRequestReader.For(endpoint),
+            Size = body.Length,
             BestOf = bestOf,
             WantsLogprobs = IsSet(root, "logprobs") || IsSet(root, "top_logprobs"),
             HasLogitBias = IsSet(root, "logit_bias"),

@@ -2,7 +2,8 @@ using System.Buffers;
 using System.Text.Json;
 using Tollgate.Configuration;
 using Tollgate.Protocol;
-using Tollgate.Proxy;
+using Tollgate.Pipeline;
+using Tollgate.Protocols;
 
 namespace Tollgate.Endpoints;
 
@@ -15,20 +16,20 @@ internal static class OpenAIEndpoints
     public static IEndpointRouteBuilder MapOpenAIApi(this IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup("/v1");
-        v1.MapPost("/chat/completions", (HttpContext http, ModelProxy proxy) => proxy.HandleAsync(http, ApiEndpoint.ChatCompletions));
-        v1.MapPost("/completions", (HttpContext http, ModelProxy proxy) => proxy.HandleAsync(http, ApiEndpoint.Completions));
-        v1.MapPost("/embeddings", (HttpContext http, ModelProxy proxy) => proxy.HandleAsync(http, ApiEndpoint.Embeddings));
-        v1.MapGet("/models", (HttpContext http, ModelProxy proxy, GatewayConfigMonitor config) =>
-            proxy.HandleAuthenticatedAsync(http, "models", exchange => WriteModelsAsync(exchange, config.Current)));
-        v1.MapGet("/models/{id}", (HttpContext http, string id, ModelProxy proxy, GatewayConfigMonitor config) =>
-            proxy.HandleAuthenticatedAsync(http, "models.retrieve", exchange => WriteModelAsync(exchange, id, config.Current)));
-        v1.Map("/{**rest}", (HttpContext http, ModelProxy proxy) => proxy.HandleAuthenticatedAsync(http, "unrouted", _ =>
+        v1.MapPost("/chat/completions", (HttpContext http, RequestPipeline pipeline) => pipeline.HandleAsync(http, ProtocolEndpoint.OpenAIChatCompletions));
+        v1.MapPost("/completions", (HttpContext http, RequestPipeline pipeline) => pipeline.HandleAsync(http, ProtocolEndpoint.OpenAICompletions));
+        v1.MapPost("/embeddings", (HttpContext http, RequestPipeline pipeline) => pipeline.HandleAsync(http, ProtocolEndpoint.OpenAIEmbeddings));
+        v1.MapGet("/models", (HttpContext http, RequestPipeline pipeline, GatewayConfigMonitor config) =>
+            pipeline.HandleAuthenticatedAsync(http, "models", exchange => WriteModelsAsync(exchange, config.Current)));
+        v1.MapGet("/models/{id}", (HttpContext http, string id, RequestPipeline pipeline, GatewayConfigMonitor config) =>
+            pipeline.HandleAuthenticatedAsync(http, "models.retrieve", exchange => WriteModelAsync(exchange, id, config.Current)));
+        v1.Map("/{**rest}", (HttpContext http, RequestPipeline pipeline) => pipeline.HandleAuthenticatedAsync(http, "unrouted", _ =>
             Task.FromResult<GatewayError?>(new GatewayError(404, ErrorTypes.InvalidRequest, ErrorCodes.NotFound,
                 $"Unknown route: {http.Request.Method} {Bounded(http.Request.Path.Value)}. Tollgate serves /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models and /v1/models/{{model}}."))));
         return app;
     }
 
-    private static async Task<GatewayError?> WriteModelsAsync(Exchange exchange, GatewayConfig config)
+    private static async Task<GatewayError?> WriteModelsAsync(RequestContext exchange, GatewayConfig config)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -53,7 +54,7 @@ internal static class OpenAIEndpoints
     }
 
     // A model outside the caller's plan gets the very answer a nonexistent one gets: the plan's contents stay private.
-    private static async Task<GatewayError?> WriteModelAsync(Exchange exchange, string id, GatewayConfig config)
+    private static async Task<GatewayError?> WriteModelAsync(RequestContext exchange, string id, GatewayConfig config)
     {
         exchange.RequestedModel = id;
         if (!config.TryGetModel(id, out var model) || !config.IsAllowed(exchange.Caller!.Plan, model))
@@ -82,7 +83,7 @@ internal static class OpenAIEndpoints
         writer.WriteEndObject();
     }
 
-    private static Task WriteJsonAsync(Exchange exchange, ArrayBufferWriter<byte> buffer)
+    private static Task WriteJsonAsync(RequestContext exchange, ArrayBufferWriter<byte> buffer)
     {
         var response = exchange.Http.Response;
         response.ContentType = "application/json";

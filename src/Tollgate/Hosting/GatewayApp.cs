@@ -7,6 +7,8 @@ using Tollgate.Endpoints;
 using Tollgate.Identity;
 using Tollgate.Limits;
 using Tollgate.Metrics;
+using Tollgate.Pipeline;
+using Tollgate.Pipeline.Steps;
 using Tollgate.Proxy;
 using Tollgate.Storage.Sqlite;
 using Tollgate.Upstreams;
@@ -85,8 +87,13 @@ internal sealed class GatewayApp : IAsyncDisposable
         services.AddSingleton<IQuotaStore, InMemoryQuotaStore>();
         services.AddSingleton<TaskRegistry>();
         services.AddSingleton<BudgetWarnings>();
-        services.AddSingleton<AdmissionService>();
-        services.AddSingleton<ModelProxy>();
+        services.AddSingleton<AdmissionPolicy>();
+        services.AddSingleton<AuthenticateStep>();
+        services.AddSingleton<AdmitStep>();
+        services.AddSingleton<ForwardStep>();
+        services.AddSingleton<StreamRelayStep>();
+        services.AddSingleton<AuditStep>();
+        services.AddSingleton<RequestPipeline>();
         options.ConfigureServices?.Invoke(services);
         options.ConfigureLogging?.Invoke(builder.Logging);
 
@@ -108,7 +115,7 @@ internal sealed class GatewayApp : IAsyncDisposable
     {
         _ = Services.GetRequiredService<LedgerWriter>();
         await QuotaRecovery.RunAsync(Services, cancellationToken).ConfigureAwait(false);
-        AdmissionService.WarmUp();
+        AdmissionPolicy.WarmUp();
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         if (_metricsApp is not null)
         {

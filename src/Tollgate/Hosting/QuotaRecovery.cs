@@ -3,7 +3,6 @@ using Tollgate.Configuration;
 using Tollgate.Identity;
 using Tollgate.Limits;
 using Tollgate.Pricing;
-using Tollgate.Proxy;
 
 namespace Tollgate.Hosting;
 
@@ -48,7 +47,7 @@ internal static partial class QuotaRecovery
                 plans[record.KeyId] = plan;
             }
 
-            var checks = AdmissionService.BuildChecks(config, plan, record.KeyId, record.Tenant, record.User, record.Task, record.SourceAddress,
+            var checks = AdmissionPolicy.BuildChecks(config, plan, record.KeyId, record.Tenant, record.User, record.Task, record.SourceAddress,
                 new RequestDemand(0, 0, default));
             quotas.Replay(checks, new ActualUsage(record.Usage.InputTokens, record.Usage.OutputTokens, record.CostNanos), record.Timestamp, now);
             replayed++;
@@ -68,7 +67,7 @@ internal static partial class QuotaRecovery
         Model = lease.Model,
         Upstream = lease.Upstream,
         Decision = Decisions.Allowed,
-        Reason = "orphaned_reservation",
+        Reason = AuditReasons.OrphanedReservation,
         Usage = lease.Usage,
         CostNanos = lease.CostNanos,
         UsageSource = UsageSource.Reserved,

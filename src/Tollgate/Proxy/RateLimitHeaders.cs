@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Tollgate.Limits;
 using Tollgate.Pricing;
 
@@ -15,15 +14,6 @@ internal static class RateLimitHeaders
     public const string BudgetRemaining = "x-tollgate-budget-remaining-usd";
     public const string BudgetReset = "x-tollgate-budget-reset";
     public const string BudgetWarning = "x-tollgate-budget-warning";
-
-    public static void Write(IHeaderDictionary headers, Admission admission)
-    {
-        Write(headers, admission.Statuses, refusedBy: null);
-        if (admission.Warning is not null)
-        {
-            headers[BudgetWarning] = admission.Warning;
-        }
-    }
 
     /// <summary>
     /// The caller's limits; for the metric of <paramref name="refusedBy"/> (the limit that refused), that limit rather
@@ -64,37 +54,11 @@ internal static class RateLimitHeaders
         }
     }
 
-    /// <summary>An instant as RFC 3339 in UTC, to the second (rounded up): <c>2026-11-24T00:00:00Z</c>.</summary>
-    public static string Instant(DateTimeOffset value)
-    {
-        long ticks = value.UtcTicks;
-        long rounded = (ticks + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond;
-        return new DateTime(rounded, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-    }
+    /// <summary>An instant as RFC 3339 in UTC, to the second (rounded up).</summary>
+    public static string Instant(DateTimeOffset value) => LimitText.Instant(value);
 
-    /// <summary>A Go-style duration as OpenAI sends it: <c>120ms</c>, <c>14s</c>, <c>6m0s</c>, <c>2h3m4s</c>.</summary>
-    public static string Duration(TimeSpan value)
-    {
-        if (value < TimeSpan.FromSeconds(1))
-        {
-            return ((long)Math.Ceiling(Math.Max(0, value.TotalMilliseconds))).ToString(CultureInfo.InvariantCulture) + "ms";
-        }
-
-        long seconds = (long)Math.Ceiling(value.TotalSeconds);
-        var text = new StringBuilder();
-        if (seconds >= 3600)
-        {
-            text.Append(CultureInfo.InvariantCulture, $"{seconds / 3600}h");
-        }
-
-        if (seconds >= 60)
-        {
-            text.Append(CultureInfo.InvariantCulture, $"{seconds / 60 % 60}m");
-        }
-
-        text.Append(CultureInfo.InvariantCulture, $"{seconds % 60}s");
-        return text.ToString();
-    }
+    /// <summary>A Go-style duration as OpenAI sends it.</summary>
+    public static string Duration(TimeSpan value) => LimitText.Duration(value);
 
     private static void Write(IHeaderDictionary headers, LimitStatus? status, string suffix)
     {

@@ -83,7 +83,7 @@ public sealed class RepetitionDetectorTests
     [InlineData("src/Tollgate.Core/Protocol/ModelRequestParser.cs")]
     [InlineData("src/Tollgate.Core/Audit/LedgerWriter.cs")]
     [InlineData("src/Tollgate.Core/Configuration/TollgateOptionsValidator.cs")]
-    [InlineData("src/Tollgate/Proxy/ModelProxy.Forward.cs")]
+    [InlineData("src/Tollgate/Pipeline/Steps/ForwardStep.cs")]
     [InlineData("src/Tollgate.Storage.Sqlite/SqliteApiKeyStore.cs")]
     [InlineData("docs/architecture.md")]
     [InlineData("docs/configuration.md")]

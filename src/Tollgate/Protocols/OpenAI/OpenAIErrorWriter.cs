@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using Tollgate.Protocol;
 
-namespace Tollgate.Errors;
+namespace Tollgate.Protocols.OpenAI;
 
 /// <summary>
 /// The one place a <see cref="GatewayError"/> becomes bytes: OpenAI's <c>{"error":{"message","type","param","code"}}</c>

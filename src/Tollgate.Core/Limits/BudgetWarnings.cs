@@ -1,14 +1,14 @@
-using Tollgate.Limits;
 using Tollgate.Pricing;
 
-namespace Tollgate.Proxy;
+namespace Tollgate.Limits;
 
 /// <summary>Raises a budget warning the first time a scope's spend crosses the plan's threshold in a window.</summary>
-internal sealed class BudgetWarnings
+public sealed class BudgetWarnings
 {
     private readonly Lock _lock = new();
     private readonly HashSet<(string Scope, Window Window, DateTimeOffset Period)> _raised = [];
 
+    /// <summary>The warning to send with an admission whose statuses are <paramref name="statuses"/>, or null.</summary>
     public string? Check(IReadOnlyList<LimitStatus> statuses, int percent)
     {
         if (percent <= 0)
@@ -40,7 +40,7 @@ internal sealed class BudgetWarnings
                 }
             }
 
-            (messages ??= []).Add($"{check.Scope.Display}: {used * 100 / check.Limit}% of the {AdmissionService.Describe(check)} of ${Money.FormatDollars(check.Limit)} used");
+            (messages ??= []).Add($"{check.Scope.Display}: {used * 100 / check.Limit}% of the {LimitText.Describe(check)} of ${Money.FormatDollars(check.Limit)} used");
         }
 
         return messages is null ? null : string.Join("; ", messages);

@@ -2,16 +2,18 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 
-namespace Tollgate.Proxy;
+namespace Tollgate.Protocol;
 
 /// <summary>
 /// Adds the request's cost to the upstream's usage object, in place: <c>"cost_nanousd": N</c> (integer
 /// nano-dollars) just before the object's closing brace. Every other byte is left as the upstream sent it.
 /// </summary>
-internal static class CostInjector
+public static class CostInjector
 {
+    /// <summary>The name of the cost field added to a usage object.</summary>
     public const string Field = "cost_nanousd";
 
+    /// <summary>A copy of <paramref name="json"/> with the cost added to the usage object that ends at <paramref name="usageEnd"/>.</summary>
     public static byte[] Inject(ReadOnlySpan<byte> json, int usageEnd, bool usageEmpty, long costNanos)
     {
         string insert = (usageEmpty ? "\"" : ",\"") + Field + "\":" + costNanos.ToString(CultureInfo.InvariantCulture);

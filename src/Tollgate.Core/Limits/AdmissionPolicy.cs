@@ -1,80 +1,93 @@
-using System.Globalization;
 using Tollgate.Configuration;
-using Tollgate.Limits;
+using Tollgate.Identity;
 using Tollgate.Pricing;
 using Tollgate.Protocol;
+using Tollgate.Tokenization;
 using Tollgate.Validation;
 
-namespace Tollgate.Proxy;
+namespace Tollgate.Limits;
+
+/// <summary>What admission decides on: who asks, for what, under which configuration.</summary>
+/// <param name="Caller">The authenticated caller.</param>
+/// <param name="Request">The parsed request.</param>
+/// <param name="Model">The resolved model (authorized for the caller).</param>
+/// <param name="Config">The configuration the request runs under.</param>
+/// <param name="Task">The caller's task id (<c>x-tollgate-task</c>), or null.</param>
+/// <param name="SourceAddress">The caller's resolved source address, or null.</param>
+public readonly record struct AdmissionRequest(CallerIdentity Caller, ModelRequest Request, ModelDefinition Model, GatewayConfig Config, string? Task, string? SourceAddress);
+
+/// <summary>Admission's decision: the admission, or the refusal; and shadow-mode refusals either way.</summary>
+/// <param name="Admission">The admission, when admitted.</param>
+/// <param name="Refusal">The refusal, when refused.</param>
+/// <param name="ShadowRefusals">Shadow-mode limits that would have refused, described, or null.</param>
+public readonly record struct AdmissionOutcome(Admission? Admission, GatewayError? Refusal, string? ShadowRefusals = null);
 
 /// <summary>
-/// In-band admission: works out the request's worst case (input tokens plus output cap × choices, and its cost),
-/// builds the checks of every scope that applies (key, user, tenant, task, source address, global) and reserves them
-/// in one atomic step. Refusals come back as values the caller can act on.
+/// In-band admission, as a function of the caller, the request's facts, the plan and the time: checks the request's
+/// shape, works out its worst case (input tokens plus output cap × choices, and its cost), builds the checks of every
+/// scope that applies (key, user, tenant, task, source address, global) and reserves them in one atomic step.
+/// Refusals come back as values the caller can act on. Nothing here reads HTTP: the host resolves the task id and the
+/// source address first.
 /// </summary>
-internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, BudgetWarnings warnings, TimeProvider timeProvider)
+public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, BudgetWarnings warnings)
 {
     private static readonly RepetitionDetector s_repetition = new(new RepetitionOptions());
 
+    /// <summary>The header a caller names its task with.</summary>
     public const string TaskHeader = "x-tollgate-task";
 
     /// <summary>Builds the input checks' matchers before the first request (their first use compiles them).</summary>
     public static void WarmUp() => s_repetition.Inspect("warm up: say hello 3 times");
 
-    public IQuotaStore Quotas => quotas;
-
     /// <summary>Checks the request's shape and reserves its worst case; returns the admission or the refusal.</summary>
-    public (Admission? Admission, GatewayError? Error) TryAdmit(Exchange exchange, ModelRequest request, GatewayConfig config)
+    public AdmissionOutcome Decide(in AdmissionRequest input, DateTimeOffset now)
     {
-        var caller = exchange.Caller!;
-        var model = exchange.Model!;
+        var caller = input.Caller;
+        var model = input.Model;
+        var request = input.Request;
+        var config = input.Config;
         var plan = EffectivePlans.Get(config, caller.Plan, caller.Overrides);
         if (plan is null)
         {
-            return (null, new GatewayError(403, ErrorTypes.Permission, ErrorCodes.ModelNotAllowed, $"The plan '{caller.Plan}' of this key no longer exists."));
+            return new(null, new GatewayError(403, ErrorTypes.Permission, ErrorCodes.ModelNotAllowed, $"The plan '{caller.Plan}' of this key no longer exists."));
         }
 
         if (CheckShape(request, plan) is { } shapeError)
         {
-            return (null, shapeError);
+            return new(null, shapeError);
         }
 
         // Embedding inputs are separate items, each within the context window; the plan's cap bounds their sum.
         long inputCap = model.Type == ModelTypes.Embedding ? plan.MaxInputTokens ?? long.MaxValue
             : Math.Min(plan.MaxInputTokens ?? long.MaxValue, model.ContextWindow);
-        long input = UsageEstimator.CountInput(request, model, inputCap);
-        if (CheckInput(input, model, plan, caller.Plan) is { } inputError)
+        long inputTokens = UsageEstimator.CountInput(request, model, inputCap);
+        if (CheckInput(inputTokens, model, plan, caller.Plan) is { } inputError)
         {
-            return (null, inputError);
+            return new(null, inputError);
         }
 
-        var (cap, capError) = OutputCap(request, model, plan, caller.Plan, input);
+        var (cap, capError) = OutputCap(request, model, plan, caller.Plan, inputTokens);
         if (capError is not null)
         {
-            return (null, capError);
+            return new(null, capError);
         }
 
-        exchange.SourceAddress = SourceAddress.Resolve(exchange.Http, config.Options.SourceAddresses.TrustedProxies);
-        var demand = new RequestDemand(input, request.OutputMultiplier, model.Price);
-        var now = timeProvider.GetUtcNow();
-        string? task = exchange.Http.Request.Headers[TaskHeader];
-        exchange.Task = string.IsNullOrEmpty(task) ? null : task;
-        if (exchange.Task is not null && CheckTask(caller.KeyId, exchange.Task, plan, now) is { } taskError)
+        var demand = new RequestDemand(inputTokens, request.OutputMultiplier, model.Price);
+        if (input.Task is not null && CheckTask(caller.KeyId, input.Task, plan, now) is { } taskError)
         {
             // A 429 like any other: with the caller's limits (those of the refused task aside).
-            var limits = BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, null, exchange.SourceAddress, demand);
-            return (null, taskError.Status == 429 ? taskError with { Limits = quotas.Peek(limits, now) } : taskError);
+            var limits = BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, null, input.SourceAddress, demand);
+            return new(null, taskError.Status == 429 ? taskError with { Limits = quotas.Peek(limits, now) } : taskError);
         }
 
-        var checks = BuildChecks(exchange, config, plan, demand);
+        var checks = BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, input.Task, input.SourceAddress, demand);
         long minOutput = plan.ClampOutputToRemaining && request.Endpoint != ApiEndpoint.Embeddings ? 1 : cap;
         var decision = quotas.TryReserve(checks, cap, minOutput, now);
         string? shadow = decision.ShadowRefusals.Count == 0 ? null
-            : string.Join("; ", decision.ShadowRefusals.Select(c => $"{c.Scope.Display}: {Describe(c)}"));
-        exchange.ShadowRefusals = shadow;
+            : string.Join("; ", decision.ShadowRefusals.Select(c => $"{c.Scope.Display}: {LimitText.Describe(c)}"));
         if (!decision.Admitted)
         {
-            return (null, Refusal(decision));
+            return new(null, Refusal(decision), shadow);
         }
 
         string? capField = request.Endpoint == ApiEndpoint.Embeddings ? null
@@ -82,18 +95,11 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
         bool changed = request.Endpoint != ApiEndpoint.Embeddings
             && (request.MaxCompletionTokens ?? request.MaxTokens) != decision.OutputCap;
         string? warning = warnings.Check(decision.Statuses, plan.BudgetWarningPercent);
-        return (new Admission(decision.Reservation!, decision.OutputCap, capField, changed, request.OutputMultiplier,
-            decision.Statuses, shadow, warning, plan, input, demand.WorstCostNanos(decision.OutputCap)), null);
+        return new(new Admission(decision.Reservation!, decision.OutputCap, capField, changed, request.OutputMultiplier,
+            decision.Statuses, shadow, warning, plan, inputTokens, demand.WorstCostNanos(decision.OutputCap)), null, shadow);
     }
 
-    /// <summary>Undoes an admission entirely.</summary>
-    public void Release(Admission admission) => quotas.Release(admission.Reservation);
-
-    /// <summary>Settles the reservation to what the request consumed (zero when the upstream billed nothing).</summary>
-    public void Settle(Admission admission, Exchange exchange) =>
-        quotas.Settle(admission.Reservation, new ActualUsage(exchange.Usage.InputTokens, exchange.Usage.OutputTokens, exchange.CostNanos), timeProvider.GetUtcNow());
-
-    /// <summary>The checks for a replayed ledger record (no task or address limits are skipped).</summary>
+    /// <summary>The checks of every scope a request of <paramref name="keyId"/> counts against (also for a replayed ledger record).</summary>
     public static List<LimitCheck> BuildChecks(GatewayConfig config, PlanOptions plan, string keyId, string tenant, string user, string? task, string? source, in RequestDemand demand)
     {
         var zone = config.TimeZoneFor(tenant);
@@ -116,12 +122,6 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
         return checks;
     }
 
-    private static List<LimitCheck> BuildChecks(Exchange exchange, GatewayConfig config, PlanOptions plan, in RequestDemand demand)
-    {
-        var caller = exchange.Caller!;
-        return BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, exchange.Task, exchange.SourceAddress, demand);
-    }
-
     private static GatewayError? CheckShape(ModelRequest request, PlanOptions plan)
     {
         if (Math.Max(request.N, request.BestOf) > plan.MaxN)
@@ -141,7 +141,7 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
 
         if (plan.RejectRepetitiveInput && request.Endpoint != ApiEndpoint.Embeddings)
         {
-            var verdict = s_repetition.Inspect(RequestText.Collect(request));
+            var verdict = s_repetition.Inspect(request.InputText());
             if (verdict.IsRepetitive)
             {
                 return GatewayError.InvalidRequest(
@@ -217,7 +217,7 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
         return tasks.TryUse(keyId, task, plan.MaxTasksPerKey, now)
             ? null
             : new GatewayError(429, "requests", ErrorCodes.RateLimitExceeded,
-                $"key {keyId}: at most {plan.MaxTasksPerKey} task ids per day; this one is new. New task ids are accepted again at {RateLimitHeaders.Instant(tomorrow)}.")
+                $"key {keyId}: at most {plan.MaxTasksPerKey} task ids per day; this one is new. New task ids are accepted again at {LimitText.Instant(tomorrow)}.")
             { ShouldRetry = false };
     }
 
@@ -239,13 +239,13 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
     private static GatewayError CallerRefusal(AdmissionDecision decision, LimitCheck check)
     {
         string figures = check.Metric == Metric.Spend
-            ? $"{Describe(check)} limit ${Money.FormatDollars(check.Limit)}, requested ${Money.FormatDollars(decision.Requested)}, remaining ${Money.FormatDollars(decision.Remaining)}"
-            : $"{Describe(check)} limit {check.Limit}, requested {decision.Requested}, remaining {decision.Remaining}";
+            ? $"{LimitText.Describe(check)} limit ${Money.FormatDollars(check.Limit)}, requested ${Money.FormatDollars(decision.Requested)}, remaining ${Money.FormatDollars(decision.Remaining)}"
+            : $"{LimitText.Describe(check)} limit {check.Limit}, requested {decision.Requested}, remaining {decision.Remaining}";
         string when = (decision.ResetsAt, decision.RetryAfter) switch
         {
             ({ } at, { } wait) when decision.SuggestedRetryAfter is null =>
-                $"; capacity returns at {RateLimitHeaders.Instant(at)} (in {RateLimitHeaders.Duration(wait)}), do not retry before",
-            (_, { } wait) => $", resets in {RateLimitHeaders.Duration(wait)}",
+                $"; capacity returns at {LimitText.Instant(at)} (in {LimitText.Duration(wait)}), do not retry before",
+            (_, { } wait) => $", resets in {LimitText.Duration(wait)}",
             _ => " — this request alone is larger than the limit; lower max_tokens or the input",
         };
         string message = $"{check.Scope.Display}: {figures}{when}.";
@@ -264,7 +264,7 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
         {
             null => "it cannot admit a request this large; lower max_tokens or the input",
             _ when decision.SuggestedRetryAfter is not null => "retry shortly",
-            { } at => $"capacity returns at {RateLimitHeaders.Instant(at)}, do not retry before",
+            { } at => $"capacity returns at {LimitText.Instant(at)}, do not retry before",
         };
         return check.Metric switch
         {
@@ -273,16 +273,4 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
             _ => new GatewayError(429, "requests", ErrorCodes.RateLimitExceeded, $"The gateway is at capacity; {when}."),
         };
     }
-
-    public static string Describe(LimitCheck check) => (check.Metric switch
-    {
-        Metric.Requests => "requests ",
-        Metric.Tokens => "tokens ",
-        Metric.InputTokens => "input tokens ",
-        Metric.OutputTokens => "output tokens ",
-        Metric.Concurrency => "concurrent requests ",
-        _ => "budget ",
-    }) + check.Window.Describe();
-
-    internal static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

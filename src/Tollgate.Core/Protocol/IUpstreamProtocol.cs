@@ -1,0 +1,34 @@
+using System.Buffers;
+using System.Text;
+
+namespace Tollgate.Protocol;
+
+/// <summary>
+/// The upstream side of a protocol: writes the body an upstream receives for a <see cref="ModelRequest"/> (with the
+/// fields policy rewrites) and reads the usage back from a response body or a stream event. The caller side and the
+/// upstream side meet in <see cref="ModelRequest"/> and <see cref="ResponseScan"/>, so a protocol can be relayed to
+/// an upstream that speaks it, or (with a translating pair) to one that speaks another.
+/// </summary>
+public interface IUpstreamProtocol
+{
+    /// <summary>The path of <paramref name="endpoint"/> relative to the upstream's base address.</summary>
+    string PathFor(ApiEndpoint endpoint);
+
+    /// <summary>Writes the upstream's body for <paramref name="request"/> into <paramref name="output"/>.</summary>
+    void WriteRequest(ModelRequest request, in UpstreamRewrite rewrite, IBufferWriter<byte> output);
+
+    /// <summary>Reads a whole response body; appends the generated text to <paramref name="generated"/> when given.</summary>
+    ResponseScan ReadResponse(ReadOnlySpan<byte> body, StringBuilder? generated);
+
+    /// <summary>Reads one stream event's data; appends the generated text to <paramref name="generated"/> when given.</summary>
+    ResponseScan ReadEvent(ReadOnlySpan<byte> data, StringBuilder? generated);
+
+    /// <summary>Whether <paramref name="data"/> is the event that ends the stream (OpenAI's <c>[DONE]</c>).</summary>
+    bool IsEndOfStream(ReadOnlySpan<byte> data);
+}
+
+/// <summary>What policy changes in the body sent upstream.</summary>
+/// <param name="Model">The upstream's id of the model (aliases resolved).</param>
+/// <param name="CapField">The output cap field to set, or null to leave the caller's as sent.</param>
+/// <param name="Cap">The output cap, when <paramref name="CapField"/> is set.</param>
+public readonly record struct UpstreamRewrite(string Model, string? CapField, long Cap);

@@ -1,0 +1,79 @@
+using System.Text;
+using Tollgate.Audit;
+using Tollgate.Configuration;
+using Tollgate.Pricing;
+using Tollgate.Protocol;
+
+namespace Tollgate.Pipeline.Steps;
+
+/// <summary>
+/// Step 7, for a whole response: read it (bounded), read its usage with the upstream side of the protocol, bill it,
+/// add the cost in the caller's protocol, and relay it.
+/// </summary>
+internal static class BufferedRelayStep
+{
+    public const string CostHeader = "x-tollgate-cost-usd";
+    public const string UpstreamRequestIdHeader = "x-upstream-request-id";
+
+    public static async ValueTask<GatewayError?> RunAsync(RequestContext context, UpstreamCall call)
+    {
+        var model = context.Model!;
+        var request = context.Request!;
+        var held = context.Reservation!;
+        var (body, complete) = await call.Body.ReadAllAsync(context.Config.Options.Gateway.MaxResponseBodyBytes).ConfigureAwait(false);
+        context.UpstreamEnded();
+        var generated = new StringBuilder();
+        var scan = call.Protocol.ReadResponse(body, generated);
+        ReadOnlyMemory<byte> answer = body;
+        if (!complete || !scan.Valid)
+        {
+            // Whatever arrived may have been generated and billed: by default it is counted rather than billed at
+            // nothing. Counting a broken body errs high (its JSON envelope is counted too), capped at the reservation.
+            string text = generated.Length > 0 ? generated.ToString() : Encoding.UTF8.GetString(body);
+            held.BillUnknown(call.Options, UnknownOutcome.InvalidBody, text);
+            return new GatewayError(502, ErrorTypes.Server, ErrorCodes.UpstreamError, complete
+                ? $"The upstream for '{model.Name}' returned a response that is not valid JSON."
+                : $"The upstream for '{model.Name}' closed the connection before the response was complete.");
+        }
+
+        if (scan.UsageIsKnown(request.Endpoint != ApiEndpoint.Embeddings, generated.Length))
+        {
+            held.BillReported(scan.Usage);
+            answer = context.Protocol.WithCost(body, scan, held.CostNanos);
+        }
+        else
+        {
+            // No usage, or usage that cannot be true (missing or malformed counts, zero output for text that
+            // arrived): unknown, so counted from the text and flagged estimated, never billed as zero.
+            held.BillEstimate(generated.ToString(), flagOverrun: true);
+        }
+
+        if (context.ClientAborted)
+        {
+            context.Reason = AuditReasons.ClientAborted;
+            return null;
+        }
+
+        var response = context.Http.Response;
+        response.StatusCode = 200;
+        response.ContentType = "application/json";
+        response.ContentLength = answer.Length;
+        response.Headers[CostHeader] = Money.FormatDollars(held.CostNanos);
+        if (context.UpstreamRequestId is not null)
+        {
+            response.Headers[UpstreamRequestIdHeader] = context.UpstreamRequestId;
+        }
+
+        try
+        {
+            await response.Body.WriteAsync(answer, context.Http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            context.ClientAborted = true;
+            context.Reason = AuditReasons.ClientAborted;
+        }
+
+        return null;
+    }
+}

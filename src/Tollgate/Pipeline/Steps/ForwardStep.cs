@@ -1,0 +1,198 @@
+using System.Buffers;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Tollgate.Configuration;
+using Tollgate.Hosting;
+using Tollgate.Limits;
+using Tollgate.Protocol;
+using Tollgate.Proxy;
+using Tollgate.Upstreams;
+
+namespace Tollgate.Pipeline.Steps;
+
+/// <summary>
+/// Step 6: forward. The upstream side of the protocol writes the body (the caller's bytes except the fields policy
+/// rewrites) and the request goes with the upstream's own credential, never the caller's. The outcome is a value: an
+/// <see cref="UpstreamCall"/> whose headers arrived with a success status, or the refusal to send — after billing an
+/// unknown outcome (connect failure, timeout, reset) by the upstream's rule.
+/// </summary>
+internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutdown)
+{
+    private const string ClientRequestIdHeader = "x-client-request-id";
+
+    public async ValueTask<(UpstreamCall? Call, GatewayError? Error)> RunAsync(RequestContext context)
+    {
+        var model = context.Model!;
+        var request = context.Request!;
+        var held = context.Reservation!;
+        var admission = held.Admission;
+        var upstreamOptions = context.Config.Options.Upstreams[model.UpstreamName];
+        var upstream = upstreams.Get(model.UpstreamName, upstreamOptions);
+        var protocol = UpstreamProtocols.For(upstreamOptions);
+        var http = context.Http;
+
+        var body = new ArrayBufferWriter<byte>(request.Size + 64);
+        protocol.WriteRequest(request, new UpstreamRewrite(model.UpstreamModel, admission.CapChanged ? admission.CapField : null, admission.OutputCap), body);
+        var message = new HttpRequestMessage(HttpMethod.Post, new Uri(upstream.BaseAddress, protocol.PathFor(request.Endpoint)))
+        {
+            Content = new ReadOnlyMemoryContent(body.WrittenMemory),
+        };
+        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        message.Headers.TryAddWithoutValidation(ClientRequestIdHeader, context.RequestId);
+        if (upstream.ApiKey is { Length: > 0 } apiKey)
+        {
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
+        if (request.Stream)
+        {
+            message.Headers.Accept.ParseAdd("text/event-stream");
+        }
+
+        // The upstream call is not cancelled by the caller leaving: the provider bills the generation anyway, so the
+        // gateway keeps reading (for a bounded time) to learn what was billed.
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(shutdown.HardStop);
+        deadline.CancelAfter(upstreamOptions.ResponseTimeout);
+        var abandonWait = context.Config.Options.Gateway.AbandonedStreamUsageWait;
+        var onAbort = http.RequestAborted.Register(() =>
+        {
+            context.ClientAborted = true;
+            UpstreamCall.TryCancelAfter(deadline, abandonWait);
+        });
+
+        HttpResponseMessage response;
+        context.UpstreamStarted();
+        try
+        {
+            response = await upstream.Http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or HttpRequestException)
+        {
+            context.UpstreamEnded();
+            bool timedOut = deadline.IsCancellationRequested;
+            await onAbort.DisposeAsync().ConfigureAwait(false);
+            message.Dispose();
+            deadline.Dispose();
+            return (null, Unanswered(context, held, upstreamOptions, e, timedOut));
+        }
+
+        UpstreamCall.TryCancelAfter(deadline, context.ClientAborted ? abandonWait : Timeout.InfiniteTimeSpan);
+        if (context.ClientAborted)
+        {
+            // The caller may have left between the check and the reset above: keep the bound in force.
+            UpstreamCall.TryCancelAfter(deadline, abandonWait);
+        }
+
+        context.UpstreamStatus = (int)response.StatusCode;
+        context.UpstreamRequestId = response.Headers.TryGetValues("x-request-id", out var ids) ? Bounded(ids.First()) : null;
+        if (!response.IsSuccessStatusCode)
+        {
+            context.UpstreamEnded();
+            try
+            {
+                return (null, await UpstreamErrorAsync(model.Name, response, upstream, deadline.Token).ConfigureAwait(false));
+            }
+            finally
+            {
+                await onAbort.DisposeAsync().ConfigureAwait(false);
+                response.Dispose();
+                message.Dispose();
+                deadline.Dispose();
+            }
+        }
+
+        var reader = new UpstreamBody(await response.Content.ReadAsStreamAsync(deadline.Token).ConfigureAwait(false), upstreamOptions.IdleTimeout, deadline.Token);
+        return (new UpstreamCall(message, response, deadline, onAbort, reader, upstreamOptions, protocol, abandonWait), null);
+    }
+
+    // No response headers: a connect failure (the request never left), or an outcome the provider may bill.
+    private static GatewayError Unanswered(RequestContext context, HeldReservation held, UpstreamOptions options, Exception e, bool timedOut)
+    {
+        string model = context.Model!.Name;
+        if (e is HttpRequestException http)
+        {
+            held.BillUnknown(options, http.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
+                ? UnknownOutcome.ConnectFailure : UnknownOutcome.ResetBeforeHeaders, "");
+            return new GatewayError(502, ErrorTypes.Server, ErrorCodes.UpstreamError, $"The upstream for '{model}' could not be reached.");
+        }
+
+        if (!timedOut)
+        {
+            // The connect timeout: the request never left.
+            held.BillUnknown(options, UnknownOutcome.ConnectFailure, "");
+            return new GatewayError(502, ErrorTypes.Server, ErrorCodes.UpstreamError, $"The upstream for '{model}' could not be reached.");
+        }
+
+        // The request was sent and its outcome is unknown: the provider may bill it.
+        held.BillUnknown(options, UnknownOutcome.TimeoutBeforeHeaders, "");
+        return context.ClientAborted
+            ? new GatewayError(499, ErrorTypes.InvalidRequest, Audit.AuditReasons.ClientAborted, "The caller closed the connection.")
+            : new GatewayError(504, ErrorTypes.Server, ErrorCodes.UpstreamTimeout,
+                $"The upstream for '{model}' did not respond within {options.ResponseTimeout.TotalSeconds:0.#} s.");
+    }
+
+    private static async Task<GatewayError> UpstreamErrorAsync(string model, HttpResponseMessage response, UpstreamClient upstream, CancellationToken cancellationToken)
+    {
+        int status = (int)response.StatusCode;
+        if (status == 429)
+        {
+            // The provider's wait is passed on under the same rule as the gateway's own (RefusalRetry): up to a
+            // minute as Retry-After, anything longer as "do not retry".
+            var wait = response.Headers.RetryAfter?.Delta;
+            if (wait is { } delta && delta > RefusalRetry.MaxRetryAfter)
+            {
+                return new GatewayError(429, "requests", ErrorCodes.UpstreamRateLimited,
+                    $"The upstream for '{model}' is rate limiting requests for {LimitText.Duration(delta)}; do not retry before.")
+                { ShouldRetry = false };
+            }
+
+            return new GatewayError(429, "requests", ErrorCodes.UpstreamRateLimited,
+                $"The upstream for '{model}' is rate limiting requests; retry after the delay in Retry-After.")
+            { RetryAfter = wait };
+        }
+
+        if (status is 400 or 404 or 422)
+        {
+            // The provider's message helps the caller fix the request; scrub the gateway's own credential from it.
+            string? detail = await ReadErrorMessageAsync(response, cancellationToken).ConfigureAwait(false);
+            if (detail is not null && upstream.ApiKey is { Length: > 8 } key)
+            {
+                detail = detail.Replace(key, "[redacted]", StringComparison.Ordinal).Replace(key[..8], "[redacted]", StringComparison.Ordinal);
+            }
+
+            return new GatewayError(400, ErrorTypes.InvalidRequest, ErrorCodes.UpstreamRejectedRequest,
+                $"The upstream for '{model}' rejected the request: {detail ?? "no detail"}");
+        }
+
+        return new GatewayError(502, ErrorTypes.Server, ErrorCodes.UpstreamError,
+            status is 401 or 403
+                ? $"The upstream for '{model}' refused the gateway's credentials; contact the operator."
+                : $"The upstream for '{model}' failed with status {status}.");
+    }
+
+    private static async Task<string?> ReadErrorMessageAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            byte[] buffer = new byte[16 * 1024];
+            int total = 0, read;
+            while (total < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                total += read;
+            }
+
+            using var document = JsonDocument.Parse(buffer.AsMemory(0, total));
+            return document.RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object
+                && error.TryGetProperty("message", out var text) && text.ValueKind == JsonValueKind.String
+                ? Bounded(text.GetString()!)
+                : null;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or IOException or OperationCanceledException or HttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    private static string Bounded(string value) => value.Length > 64 ? value[..64] + "…" : value;
+}

@@ -1,0 +1,209 @@
+using System.Text;
+using Tollgate.Audit;
+using Tollgate.Configuration;
+using Tollgate.Hosting;
+using Tollgate.Pricing;
+using Tollgate.Protocol;
+using Tollgate.Protocols;
+using Tollgate.Proxy;
+using Tollgate.Tokenization;
+
+namespace Tollgate.Pipeline.Steps;
+
+/// <summary>
+/// Step 7, for a stream: relay it event by event as it arrives (awaiting each write, so a slow reader slows the relay
+/// rather than filling memory) and meter it. The upstream's usage event is read by the upstream side of the
+/// protocol and relayed by the caller side (with the cost) only when the caller asked for usage. If the caller
+/// leaves, the gateway keeps reading without relaying, for a bounded time, to learn what the provider billed; if the
+/// stream ends without usage, what was received is counted with the model's tokenizer and billed as an estimate.
+/// </summary>
+internal sealed class StreamRelayStep(ShutdownState shutdown)
+{
+    public async ValueTask<GatewayError?> RunAsync(RequestContext context, UpstreamCall call)
+    {
+        var http = context.Http;
+        var model = context.Model!;
+        var request = context.Request!;
+        var held = context.Reservation!;
+        var caller = context.Protocol;
+        http.Response.StatusCode = 200;
+        http.Response.ContentType = caller.StreamContentType;
+        http.Response.Headers.CacheControl = "no-cache";
+        http.Response.Headers["X-Accel-Buffering"] = "no";
+        if (context.UpstreamRequestId is not null)
+        {
+            http.Response.Headers[BufferedRelayStep.UpstreamRequestIdHeader] = context.UpstreamRequestId;
+        }
+
+        var generated = new StringBuilder();
+        // A stream is cut only when its overrun is certain: by the upstream's own streamed counts when it sends them,
+        // otherwise by the raw count (no approximation margin) passing the reservation by the model's cut margin, so
+        // a stream that honoured the cap in the model's own count is never cut.
+        var counter = TokenCounterRegistry.Shared.Get(model.Encoding, 0);
+        long allowedOutput = held.Admission.ReservedOutput;
+        long cutAbove = model.StreamCutThreshold(allowedOutput);
+        long streamedOutput = 0;
+        long? upstreamOutput = null;
+        int counted = 0;
+        TokenUsage? reported = null;
+        bool done = false;
+        GatewayError? cut = null;
+        await TryWriteAsync(context, call, ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
+        var events = new SseEventReader(call.Body);
+        await using (events.ConfigureAwait(false))
+        {
+            while (true)
+            {
+                SseEvent? next;
+                try
+                {
+                    next = await events.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or OperationCanceledException or HttpRequestException)
+                {
+                    cut = call.Body.TimedOut && !context.ClientAborted && !shutdown.HardStop.IsCancellationRequested
+                        ? new GatewayError(504, ErrorTypes.Server, ErrorCodes.UpstreamTimeout, $"The upstream for '{model.Name}' stalled mid-stream.")
+                        : new GatewayError(502, ErrorTypes.Server, ErrorCodes.UpstreamError, $"The stream from the upstream for '{model.Name}' was cut.");
+                    break;
+                }
+
+                if (next is not { } sse)
+                {
+                    if (!done && reported is null)
+                    {
+                        cut = new GatewayError(502, ErrorTypes.Server, ErrorCodes.UpstreamError, $"The stream from the upstream for '{model.Name}' ended early.");
+                    }
+
+                    break;
+                }
+
+                ReadOnlyMemory<byte> relay = sse.Raw;
+                if (sse.Data is { } data)
+                {
+                    if (call.Protocol.IsEndOfStream(data))
+                    {
+                        // Held back: a usage event may have to be sent before it.
+                        done = true;
+                        break;
+                    }
+
+                    var scan = call.Protocol.ReadEvent(data, generated);
+                    if (scan.IsError)
+                    {
+                        context.Reason = ErrorCodes.UpstreamError;
+                    }
+
+                    if (scan.HasUsage)
+                    {
+                        bool known = scan.UsageIsKnown(outputExpected: true, generated.Length);
+                        if (known)
+                        {
+                            reported = scan.Usage;
+                            held.BillReported(scan.Usage);
+                            if (scan.Choices > 0)
+                            {
+                                // Usage on a content event: the upstream streams its running count.
+                                upstreamOutput = scan.Usage.OutputTokens;
+                            }
+                        }
+
+                        if (scan.Choices <= 0)
+                        {
+                            // The usage-only event: relayed with the cost when the caller asked for usage and the usage
+                            // is known; an unreadable one is replaced by Tollgate's own estimate at the end.
+                            relay = known && reported is not null ? caller.UsageEvent(request, data, scan, held.CostNanos) : ReadOnlyMemory<byte>.Empty;
+                        }
+                    }
+
+                    if (upstreamOutput is null && generated.Length > counted)
+                    {
+                        streamedOutput = Saturating.Add(streamedOutput, counter.Count(generated.ToString(counted, generated.Length - counted)));
+                        counted = generated.Length;
+                    }
+
+                    if (upstreamOutput is { } theirs ? theirs > allowedOutput : streamedOutput > cutAbove)
+                    {
+                        // The upstream ignored the output cap: cut the stream.
+                        held.Overshoot = true;
+                        cut = new GatewayError(502, ErrorTypes.Server, AuditReasons.OutputLimitExceeded,
+                            $"The upstream produced more than the {allowedOutput} output tokens reserved for this request; the stream was cut.");
+                        break;
+                    }
+                }
+
+                if (!relay.IsEmpty)
+                {
+                    await TryWriteAsync(context, call, relay).ConfigureAwait(false);
+                }
+            }
+        }
+
+        context.UpstreamEnded();
+        if (reported is null)
+        {
+            if (done || cut?.Code == AuditReasons.OutputLimitExceeded)
+            {
+                // A complete stream without (readable) usage, or one Tollgate cut: counted, at most the reservation.
+                held.BillEstimate(generated.ToString(), flagOverrun: true);
+            }
+            else
+            {
+                held.BillUnknown(call.Options, UnknownOutcome.StreamCutWithoutUsage, generated.ToString());
+            }
+        }
+
+        if (!done && cut is null && reported is not null)
+        {
+            // The upstream reported usage (so the answer is complete) but closed without its end event: end it properly.
+            done = true;
+        }
+
+        if (done)
+        {
+            if (request.IncludeUsage && reported is null)
+            {
+                // The caller asked for usage and the upstream sent none: send Tollgate's own count, marked estimated.
+                await TryWriteAsync(context, call, caller.EstimatedUsageEvent(
+                    new EstimatedUsage(context.RequestId, request.Endpoint, model.Name, held.Usage, held.CostNanos))).ConfigureAwait(false);
+            }
+
+            await TryWriteAsync(context, call, caller.EndOfStream).ConfigureAwait(false);
+        }
+
+        if (cut is not null)
+        {
+            context.Reason = cut.Code;
+            await TryWriteAsync(context, call, caller.ErrorEvent(cut)).ConfigureAwait(false);
+        }
+        else if (context.ClientAborted)
+        {
+            context.Reason = AuditReasons.ClientAborted;
+        }
+
+        return null;
+    }
+
+    private static async Task TryWriteAsync(RequestContext context, UpstreamCall call, ReadOnlyMemory<byte> bytes)
+    {
+        if (context.ClientAborted)
+        {
+            return;
+        }
+
+        var http = context.Http;
+        try
+        {
+            if (!bytes.IsEmpty)
+            {
+                await http.Response.Body.WriteAsync(bytes, http.RequestAborted).ConfigureAwait(false);
+            }
+
+            await http.Response.Body.FlushAsync(http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            context.ClientAborted = true;
+            call.CallerLeft();
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using Tollgate.Configuration;
+using Tollgate.Protocol;
+using Tollgate.Proxy;
+
+namespace Tollgate.Pipeline;
+
+/// <summary>
+/// A forwarded request whose upstream answered with headers: the response, its body (read with the upstream's idle
+/// timeout), and the deadline that bounds it. The caller leaving does not cancel it — the provider bills the
+/// generation anyway — but shortens the deadline to <c>Gateway:AbandonedStreamUsageWait</c>, so the gateway keeps
+/// reading for a bounded time to learn what was billed.
+/// </summary>
+internal sealed class UpstreamCall : IAsyncDisposable
+{
+    private readonly HttpRequestMessage _message;
+    private readonly HttpResponseMessage _response;
+    private readonly CancellationTokenSource _deadline;
+    private readonly CancellationTokenRegistration _onAbort;
+
+    public UpstreamCall(HttpRequestMessage message, HttpResponseMessage response, CancellationTokenSource deadline,
+        CancellationTokenRegistration onAbort, UpstreamBody body, UpstreamOptions options, IUpstreamProtocol protocol, TimeSpan abandonWait)
+    {
+        _message = message;
+        _response = response;
+        _deadline = deadline;
+        _onAbort = onAbort;
+        Body = body;
+        Options = options;
+        Protocol = protocol;
+        AbandonWait = abandonWait;
+    }
+
+    public UpstreamBody Body { get; }
+
+    public UpstreamOptions Options { get; }
+
+    public IUpstreamProtocol Protocol { get; }
+
+    public TimeSpan AbandonWait { get; }
+
+    /// <summary>Whether the upstream answered with a stream.</summary>
+    public bool IsEventStream => _response.Content.Headers.ContentType?.MediaType == "text/event-stream";
+
+    /// <summary>The caller left: keep reading at most <see cref="AbandonWait"/> more.</summary>
+    public void CallerLeft() => TryCancelAfter(_deadline, AbandonWait);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _onAbort.DisposeAsync().ConfigureAwait(false);
+        await Body.DisposeAsync().ConfigureAwait(false);
+        _response.Dispose();
+        _message.Dispose();
+        _deadline.Dispose();
+    }
+
+    internal static void TryCancelAfter(CancellationTokenSource source, TimeSpan delay)
+    {
+        try
+        {
+            source.CancelAfter(delay);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+}

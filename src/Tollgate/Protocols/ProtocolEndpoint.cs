@@ -1,0 +1,26 @@
+using Tollgate.Protocol;
+using Tollgate.Protocols.OpenAI;
+
+namespace Tollgate.Protocols;
+
+/// <summary>
+/// A model endpoint as the pipeline sees it: the name it is audited under, the reader of its requests and the
+/// writer of its answers. Mapping a route to one of these is all a protocol needs from the endpoint layer.
+/// </summary>
+/// <param name="AuditName">The audit and metrics name, e.g. <c>chat.completions</c>.</param>
+/// <param name="Reader">Reads its requests (Core).</param>
+/// <param name="Caller">Writes its answers.</param>
+internal sealed record ProtocolEndpoint(string AuditName, IRequestReader Reader, ICallerProtocol Caller)
+{
+    /// <summary><c>POST /v1/chat/completions</c>.</summary>
+    public static ProtocolEndpoint OpenAIChatCompletions { get; } = new("chat.completions", OpenAIRequestReader.ChatCompletions, OpenAICallerProtocol.Instance);
+
+    /// <summary><c>POST /v1/completions</c>.</summary>
+    public static ProtocolEndpoint OpenAICompletions { get; } = new("completions", OpenAIRequestReader.Completions, OpenAICallerProtocol.Instance);
+
+    /// <summary><c>POST /v1/embeddings</c>.</summary>
+    public static ProtocolEndpoint OpenAIEmbeddings { get; } = new("embeddings", OpenAIRequestReader.Embeddings, OpenAICallerProtocol.Instance);
+
+    /// <summary>The routes that need only an identity (the model list, an unknown route): OpenAI's error shape.</summary>
+    public static ICallerProtocol Default => OpenAICallerProtocol.Instance;
+}
