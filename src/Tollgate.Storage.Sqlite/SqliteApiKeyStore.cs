@@ -4,13 +4,16 @@ using Tollgate.Identity;
 namespace Tollgate.Storage.Sqlite;
 
 /// <summary>
-/// An <see cref="IApiKeyStore"/> in a SQLite file (tables <c>api_keys</c> and <c>api_key_secrets</c>). Nothing is
-/// cached: every lookup reads the file, so a revocation, rotation, plan or overrides change made by another process applies
-/// to the very next request. Timestamps are kept to the millisecond.
+/// An <see cref="IApiKeyStore"/> in a SQLite file (tables <c>api_keys</c> and <c>api_key_secrets</c>). Keys found by
+/// secret are cached, but every lookup first checks the key tables' generation (<see cref="KeyGenerationCache"/>), so
+/// a revocation, rotation, plan or overrides change made by any process applies to the very next request.
+/// Timestamps are kept to the millisecond.
 /// </summary>
 /// <param name="database">The database; <see cref="SqliteDatabase.InitializeAsync"/> must have run.</param>
-public sealed class SqliteApiKeyStore(SqliteDatabase database) : IApiKeyStore
+public sealed class SqliteApiKeyStore(SqliteDatabase database) : IApiKeyStore, IDisposable
 {
+    private readonly KeyGenerationCache _cache = new(database);
+
     private const string KeyColumns = "k.id, k.name, k.tenant, k.user, k.plan, k.created_at, k.expires_at, k.revoked_at, k.rotated_at, k.overrides";
 
     private const string FindSql =
@@ -75,6 +78,30 @@ public sealed class SqliteApiKeyStore(SqliteDatabase database) : IApiKeyStore
 
     /// <inheritdoc />
     public async ValueTask<ApiKeyMatch?> FindBySecretHashAsync(string secretHash, CancellationToken cancellationToken)
+    {
+        // The generation is read before the lookup: a change that lands in between makes the next lookup read again.
+        long generation = _cache.ReadGeneration();
+        if (_cache.TryGet(secretHash, generation, out var cached))
+        {
+            return cached;
+        }
+
+        var match = await ReadBySecretHashAsync(secretHash, cancellationToken).ConfigureAwait(false);
+        if (match is not null)
+        {
+            _cache.Add(secretHash, generation, match);
+        }
+
+        return match;
+    }
+
+    /// <summary>Keys held by the lookup cache now.</summary>
+    internal int CachedKeys => _cache.Count;
+
+    /// <inheritdoc />
+    public void Dispose() => _cache.Dispose();
+
+    private async Task<ApiKeyMatch?> ReadBySecretHashAsync(string secretHash, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();

@@ -15,38 +15,139 @@ public sealed partial class SqliteLedgerStore
         $"INSERT INTO reservation_leases ({LeaseColumns}) VALUES ($id, $ts, $request_id, $endpoint, $key_id, $tenant, $user, $model, "
         + "$upstream, $task, $source_address, $input_tokens, $cached_input_tokens, $output_tokens, $reasoning_tokens, $cost_nanos);";
 
+    private readonly Lock _leaseLock = new();
+    private List<PendingLease> _pendingLeases = [];
+    private bool _committingLeases;
+
     /// <inheritdoc />
+    /// <remarks>
+    /// Group commit: leases that arrive while a commit is under way wait for the next one, and go in one
+    /// transaction together. Each caller returns once its own lease is committed (durable as far as
+    /// <c>synchronous=NORMAL</c> in WAL goes: it survives the process being killed, not a power loss).
+    /// </remarks>
     /// <exception cref="InvalidOperationException">A lease with the same id is already stored.</exception>
-    public async Task AddLeaseAsync(ReservationLease lease, CancellationToken cancellationToken)
+    public Task AddLeaseAsync(ReservationLease lease, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = InsertLeaseSql;
-        command.Parameters.AddWithValue("$id", lease.Id);
-        command.Parameters.AddWithValue("$ts", UnixTime.ToMilliseconds(lease.Timestamp));
-        command.Parameters.AddWithValue("$request_id", lease.RequestId);
-        command.Parameters.AddWithValue("$endpoint", lease.Endpoint);
-        command.Parameters.AddWithValue("$key_id", lease.KeyId);
-        command.Parameters.AddWithValue("$tenant", lease.Tenant);
-        command.Parameters.AddWithValue("$user", lease.User);
-        command.Parameters.AddWithValue("$model", lease.Model);
-        command.Parameters.AddWithValue("$upstream", lease.Upstream);
-        command.Parameters.AddWithValue("$task", DbValue.Of(lease.Task));
-        command.Parameters.AddWithValue("$source_address", DbValue.Of(lease.SourceAddress));
-        command.Parameters.AddWithValue("$input_tokens", lease.Usage.InputTokens);
-        command.Parameters.AddWithValue("$cached_input_tokens", lease.Usage.CachedInputTokens);
-        command.Parameters.AddWithValue("$output_tokens", lease.Usage.OutputTokens);
-        command.Parameters.AddWithValue("$reasoning_tokens", lease.Usage.ReasoningTokens);
-        command.Parameters.AddWithValue("$cost_nanos", lease.CostNanos);
+        var pending = new PendingLease(lease);
+        bool lead;
+        lock (_leaseLock)
+        {
+            _pendingLeases.Add(pending);
+            lead = !_committingLeases;
+            _committingLeases = true;
+        }
+
+        if (lead)
+        {
+            _ = CommitPendingLeasesAsync();
+        }
+
+        return pending.Committed.Task;
+    }
+
+    // Commits what is pending, then hands over to the next batch (if any arrived meanwhile) on its own task, so no
+    // caller waits for more than the commit in progress and its own.
+    private async Task CommitPendingLeasesAsync()
+    {
+        List<PendingLease> batch;
+        lock (_leaseLock)
+        {
+            batch = _pendingLeases;
+            _pendingLeases = [];
+        }
+
         try
         {
-            // One autocommit statement: durable (as far as synchronous=NORMAL in WAL goes) when this returns.
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await CommitLeasesAsync(batch).ConfigureAwait(false);
         }
-        catch (SqliteException e) when (DbValue.IsUniqueViolation(e))
+        finally
         {
-            throw new InvalidOperationException($"Lease {lease.Id} already exists.", e);
+            bool more;
+            lock (_leaseLock)
+            {
+                more = _pendingLeases.Count > 0;
+                _committingLeases = more;
+            }
+
+            if (more)
+            {
+                _ = Task.Run(CommitPendingLeasesAsync);
+            }
         }
+    }
+
+    private async Task CommitLeasesAsync(List<PendingLease> batch)
+    {
+        try
+        {
+            await InsertLeasesAsync(batch).ConfigureAwait(false);
+            foreach (var pending in batch)
+            {
+                pending.Committed.TrySetResult();
+            }
+        }
+        catch (Exception e) when (batch.Count > 1 && e is InvalidOperationException)
+        {
+            // One lease of the batch is a duplicate: commit each alone, so only its own caller fails.
+            foreach (var pending in batch)
+            {
+                await CommitLeasesAsync([pending]).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var pending in batch)
+            {
+                pending.Committed.TrySetException(e);
+            }
+        }
+    }
+
+    private async Task InsertLeasesAsync(List<PendingLease> batch)
+    {
+        await using var connection = await database.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
+        await using var transaction = connection.BeginTransaction(deferred: false);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = InsertLeaseSql;
+        foreach (var pending in batch)
+        {
+            var lease = pending.Lease;
+            command.Parameters.Clear();
+            command.Parameters.AddWithValue("$id", lease.Id);
+            command.Parameters.AddWithValue("$ts", UnixTime.ToMilliseconds(lease.Timestamp));
+            command.Parameters.AddWithValue("$request_id", lease.RequestId);
+            command.Parameters.AddWithValue("$endpoint", lease.Endpoint);
+            command.Parameters.AddWithValue("$key_id", lease.KeyId);
+            command.Parameters.AddWithValue("$tenant", lease.Tenant);
+            command.Parameters.AddWithValue("$user", lease.User);
+            command.Parameters.AddWithValue("$model", lease.Model);
+            command.Parameters.AddWithValue("$upstream", lease.Upstream);
+            command.Parameters.AddWithValue("$task", DbValue.Of(lease.Task));
+            command.Parameters.AddWithValue("$source_address", DbValue.Of(lease.SourceAddress));
+            command.Parameters.AddWithValue("$input_tokens", lease.Usage.InputTokens);
+            command.Parameters.AddWithValue("$cached_input_tokens", lease.Usage.CachedInputTokens);
+            command.Parameters.AddWithValue("$output_tokens", lease.Usage.OutputTokens);
+            command.Parameters.AddWithValue("$reasoning_tokens", lease.Usage.ReasoningTokens);
+            command.Parameters.AddWithValue("$cost_nanos", lease.CostNanos);
+            try
+            {
+                await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (SqliteException e) when (DbValue.IsUniqueViolation(e))
+            {
+                throw new InvalidOperationException($"Lease {lease.Id} already exists.", e);
+            }
+        }
+
+        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private sealed class PendingLease(ReservationLease lease)
+    {
+        public ReservationLease Lease { get; } = lease;
+
+        public TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <inheritdoc />

@@ -111,6 +111,21 @@ internal static class SqliteSchema
         ALTER TABLE audit ADD COLUMN usage_clamped INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE audit ADD COLUMN billing_rule TEXT;
         """,
+        // 4: a generation number every change to a key or a secret bumps (by trigger, whoever writes: the gateway,
+        // the command line, or a SQL shell), so a process can cache keys and still see a change on the next request.
+        """
+        CREATE TABLE key_generation (
+            id    INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+            value INTEGER NOT NULL
+        ) STRICT;
+        INSERT INTO key_generation (id, value) VALUES (1, 0);
+        CREATE TRIGGER api_keys_inserted AFTER INSERT ON api_keys BEGIN UPDATE key_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER api_keys_updated AFTER UPDATE ON api_keys BEGIN UPDATE key_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER api_keys_deleted AFTER DELETE ON api_keys BEGIN UPDATE key_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER api_key_secrets_inserted AFTER INSERT ON api_key_secrets BEGIN UPDATE key_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER api_key_secrets_updated AFTER UPDATE ON api_key_secrets BEGIN UPDATE key_generation SET value = value + 1 WHERE id = 1; END;
+        CREATE TRIGGER api_key_secrets_deleted AFTER DELETE ON api_key_secrets BEGIN UPDATE key_generation SET value = value + 1 WHERE id = 1; END;
+        """,
     ];
 
     /// <summary>Applies the migrations <paramref name="connection"/>'s file lacks, in one write transaction.</summary>

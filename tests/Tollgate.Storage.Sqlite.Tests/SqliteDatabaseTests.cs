@@ -34,6 +34,54 @@ public sealed class SqliteDatabaseTests : IDisposable
     }
 
     [Fact]
+    public async Task FindBySecretHashAsync_Repeated_IsServedFromTheCacheUntilAKeyChanges()
+    {
+        var database = await _file.OpenAsync();
+        var serve = new SqliteApiKeyStore(database);
+        await serve.CreateAsync(TestKeys.Key("key_1"), TestKeys.Hash(1), None);
+        Assert.NotNull(await serve.FindBySecretHashAsync(TestKeys.Hash(1), None));
+        Assert.Equal(1, serve.CachedKeys);
+
+        // A change made outside any store (a SQL shell) still bumps the generation through the triggers.
+        await using (var shell = new SqliteConnection(database.ConnectionString + ";Pooling=False"))
+        {
+            await shell.OpenAsync();
+            await using var update = shell.CreateCommand();
+            update.CommandText = "UPDATE api_keys SET plan = 'shell' WHERE id = 'key_1';";
+            Assert.Equal(1, await update.ExecuteNonQueryAsync());
+        }
+
+        Assert.Equal("shell", (await serve.FindBySecretHashAsync(TestKeys.Hash(1), None))!.Key.Plan);
+    }
+
+    [Fact]
+    public async Task FindBySecretHashAsync_UnknownSecret_IsNotCached()
+    {
+        var serve = new SqliteApiKeyStore(await _file.OpenAsync());
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.Null(await serve.FindBySecretHashAsync(TestKeys.Hash(100 + i), None));
+        }
+
+        Assert.Equal(0, serve.CachedKeys);
+    }
+
+    [Fact]
+    public async Task FindBySecretHashAsync_RotatedByAnotherProcess_OldSecretGetsItsEndOnNextLookup()
+    {
+        var serve = new SqliteApiKeyStore(await _file.OpenAsync());
+        var cli = new SqliteApiKeyStore(await _file.OpenAsync(TimeSpan.FromSeconds(3)));
+        await cli.CreateAsync(TestKeys.Key("key_1"), TestKeys.Hash(1), None);
+        Assert.Null((await serve.FindBySecretHashAsync(TestKeys.Hash(1), None))!.SecretValidUntil);
+
+        var until = TestKeys.T0.AddHours(1);
+        Assert.True(await cli.RotateAsync("key_1", TestKeys.Hash(2), TestKeys.T0, until, None));
+
+        Assert.Equal(until, (await serve.FindBySecretHashAsync(TestKeys.Hash(1), None))!.SecretValidUntil);
+        Assert.Equal("key_1", (await serve.FindBySecretHashAsync(TestKeys.Hash(2), None))!.Key.Id);
+    }
+
+    [Fact]
     public async Task InitializeAsync_Reopened_PreservesKeysAndLedger()
     {
         var first = await _file.OpenAsync();

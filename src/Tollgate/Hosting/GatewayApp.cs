@@ -75,7 +75,7 @@ internal sealed class GatewayApp : IAsyncDisposable
         services.AddSingleton(database);
         services.AddSingleton(hasher);
         services.AddSingleton(sp => new GatewayConfigMonitor(configuration, config, sp.GetRequiredService<ILogger<GatewayConfigMonitor>>()));
-        services.AddSingleton<IApiKeyStore>(new SqliteApiKeyStore(database));
+        services.AddSingleton<IApiKeyStore>(_ => new SqliteApiKeyStore(database));
         services.AddSingleton<ILedgerStore>(new SqliteLedgerStore(database));
         services.AddSingleton(sp => new LedgerWriter(sp.GetRequiredService<ILedgerStore>(),
             () => sp.GetRequiredService<GatewayConfigMonitor>().Current.Options.Ledger, options.TimeProvider, sp.GetRequiredService<ILogger<LedgerWriter>>()));

@@ -107,8 +107,19 @@ internal sealed class TestGateway : IAsyncDisposable
     /// <summary>Writes everything pending and returns the audit record of <paramref name="requestId"/>.</summary>
     public async Task<AuditRecord> AuditAsync(string requestId)
     {
-        var records = await AuditRecordsAsync(new UsageQuery(RequestId: requestId));
-        return Assert.Single(records);
+        // A client can read a whole response before the handler that wrote it has queued its record: wait for the
+        // requests in flight to end (bounded) when the record is not there yet.
+        var inFlight = _app.Services.GetRequiredService<Proxy.InFlightRequests>();
+        for (int attempt = 0; ; attempt++)
+        {
+            var records = await AuditRecordsAsync(new UsageQuery(RequestId: requestId));
+            if (records.Count > 0 || attempt == 100)
+            {
+                return Assert.Single(records);
+            }
+
+            await inFlight.WaitForDrainAsync(TimeSpan.FromMilliseconds(50), TimeProvider.System);
+        }
     }
 
     public async Task<IReadOnlyList<AuditRecord>> AuditRecordsAsync(UsageQuery? query = null)

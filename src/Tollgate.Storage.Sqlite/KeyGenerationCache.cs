@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
+using Tollgate.Identity;
+
+namespace Tollgate.Storage.Sqlite;
+
+/// <summary>
+/// Keys found by secret, cached for as long as no key changes. Every change to <c>api_keys</c> or
+/// <c>api_key_secrets</c> bumps <c>key_generation</c> (by trigger, so whoever writes — this process, the command line,
+/// a SQL shell), and every lookup first reads that number on one kept-open connection: one indexed read of one row,
+/// instead of opening a connection and joining two tables. A revocation, expiry change, rotation or plan change made
+/// by any process therefore applies to the very next request.
+/// </summary>
+/// <remarks>
+/// SQLite's own <c>PRAGMA data_version</c> would do the same without a table, but it changes on every commit by any
+/// other connection, and the gateway's own ledger and lease writes commit all the time. Lookups that find no key are
+/// never cached (random keys cannot fill the cache); the cache holds at most <see cref="MaxEntries"/> keys and starts
+/// over when full.
+/// </remarks>
+internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
+{
+    /// <summary>The most keys held at once.</summary>
+    public const int MaxEntries = 250_000;
+
+    private readonly Lock _lock = new();
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private SqliteConnection? _connection;
+    private SqliteCommand? _read;
+
+    /// <summary>Keys cached now.</summary>
+    public int Count => _entries.Count;
+
+    /// <summary>The current generation of the key tables.</summary>
+    public long ReadGeneration()
+    {
+        lock (_lock)
+        {
+            try
+            {
+                if (_read is null)
+                {
+                    _connection = new SqliteConnection(database.ConnectionString);
+                    _connection.Open();
+                    _read = _connection.CreateCommand();
+                    _read.CommandText = "SELECT value FROM key_generation WHERE id = 1;";
+                    _read.Prepare();
+                }
+
+                return (long)_read.ExecuteScalar()!;
+            }
+            catch
+            {
+                // A broken connection is reopened on the next lookup.
+                CloseConnection();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>The cached match for <paramref name="secretHash"/> if it was read at <paramref name="generation"/>.</summary>
+    public bool TryGet(string secretHash, long generation, out ApiKeyMatch? match)
+    {
+        if (_entries.TryGetValue(secretHash, out var entry) && entry.Generation == generation)
+        {
+            match = entry.Match;
+            return true;
+        }
+
+        match = null;
+        return false;
+    }
+
+    /// <summary>Caches <paramref name="match"/>, read at <paramref name="generation"/> (read before the lookup).</summary>
+    public void Add(string secretHash, long generation, ApiKeyMatch match)
+    {
+        if (_entries.Count >= MaxEntries)
+        {
+            _entries.Clear();
+        }
+
+        _entries[secretHash] = new Entry(generation, match);
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            CloseConnection();
+        }
+    }
+
+    private void CloseConnection()
+    {
+        _read?.Dispose();
+        _read = null;
+        _connection?.Dispose();
+        _connection = null;
+    }
+
+    private sealed record Entry(long Generation, ApiKeyMatch Match);
+}
