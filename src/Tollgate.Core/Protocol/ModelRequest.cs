@@ -24,8 +24,11 @@ public sealed class ModelRequest : IDisposable
     /// <summary>The reader that parsed it: it knows which parts of the body are input to count and text to inspect.</summary>
     public IRequestReader Reader { get; internal init; } = null!;
 
+    /// <summary>The body as the caller sent it (the document's values point into it).</summary>
+    public ReadOnlyMemory<byte> Body { get; internal init; }
+
     /// <summary>The size of the body as the caller sent it, in bytes.</summary>
-    public int Size { get; internal init; }
+    public int Size => Body.Length;
 
     /// <summary>Which endpoint it was sent to.</summary>
     public ApiEndpoint Endpoint { get; }

@@ -76,7 +76,7 @@ public static class ModelRequestParser
         request = new ModelRequest(endpoint, document, model, stream, includeUsage, maxTokens, maxCompletionTokens, n)
         {
             Reader = OpenAIRequestReader.For(endpoint),
-            Size = body.Length,
+            Body = body,
             BestOf = bestOf,
             WantsLogprobs = IsSet(root, "logprobs") || IsSet(root, "top_logprobs"),
             HasLogitBias = IsSet(root, "logit_bias"),

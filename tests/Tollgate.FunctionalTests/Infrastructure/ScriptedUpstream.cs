@@ -39,6 +39,9 @@ internal sealed class ScriptedUpstream : IAsyncDisposable
     /// <summary>The bodies received, in order.</summary>
     public ConcurrentQueue<JsonObject> Requests { get; } = new();
 
+    /// <summary>The bodies received, in order, as the bytes that arrived.</summary>
+    public ConcurrentQueue<byte[]> RawRequests { get; } = new();
+
     public static async Task<ScriptedUpstream> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -48,8 +51,11 @@ internal sealed class ScriptedUpstream : IAsyncDisposable
         ScriptedUpstream? self = null;
         app.MapPost("/v1/{**path}", async (HttpContext http) =>
         {
-            var body = (await JsonNode.ParseAsync(http.Request.Body))!.AsObject();
-            self!.Requests.Enqueue(body);
+            using var raw = new MemoryStream();
+            await http.Request.Body.CopyToAsync(raw);
+            var body = JsonNode.Parse(raw.ToArray())!.AsObject();
+            self!.RawRequests.Enqueue(raw.ToArray());
+            self.Requests.Enqueue(body);
             await self.Respond(http, body);
         });
         await app.StartAsync();
