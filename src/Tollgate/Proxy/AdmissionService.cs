@@ -24,7 +24,8 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
     public IQuotaStore Quotas => quotas;
 
     /// <summary>Checks the request's shape and reserves its worst case; returns the admission or the refusal.</summary>
-    public (Admission? Admission, GatewayError? Error) TryAdmit(Exchange exchange, ModelRequest request, GatewayConfig config)
+    public async ValueTask<(Admission? Admission, GatewayError? Error)> TryAdmitAsync(Exchange exchange, ModelRequest request, GatewayConfig config,
+        CancellationToken cancellationToken)
     {
         var caller = exchange.Caller!;
         var model = exchange.Model!;
@@ -62,13 +63,15 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
         if (exchange.Task is not null && CheckTask(caller.KeyId, exchange.Task, plan, now) is { } taskError)
         {
             // A 429 like any other: with the caller's limits (those of the refused task aside).
-            var limits = BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, null, exchange.SourceAddress, demand);
-            return (null, taskError.Status == 429 ? taskError with { Limits = quotas.Peek(limits, now) } : taskError);
+            var limits = LimitPlanner.BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, null, exchange.SourceAddress, demand);
+            return (null, taskError.Status == 429
+                ? taskError with { Limits = await quotas.PeekAsync(limits, now, cancellationToken).ConfigureAwait(false) }
+                : taskError);
         }
 
         var checks = BuildChecks(exchange, config, plan, demand);
         long minOutput = plan.ClampOutputToRemaining && request.Endpoint != ApiEndpoint.Embeddings ? 1 : cap;
-        var decision = quotas.TryReserve(checks, cap, minOutput, now);
+        var decision = await quotas.TryReserveAsync(checks, cap, minOutput, now, cancellationToken).ConfigureAwait(false);
         string? shadow = decision.ShadowRefusals.Count == 0 ? null
             : string.Join("; ", decision.ShadowRefusals.Select(c => $"{c.Scope.Display}: {Describe(c)}"));
         exchange.ShadowRefusals = shadow;
@@ -86,40 +89,18 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
             decision.Statuses, shadow, warning, plan, input, demand.WorstCostNanos(decision.OutputCap)), null);
     }
 
-    /// <summary>Undoes an admission entirely.</summary>
-    public void Release(Admission admission) => quotas.Release(admission.Reservation);
+    /// <summary>Undoes an admission entirely. Not cancellable: it must happen however the request ended.</summary>
+    public ValueTask ReleaseAsync(Admission admission) => quotas.ReleaseAsync(admission.Reservation, CancellationToken.None);
 
-    /// <summary>Settles the reservation to what the request consumed (zero when the upstream billed nothing).</summary>
-    public void Settle(Admission admission, Exchange exchange) =>
-        quotas.Settle(admission.Reservation, new ActualUsage(exchange.Usage.InputTokens, exchange.Usage.OutputTokens, exchange.CostNanos), timeProvider.GetUtcNow());
-
-    /// <summary>The checks for a replayed ledger record (no task or address limits are skipped).</summary>
-    public static List<LimitCheck> BuildChecks(GatewayConfig config, PlanOptions plan, string keyId, string tenant, string user, string? task, string? source, in RequestDemand demand)
-    {
-        var zone = config.TimeZoneFor(tenant);
-        var checks = new List<LimitCheck>(16);
-        LimitPlanner.Add(checks, new Scope(ScopeKind.Key, "k:" + keyId, "key " + keyId, zone), plan, demand);
-        LimitPlanner.Add(checks, new Scope(ScopeKind.User, "u:" + tenant + "/" + user, "user " + user, zone), plan, demand);
-        LimitPlanner.Add(checks, new Scope(ScopeKind.Tenant, "t:" + tenant, "tenant " + tenant, zone), config.TenantLimits(tenant), demand);
-        if (task is not null)
-        {
-            LimitPlanner.AddBudget(checks, new Scope(ScopeKind.Task, "task:" + keyId + "/" + task, "task " + task, zone), plan.TaskBudgetPerDay,
-                Window.CalendarDay, plan.Shadow.Contains(nameof(PlanOptions.TaskBudgetPerDay)), demand);
-        }
-
-        if (source is not null)
-        {
-            LimitPlanner.Add(checks, new Scope(ScopeKind.SourceAddress, "ip:" + source, "address " + source, zone), config.Options.SourceAddresses, demand);
-        }
-
-        LimitPlanner.Add(checks, new Scope(ScopeKind.Global, "g", "gateway", config.GlobalTimeZone), config.Options.Global, demand);
-        return checks;
-    }
+    /// <summary>Settles the reservation to what the request consumed (zero when the upstream billed nothing). Not cancellable.</summary>
+    public ValueTask SettleAsync(Admission admission, Exchange exchange) =>
+        quotas.SettleAsync(admission.Reservation, new ActualUsage(exchange.Usage.InputTokens, exchange.Usage.OutputTokens, exchange.CostNanos),
+            timeProvider.GetUtcNow(), CancellationToken.None);
 
     private static List<LimitCheck> BuildChecks(Exchange exchange, GatewayConfig config, PlanOptions plan, in RequestDemand demand)
     {
         var caller = exchange.Caller!;
-        return BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, exchange.Task, exchange.SourceAddress, demand);
+        return LimitPlanner.BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, exchange.Task, exchange.SourceAddress, demand);
     }
 
     private static GatewayError? CheckShape(ModelRequest request, PlanOptions plan)

@@ -162,7 +162,7 @@ internal sealed partial class ModelProxy(
                     "The gateway cannot record usage right now, so it is not accepting requests. Retry shortly.");
             }
 
-            var (admission, admissionError) = admissions.TryAdmit(exchange, request, current);
+            var (admission, admissionError) = await admissions.TryAdmitAsync(exchange, request, current, http.RequestAborted).ConfigureAwait(false);
             if (admissionError is not null)
             {
                 return admissionError;
@@ -174,7 +174,7 @@ internal sealed partial class ModelProxy(
                 if (await WriteLeaseAsync(exchange, admission!).ConfigureAwait(false) is { } leaseError)
                 {
                     // Refused after all: it consumes nothing, not even a request.
-                    admissions.Release(admission!);
+                    await admissions.ReleaseAsync(admission!).ConfigureAwait(false);
                     exchange.Admission = null;
                     return leaseError;
                 }
@@ -185,7 +185,7 @@ internal sealed partial class ModelProxy(
             }
             finally
             {
-                admissions.Settle(admission!, exchange);
+                await admissions.SettleAsync(admission!, exchange).ConfigureAwait(false);
             }
         }
     }
