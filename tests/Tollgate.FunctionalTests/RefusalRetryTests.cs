@@ -106,7 +106,7 @@ public sealed class RefusalRetryTests : IAsyncLifetime
         AssertAskedNotToRetry(attempts, retries);
         Assert.All(attempts.Attempts, a => Assert.StartsWith("1/0/", RequestHeaders(a), StringComparison.Ordinal));
         Assert.All(attempts.Attempts, a => Assert.True(Seconds(a.Header("x-ratelimit-reset-requests")!) > 60));
-        Assert.Equal(1, _gateway.Quotas.Used(perDay, _time.GetUtcNow()));
+        Assert.Equal(1, await _gateway.Quotas.UsedAsync(perDay, _time.GetUtcNow(), CancellationToken.None));
         await AssertLedgerAsync(requestId, refused: 4, "rate_limit_exceeded", allowed: 0);
     }
 
@@ -118,7 +118,7 @@ public sealed class RefusalRetryTests : IAsyncLifetime
         var (keyId, key) = await _gateway.CreateKeyWithIdAsync(plan: plan);
         await SendOkAsync(key);
         var budget = KeyCheck(keyId, Metric.Spend, plan == "daily-budget" ? Window.CalendarDay : Window.CalendarMonth);
-        long spent = _gateway.Quotas.Used(budget, _time.GetUtcNow());
+        long spent = await _gateway.Quotas.UsedAsync(budget, _time.GetUtcNow(), CancellationToken.None);
         var (retries, attempts, ids, chat) = Client(key);
         string requestId = ids.Use();
 
@@ -131,7 +131,7 @@ public sealed class RefusalRetryTests : IAsyncLifetime
         Assert.All(attempts.Attempts, a => Assert.Equal(reset, a.Header("x-tollgate-budget-reset")));
         Assert.All(attempts.Attempts, a => Assert.NotNull(a.Header("x-tollgate-budget-remaining-usd")));
         Assert.True(spent >= _worst / 2);
-        Assert.Equal(spent, _gateway.Quotas.Used(budget, _time.GetUtcNow()));
+        Assert.Equal(spent, await _gateway.Quotas.UsedAsync(budget, _time.GetUtcNow(), CancellationToken.None));
         await AssertLedgerAsync(requestId, refused: 4, "insufficient_quota", allowed: 0);
     }
 
@@ -149,7 +149,7 @@ public sealed class RefusalRetryTests : IAsyncLifetime
         Assert.Contains("this request alone is larger than the limit", error.Message, StringComparison.Ordinal);
         AssertAskedNotToRetry(attempts, retries);
         Assert.All(attempts.Attempts, a => Assert.Equal(("50", "50"), (a.Header("x-ratelimit-limit-tokens"), a.Header("x-ratelimit-remaining-tokens"))));
-        Assert.Equal(0, _gateway.Quotas.Used(KeyCheck(keyId, Metric.Tokens, Window.Minute), _time.GetUtcNow()));
+        Assert.Equal(0, await _gateway.Quotas.UsedAsync(KeyCheck(keyId, Metric.Tokens, Window.Minute), _time.GetUtcNow(), CancellationToken.None));
         await AssertLedgerAsync(requestId, refused: 4, "rate_limit_exceeded", allowed: 0);
     }
 
@@ -175,7 +175,7 @@ public sealed class RefusalRetryTests : IAsyncLifetime
         });
         // The longer of Retry-After and the SDK's own backoff (0.8 s, doubling): never a long sleep.
         Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1.6), TimeSpan.FromSeconds(3.2)], retries.Delays);
-        Assert.Equal(1, _gateway.Quotas.Used(KeyCheck(keyId, Metric.Concurrency, Window.Concurrent), _time.GetUtcNow()));
+        Assert.Equal(1, await _gateway.Quotas.UsedAsync(KeyCheck(keyId, Metric.Concurrency, Window.Concurrent), _time.GetUtcNow(), CancellationToken.None));
         _gateway.Simulator.Barrier.Release("retry");
         using (var response = await first)
         {

@@ -64,7 +64,7 @@ public sealed class StressTests
         {
             while (!sampling.IsCancellationRequested)
             {
-                long used = gateway.Quotas.Used(tenantBudget, TimeProvider.System.GetUtcNow());
+                long used = await gateway.Quotas.UsedAsync(tenantBudget, TimeProvider.System.GetUtcNow(), CancellationToken.None);
                 maxSeen = Math.Max(maxSeen, used);
                 if (used > tenantBudget.Limit)
                 {
@@ -87,7 +87,7 @@ public sealed class StressTests
         foreach (string tenant in new[] { "t0", "t1" })
         {
             var concurrency = new LimitCheck(new Scope(ScopeKind.Tenant, "t:" + tenant, "tenant", TimeZoneInfo.Utc), Metric.Concurrency, Window.Concurrent, 1, 0, 0);
-            Assert.Equal(0, gateway.Quotas.Used(concurrency, TimeProvider.System.GetUtcNow()));
+            Assert.Equal(0, await gateway.Quotas.UsedAsync(concurrency, TimeProvider.System.GetUtcNow(), CancellationToken.None));
             long spent = records.Where(r => r.Tenant == tenant && r.Decision == Decisions.Allowed).Sum(r => r.CostNanos);
             Assert.True(spent <= Nanos(TenantBudget), $"tenant {tenant} spent {spent} > {Nanos(TenantBudget)}");
         }

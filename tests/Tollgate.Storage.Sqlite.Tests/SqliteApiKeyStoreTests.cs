@@ -1,5 +1,5 @@
-using Tollgate.Core.Tests.Contracts;
 using Tollgate.Identity;
+using Tollgate.Stores.Contracts;
 
 namespace Tollgate.Storage.Sqlite.Tests;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Tollgate.Audit;
-using Tollgate.Core.Tests.Contracts;
 using Tollgate.Identity;
+using Tollgate.Stores.Contracts;
 
 namespace Tollgate.Storage.Sqlite.Tests;
 

@@ -1,5 +1,5 @@
 using Tollgate.Audit;
-using Tollgate.Core.Tests.Contracts;
+using Tollgate.Stores.Contracts;
 
 namespace Tollgate.Storage.Sqlite.Tests;
 

@@ -1,7 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Tollgate.Audit;
-using Tollgate.Core.Tests.Contracts;
 using Tollgate.Pricing;
+using Tollgate.Stores.Contracts;
 
 namespace Tollgate.Storage.Sqlite.Tests;
 

@@ -45,6 +45,50 @@ public sealed record AdmissionDecision
     /// the caller is told not to retry. See <see cref="RefusalRetry"/>.
     /// </summary>
     public TimeSpan? SuggestedRetryAfter => RefusedBy is null ? null : RefusalRetry.SuggestedWait(RefusedBy.Window, RetryAfter);
+
+    /// <summary>An admission: <paramref name="reservation"/> holds the request's worst case at its output cap.</summary>
+    /// <param name="reservation">What the store reserved; its <see cref="Reservation.OutputCap"/> is the decision's.</param>
+    /// <param name="statuses">Each visible enforced limit's state after the reservation.</param>
+    /// <param name="shadowRefusals">Shadow limits that would have refused; none when null.</param>
+    public static AdmissionDecision Admit(Reservation reservation, IReadOnlyList<LimitStatus> statuses, IReadOnlyList<LimitCheck>? shadowRefusals = null)
+    {
+        ArgumentNullException.ThrowIfNull(reservation);
+        ArgumentNullException.ThrowIfNull(statuses);
+        return new AdmissionDecision
+        {
+            Admitted = true,
+            Reservation = reservation,
+            OutputCap = reservation.OutputCap,
+            ShadowRefusals = shadowRefusals ?? [],
+            Statuses = statuses,
+        };
+    }
+
+    /// <summary>A refusal by <paramref name="refusedBy"/>; nothing was reserved.</summary>
+    /// <param name="refusedBy">The limit reported to the caller.</param>
+    /// <param name="used">What it had already used (settled plus reserved).</param>
+    /// <param name="requested">The amount the request needed from it.</param>
+    /// <param name="outputCap">The output cap the request was judged at (its least acceptable one).</param>
+    /// <param name="retryAfter">How long until enough capacity returns; null when it never will within the window.</param>
+    /// <param name="at">The instant of the refusal, from which <see cref="ResetsAt"/> is counted.</param>
+    /// <param name="statuses">Each visible enforced limit's state at the refusal.</param>
+    public static AdmissionDecision Refuse(LimitCheck refusedBy, long used, long requested, long outputCap, TimeSpan? retryAfter, DateTimeOffset at,
+        IReadOnlyList<LimitStatus> statuses)
+    {
+        ArgumentNullException.ThrowIfNull(refusedBy);
+        ArgumentNullException.ThrowIfNull(statuses);
+        return new AdmissionDecision
+        {
+            Admitted = false,
+            RefusedBy = refusedBy,
+            Used = used,
+            Requested = requested,
+            OutputCap = outputCap,
+            RetryAfter = retryAfter,
+            ResetsAt = at + retryAfter,
+            Statuses = statuses,
+        };
+    }
 }
 
 /// <summary>A limit's state right after admission, or at a refusal.</summary>
@@ -53,38 +97,6 @@ public sealed record AdmissionDecision
 /// <param name="ResetsIn">When capacity next returns (the oldest slot expires, or the calendar period ends).</param>
 /// <param name="ResetsAt">The same as an instant.</param>
 public sealed record LimitStatus(LimitCheck Check, long Remaining, TimeSpan ResetsIn, DateTimeOffset ResetsAt);
-
-/// <summary>What one admitted request holds, per limit, until it is settled.</summary>
-public sealed class Reservation
-{
-    internal Reservation(string id, DateTimeOffset at, long outputCap, ReservedLine[] lines)
-    {
-        Id = id;
-        At = at;
-        OutputCap = outputCap;
-        Lines = lines;
-    }
-
-    /// <summary>A unique id (journaled, so a crash leaves a lease to settle conservatively).</summary>
-    public string Id { get; }
-
-    /// <summary>When it was made.</summary>
-    public DateTimeOffset At { get; }
-
-    /// <summary>The output cap reserved for.</summary>
-    public long OutputCap { get; }
-
-    /// <summary>The amount held per limit.</summary>
-    public IReadOnlyList<ReservedLine> Lines { get; }
-
-    internal int Settled;
-}
-
-/// <summary>One limit's share of a reservation.</summary>
-/// <param name="Check">The limit.</param>
-/// <param name="Amount">The amount held.</param>
-/// <param name="Slot">The sliding slot number or calendar period start (unix seconds) it was counted in.</param>
-public sealed record ReservedLine(LimitCheck Check, long Amount, long Slot);
 
 /// <summary>What a request actually consumed, to settle a reservation with.</summary>
 /// <param name="InputTokens">Input tokens billed.</param>

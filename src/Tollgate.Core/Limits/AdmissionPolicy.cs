@@ -40,7 +40,7 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
     public static void WarmUp() => s_repetition.Inspect("warm up: say hello 3 times");
 
     /// <summary>Checks the request's shape and reserves its worst case; returns the admission or the refusal.</summary>
-    public AdmissionOutcome Decide(in AdmissionRequest input, DateTimeOffset now)
+    public async ValueTask<AdmissionOutcome> DecideAsync(AdmissionRequest input, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var caller = input.Caller;
         var model = input.Model;
@@ -76,13 +76,15 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
         if (input.Task is not null && CheckTask(caller.KeyId, input.Task, plan, now) is { } taskError)
         {
             // A 429 like any other: with the caller's limits (those of the refused task aside).
-            var limits = BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, null, input.SourceAddress, demand);
-            return new(null, taskError.Status == 429 ? taskError with { Limits = quotas.Peek(limits, now) } : taskError);
+            var limits = LimitPlanner.BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, null, input.SourceAddress, demand);
+            return new(null, taskError.Status == 429
+                ? taskError with { Limits = await quotas.PeekAsync(limits, now, cancellationToken).ConfigureAwait(false) }
+                : taskError);
         }
 
-        var checks = BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, input.Task, input.SourceAddress, demand);
+        var checks = LimitPlanner.BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, input.Task, input.SourceAddress, demand);
         long minOutput = plan.ClampOutputToRemaining && request.Endpoint != ApiEndpoint.Embeddings ? 1 : cap;
-        var decision = quotas.TryReserve(checks, cap, minOutput, now);
+        var decision = await quotas.TryReserveAsync(checks, cap, minOutput, now, cancellationToken).ConfigureAwait(false);
         string? shadow = decision.ShadowRefusals.Count == 0 ? null
             : string.Join("; ", decision.ShadowRefusals.Select(c => $"{c.Scope.Display}: {LimitText.Describe(c)}"));
         if (!decision.Admitted)
@@ -97,29 +99,6 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
         string? warning = warnings.Check(decision.Statuses, plan.BudgetWarningPercent);
         return new(new Admission(decision.Reservation!, decision.OutputCap, capField, changed, request.OutputMultiplier,
             decision.Statuses, shadow, warning, plan, inputTokens, demand.WorstCostNanos(decision.OutputCap)), null, shadow);
-    }
-
-    /// <summary>The checks of every scope a request of <paramref name="keyId"/> counts against (also for a replayed ledger record).</summary>
-    public static List<LimitCheck> BuildChecks(GatewayConfig config, PlanOptions plan, string keyId, string tenant, string user, string? task, string? source, in RequestDemand demand)
-    {
-        var zone = config.TimeZoneFor(tenant);
-        var checks = new List<LimitCheck>(16);
-        LimitPlanner.Add(checks, new Scope(ScopeKind.Key, "k:" + keyId, "key " + keyId, zone), plan, demand);
-        LimitPlanner.Add(checks, new Scope(ScopeKind.User, "u:" + tenant + "/" + user, "user " + user, zone), plan, demand);
-        LimitPlanner.Add(checks, new Scope(ScopeKind.Tenant, "t:" + tenant, "tenant " + tenant, zone), config.TenantLimits(tenant), demand);
-        if (task is not null)
-        {
-            LimitPlanner.AddBudget(checks, new Scope(ScopeKind.Task, "task:" + keyId + "/" + task, "task " + task, zone), plan.TaskBudgetPerDay,
-                Window.CalendarDay, plan.Shadow.Contains(nameof(PlanOptions.TaskBudgetPerDay)), demand);
-        }
-
-        if (source is not null)
-        {
-            LimitPlanner.Add(checks, new Scope(ScopeKind.SourceAddress, "ip:" + source, "address " + source, zone), config.Options.SourceAddresses, demand);
-        }
-
-        LimitPlanner.Add(checks, new Scope(ScopeKind.Global, "g", "gateway", config.GlobalTimeZone), config.Options.Global, demand);
-        return checks;
     }
 
     private static GatewayError? CheckShape(ModelRequest request, PlanOptions plan)

@@ -5,7 +5,8 @@ namespace Tollgate.Limits;
 /// <summary>
 /// An <see cref="IQuotaStore"/> in process memory. Admission is atomic by construction: one lock covers checking and
 /// reserving every limit of a request, so no interleaving of concurrent requests can overshoot a limit. The lock is
-/// held for a few microseconds (no I/O inside).
+/// held for a few microseconds (no I/O inside), and every operation completes synchronously. The counters live as long
+/// as the process: at start-up <see cref="RestoreAsync"/> rebuilds them from the ledger.
 /// </summary>
 public sealed class InMemoryQuotaStore : IQuotaStore
 {
@@ -20,7 +21,54 @@ public sealed class InMemoryQuotaStore : IQuotaStore
     public int Outstanding => Volatile.Read(ref _outstanding);
 
     /// <inheritdoc />
-    public AdmissionDecision TryReserve(IReadOnlyList<LimitCheck> checks, long requestedOutput, long minOutput, DateTimeOffset now)
+    public ValueTask<AdmissionDecision> TryReserveAsync(IReadOnlyList<LimitCheck> checks, long requestedOutput, long minOutput, DateTimeOffset now,
+        CancellationToken cancellationToken) =>
+        ValueTask.FromResult(TryReserve(checks, requestedOutput, minOutput, now));
+
+    /// <inheritdoc />
+    public ValueTask SettleAsync(Reservation reservation, ActualUsage actual, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        Settle(Own(reservation), actual, now);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask ReleaseAsync(Reservation reservation, CancellationToken cancellationToken)
+    {
+        Release(Own(reservation));
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask ReplayAsync(IReadOnlyList<LimitCheck> checks, ActualUsage actual, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        Replay(checks, actual, at);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<long> RestoreAsync(IAsyncEnumerable<PastUsage> history, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        long count = 0;
+        await foreach (var past in history.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            Replay(past.Checks, past.Usage, past.At);
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<LimitStatus>> PeekAsync(IReadOnlyList<LimitCheck> checks, DateTimeOffset now, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<LimitStatus>>(Peek(checks, now));
+
+    /// <inheritdoc />
+    public ValueTask<long> UsedAsync(LimitCheck check, DateTimeOffset now, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Used(check, now));
+
+    private AdmissionDecision TryReserve(IReadOnlyList<LimitCheck> checks, long requestedOutput, long minOutput, DateTimeOffset now)
     {
         minOutput = Math.Min(minOutput, requestedOutput);
         lock (_lock)
@@ -56,7 +104,7 @@ public sealed class InMemoryQuotaStore : IQuotaStore
             }
 
             var shadowRefusals = new List<LimitCheck>();
-            var lines = new ReservedLine[checks.Count];
+            var lines = new Line[checks.Count];
             for (int i = 0; i < checks.Count; i++)
             {
                 var check = checks[i];
@@ -69,23 +117,15 @@ public sealed class InMemoryQuotaStore : IQuotaStore
                 }
 
                 counter.Add(slot, amount);
-                lines[i] = new ReservedLine(check, amount, slot);
+                lines[i] = new Line(check, amount, slot);
             }
 
             _outstanding++;
-            return new AdmissionDecision
-            {
-                Admitted = true,
-                OutputCap = output,
-                Reservation = new Reservation(NewId(), now, output, lines),
-                ShadowRefusals = shadowRefusals,
-                Statuses = Statuses(checks, now),
-            };
+            return AdmissionDecision.Admit(new Held(this, NewId(), now, output, lines), Statuses(checks, now), shadowRefusals);
         }
     }
 
-    /// <inheritdoc />
-    public void Settle(Reservation reservation, ActualUsage actual, DateTimeOffset now)
+    private void Settle(Held reservation, ActualUsage actual, DateTimeOffset now)
     {
         if (Interlocked.Exchange(ref reservation.Settled, 1) != 0)
         {
@@ -105,8 +145,7 @@ public sealed class InMemoryQuotaStore : IQuotaStore
         }
     }
 
-    /// <inheritdoc />
-    public void Replay(IReadOnlyList<LimitCheck> checks, ActualUsage actual, DateTimeOffset at, DateTimeOffset now)
+    private void Replay(IReadOnlyList<LimitCheck> checks, ActualUsage actual, DateTimeOffset at)
     {
         lock (_lock)
         {
@@ -120,8 +159,7 @@ public sealed class InMemoryQuotaStore : IQuotaStore
         }
     }
 
-    /// <inheritdoc />
-    public long Used(LimitCheck check, DateTimeOffset now)
+    private long Used(LimitCheck check, DateTimeOffset now)
     {
         lock (_lock)
         {
@@ -130,8 +168,7 @@ public sealed class InMemoryQuotaStore : IQuotaStore
         }
     }
 
-    /// <inheritdoc />
-    public IReadOnlyList<LimitStatus> Peek(IReadOnlyList<LimitCheck> checks, DateTimeOffset now)
+    private List<LimitStatus> Peek(IReadOnlyList<LimitCheck> checks, DateTimeOffset now)
     {
         lock (_lock)
         {
@@ -139,8 +176,7 @@ public sealed class InMemoryQuotaStore : IQuotaStore
         }
     }
 
-    /// <inheritdoc />
-    public void Release(Reservation reservation)
+    private void Release(Held reservation)
     {
         if (Interlocked.Exchange(ref reservation.Settled, 1) != 0)
         {
@@ -204,17 +240,7 @@ public sealed class InMemoryQuotaStore : IQuotaStore
             }
         }
 
-        return new AdmissionDecision
-        {
-            Admitted = false,
-            RefusedBy = best,
-            Used = bestUsed,
-            Requested = best.AmountFor(minOutput),
-            OutputCap = minOutput,
-            RetryAfter = bestWait,
-            ResetsAt = now + bestWait,
-            Statuses = Statuses(checks, now),
-        };
+        return AdmissionDecision.Refuse(best, bestUsed, best.AmountFor(minOutput), minOutput, bestWait, now, Statuses(checks, now));
     }
 
     private List<LimitStatus> Statuses(IReadOnlyList<LimitCheck> checks, DateTimeOffset now)
@@ -280,4 +306,29 @@ public sealed class InMemoryQuotaStore : IQuotaStore
     }
 
     private static string NewId() => "res_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+
+    private Held Own(Reservation reservation)
+    {
+        ArgumentNullException.ThrowIfNull(reservation);
+        return reservation is Held held && ReferenceEquals(held.Store, this)
+            ? held
+            : throw new ArgumentException($"The reservation {reservation.Id} was not made by this store.", nameof(reservation));
+    }
+
+    /// <summary>This store's reservation: the amount held per limit, in the slot it was counted in.</summary>
+    private sealed class Held(InMemoryQuotaStore store, string id, DateTimeOffset at, long outputCap, Line[] lines) : Reservation(id, at, outputCap)
+    {
+        public InMemoryQuotaStore Store { get; } = store;
+
+        public Line[] Lines { get; } = lines;
+
+        // 1 once settled or released: either happens once.
+        public int Settled;
+    }
+
+    /// <summary>One limit's share of a reservation.</summary>
+    /// <param name="Check">The limit.</param>
+    /// <param name="Amount">The amount held.</param>
+    /// <param name="Slot">The sliding slot number or calendar period start (unix seconds) it was counted in.</param>
+    private readonly record struct Line(LimitCheck Check, long Amount, long Slot);
 }

@@ -6,6 +6,44 @@ namespace Tollgate.Limits;
 /// <summary>Turns configured limits into the <see cref="LimitCheck"/>s one request must pass.</summary>
 public static class LimitPlanner
 {
+    /// <summary>
+    /// The checks of every scope a request counts against: its key, user and tenant, its task's budget when it names
+    /// a task, its source address when known, and the gateway. Admission uses them with the request's demand; the
+    /// start-up replay of the ledger uses them with none (<c>default</c>), to count what each record consumed.
+    /// </summary>
+    /// <param name="config">The configuration (tenant and gateway limits, time zones).</param>
+    /// <param name="plan">The key's plan, with its overrides applied.</param>
+    /// <param name="keyId">The key's id.</param>
+    /// <param name="tenant">The key's tenant.</param>
+    /// <param name="user">The key's user.</param>
+    /// <param name="task">The agent task (<c>x-tollgate-task</c>), or null.</param>
+    /// <param name="source">The client address (IPv6 grouped by /64), or null.</param>
+    /// <param name="demand">What the request may consume.</param>
+    public static List<LimitCheck> BuildChecks(GatewayConfig config, PlanOptions plan, string keyId, string tenant, string user, string? task, string? source,
+        in RequestDemand demand)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(plan);
+        var zone = config.TimeZoneFor(tenant);
+        var checks = new List<LimitCheck>(16);
+        Add(checks, new Scope(ScopeKind.Key, "k:" + keyId, "key " + keyId, zone), plan, demand);
+        Add(checks, new Scope(ScopeKind.User, "u:" + tenant + "/" + user, "user " + user, zone), plan, demand);
+        Add(checks, new Scope(ScopeKind.Tenant, "t:" + tenant, "tenant " + tenant, zone), config.TenantLimits(tenant), demand);
+        if (task is not null)
+        {
+            AddBudget(checks, new Scope(ScopeKind.Task, "task:" + keyId + "/" + task, "task " + task, zone), plan.TaskBudgetPerDay,
+                Window.CalendarDay, plan.Shadow.Contains(nameof(PlanOptions.TaskBudgetPerDay)), demand);
+        }
+
+        if (source is not null)
+        {
+            Add(checks, new Scope(ScopeKind.SourceAddress, "ip:" + source, "address " + source, zone), config.Options.SourceAddresses, demand);
+        }
+
+        Add(checks, new Scope(ScopeKind.Global, "g", "gateway", config.GlobalTimeZone), config.Options.Global, demand);
+        return checks;
+    }
+
     /// <summary>Adds a check for every limit set in <paramref name="limits"/> on <paramref name="scope"/>.</summary>
     public static void Add(List<LimitCheck> checks, Scope scope, LimitsOptions limits, in RequestDemand demand)
     {

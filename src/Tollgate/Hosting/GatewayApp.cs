@@ -85,6 +85,7 @@ internal sealed class GatewayApp : IAsyncDisposable
         services.AddSingleton<InFlightRequests>();
         services.AddSingleton<ShutdownState>();
         services.AddSingleton<IQuotaStore, InMemoryQuotaStore>();
+        services.AddSingleton<QuotaRecovery>();
         services.AddSingleton<TaskRegistry>();
         services.AddSingleton<BudgetWarnings>();
         services.AddSingleton<AdmissionPolicy>();
@@ -114,7 +115,8 @@ internal sealed class GatewayApp : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         _ = Services.GetRequiredService<LedgerWriter>();
-        await QuotaRecovery.RunAsync(Services, cancellationToken).ConfigureAwait(false);
+        await Services.GetRequiredService<QuotaRecovery>()
+            .RunAsync(Services.GetRequiredService<GatewayConfigMonitor>().Current, cancellationToken).ConfigureAwait(false);
         AdmissionPolicy.WarmUp();
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         if (_metricsApp is not null)

@@ -77,7 +77,7 @@ internal sealed partial class HeldReservation : IAsyncDisposable
         {
             LogLeaseFailed(_logger, _requestId, e);
             ledger.ReportWriteFailure(e);
-            Release();
+            await ReleaseAsync().ConfigureAwait(false);
             return new GatewayError(503, ErrorTypes.Unavailable, ErrorCodes.LedgerUnavailable,
                 "The gateway cannot record usage right now, so it is not accepting requests. Retry shortly.") { RetryAfter = TimeSpan.FromSeconds(1) };
         }
@@ -143,30 +143,21 @@ internal sealed partial class HeldReservation : IAsyncDisposable
         }
     }
 
-    /// <summary>Settles the reservation to the bill (zero when nothing was billed). Only the first end counts.</summary>
-    public void Settle()
-    {
-        if (Interlocked.Exchange(ref _ended, 1) == 0)
-        {
-            _quotas.Settle(Admission.Reservation, new ActualUsage(Usage.InputTokens, Usage.OutputTokens, CostNanos), _time.GetUtcNow());
-        }
-    }
+    /// <summary>
+    /// Settles the reservation to the bill (zero when nothing was billed). Only the first end counts; not cancellable,
+    /// since it must happen however the request ended.
+    /// </summary>
+    public ValueTask SettleAsync() => Interlocked.Exchange(ref _ended, 1) == 0
+        ? _quotas.SettleAsync(Admission.Reservation, new ActualUsage(Usage.InputTokens, Usage.OutputTokens, CostNanos), _time.GetUtcNow(), CancellationToken.None)
+        : ValueTask.CompletedTask;
 
     /// <summary>Undoes the reservation entirely: the request did not run. Only the first end counts.</summary>
-    public void Release()
-    {
-        if (Interlocked.Exchange(ref _ended, 1) == 0)
-        {
-            _quotas.Release(Admission.Reservation);
-        }
-    }
+    public ValueTask ReleaseAsync() => Interlocked.Exchange(ref _ended, 1) == 0
+        ? _quotas.ReleaseAsync(Admission.Reservation, CancellationToken.None)
+        : ValueTask.CompletedTask;
 
     /// <summary>Settles, unless already ended.</summary>
-    public ValueTask DisposeAsync()
-    {
-        Settle();
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => SettleAsync();
 
     private void Bill(TokenUsage usage, UsageSource source)
     {

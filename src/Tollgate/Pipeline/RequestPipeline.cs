@@ -35,7 +35,11 @@ internal sealed partial class RequestPipeline(
         {
             var error = await RunAsync(context, endpoint).ConfigureAwait(false);
             // Settle before answering a refusal: a caller that retries at once finds its concurrency slot free.
-            context.Reservation?.Settle();
+            if (context.Reservation is { } admitted)
+            {
+                await admitted.SettleAsync().ConfigureAwait(false);
+            }
+
             if (error is not null)
             {
                 await RefuseAsync(context, error).ConfigureAwait(false);

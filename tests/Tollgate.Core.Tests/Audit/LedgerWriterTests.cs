@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Tollgate.Audit;
 using Tollgate.Configuration;
-using Tollgate.Core.Tests.Contracts;
+using Tollgate.Stores.Contracts;
 
 namespace Tollgate.Core.Tests.Audit;
 

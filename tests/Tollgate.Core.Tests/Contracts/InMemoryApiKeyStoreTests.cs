@@ -1,4 +1,5 @@
 using Tollgate.Identity;
+using Tollgate.Stores.Contracts;
 
 namespace Tollgate.Core.Tests.Contracts;
 

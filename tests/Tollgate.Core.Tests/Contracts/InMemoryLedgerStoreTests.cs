@@ -1,5 +1,6 @@
 using Tollgate.Audit;
-using static Tollgate.Core.Tests.Contracts.TestAuditRecords;
+using Tollgate.Stores.Contracts;
+using static Tollgate.Stores.Contracts.TestAuditRecords;
 
 namespace Tollgate.Core.Tests.Contracts;
 

@@ -38,23 +38,27 @@ public sealed class SaturatingTests
     }
 
     [Fact]
-    public void QuotaStore_ThreeAbsurdSettlements_SaturateAndKeepRefusing()
+    public async Task QuotaStore_ThreeAbsurdSettlements_SaturateAndKeepRefusing()
     {
         var now = new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero);
         var store = new InMemoryQuotaStore();
         var scope = new Scope(ScopeKind.Key, "k:1", "key 1", TimeZoneInfo.Utc);
         var budget = new LimitCheck(scope, Metric.Spend, Window.CalendarDay, 1_000_000_000, 1_000, 0);
         var tokens = new LimitCheck(scope, Metric.Tokens, Window.Day, 1_000_000, 10, 0);
-        var reservations = Enumerable.Range(0, 3).Select(_ => store.TryReserve([budget, tokens], 0, 0, now).Reservation!).ToList();
+        var reservations = new List<Reservation>();
+        for (int i = 0; i < 3; i++)
+        {
+            reservations.Add((await store.TryReserveAsync([budget, tokens], 0, 0, now, CancellationToken.None)).Reservation!);
+        }
 
         foreach (var reservation in reservations)
         {
-            store.Settle(reservation, new ActualUsage(long.MaxValue, 9_000_000_000_000_000_000, 9_000_000_000_000_000_000), now);
+            await store.SettleAsync(reservation, new ActualUsage(long.MaxValue, 9_000_000_000_000_000_000, 9_000_000_000_000_000_000), now, CancellationToken.None);
         }
 
-        Assert.Equal(long.MaxValue, store.Used(budget, now));
-        Assert.Equal(long.MaxValue, store.Used(tokens, now));
-        var next = store.TryReserve([budget, tokens], 0, 0, now);
+        Assert.Equal(long.MaxValue, await store.UsedAsync(budget, now, CancellationToken.None));
+        Assert.Equal(long.MaxValue, await store.UsedAsync(tokens, now, CancellationToken.None));
+        var next = await store.TryReserveAsync([budget, tokens], 0, 0, now, CancellationToken.None);
         Assert.False(next.Admitted);
         Assert.True(next.Remaining <= 0);
     }

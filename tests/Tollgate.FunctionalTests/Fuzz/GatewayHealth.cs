@@ -36,7 +36,7 @@ internal static class GatewayHealth
             new Scope(ScopeKind.Global, "g", "gateway", TimeZoneInfo.Utc),
         })
         {
-            long used = gateway.Quotas.Used(new LimitCheck(scope, Metric.Concurrency, Window.Concurrent, 1, 0, 0), now);
+            long used = await gateway.Quotas.UsedAsync(new LimitCheck(scope, Metric.Concurrency, Window.Concurrent, 1, 0, 0), now, CancellationToken.None);
             failures.Check(used == 0, "health: concurrency slots left", $"{scope.Id}: {used} slots held");
         }
 

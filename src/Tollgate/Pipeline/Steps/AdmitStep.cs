@@ -31,7 +31,19 @@ internal sealed class AdmitStep(AdmissionPolicy policy, IQuotaStore quotas, Ledg
         context.SourceAddress = SourceAddress.Resolve(context.Http, context.Config.Options.SourceAddresses.TrustedProxies);
         string? task = context.Http.Request.Headers[AdmissionPolicy.TaskHeader];
         context.Task = string.IsNullOrEmpty(task) ? null : task;
-        var outcome = policy.Decide(new AdmissionRequest(caller, request, model, context.Config, context.Task, context.SourceAddress), time.GetUtcNow());
+        AdmissionOutcome outcome;
+        try
+        {
+            outcome = await policy.DecideAsync(new AdmissionRequest(caller, request, model, context.Config, context.Task, context.SourceAddress),
+                time.GetUtcNow(), context.Http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.Http.RequestAborted.IsCancellationRequested)
+        {
+            // The caller left before admission finished: nothing was reserved.
+            context.ClientAborted = true;
+            return new GatewayError(499, ErrorTypes.InvalidRequest, AuditReasons.ClientAborted, "The caller closed the connection.");
+        }
+
         context.ShadowRefusals = outcome.ShadowRefusals;
         if (outcome.Admission is not { } admission)
         {

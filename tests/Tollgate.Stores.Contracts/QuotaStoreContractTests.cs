@@ -1,166 +1,169 @@
 using Tollgate.Limits;
 
-namespace Tollgate.Core.Tests.Contracts;
+namespace Tollgate.Stores.Contracts;
 
 /// <summary>
 /// What every <see cref="IQuotaStore"/> must do: atomic all-or-nothing admission, exact sliding and calendar windows,
 /// settlement, clamping and shadow limits. A Redis or PostgreSQL backend derives a class from this one.
 /// </summary>
-public abstract class QuotaStoreContractTests
+public abstract partial class QuotaStoreContractTests
 {
     protected static readonly DateTimeOffset T0 = new(2026, 11, 23, 10, 0, 0, 500, TimeSpan.Zero);
 
     protected static readonly TimeZoneInfo Berlin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
 
+    private static CancellationToken None => CancellationToken.None;
+
+    /// <summary>A fresh, empty store.</summary>
     protected abstract IQuotaStore CreateStore();
 
     protected static Scope ScopeOf(string id, ScopeKind kind = ScopeKind.Tenant, TimeZoneInfo? zone = null) => new(kind, id, kind.ToString().ToLowerInvariant() + " " + id, zone ?? TimeZoneInfo.Utc);
 
     [Fact]
-    public void TryReserve_SlidingMinute_RefusesOverLimitAndReturnsWhenOldestSlotLeaves()
+    public async Task TryReserve_SlidingMinute_RefusesOverLimitAndReturnsWhenOldestSlotLeaves()
     {
         var store = CreateStore();
         var check = new LimitCheck(ScopeOf("acme"), Metric.Requests, Window.Minute, 3, 1, 0);
-        Assert.True(store.TryReserve([check], 0, 0, T0).Admitted);
-        Assert.True(store.TryReserve([check], 0, 0, T0.AddSeconds(10)).Admitted);
-        Assert.True(store.TryReserve([check], 0, 0, T0.AddSeconds(20)).Admitted);
+        Assert.True((await store.TryReserveAsync([check], 0, 0, T0, None)).Admitted);
+        Assert.True((await store.TryReserveAsync([check], 0, 0, T0.AddSeconds(10), None)).Admitted);
+        Assert.True((await store.TryReserveAsync([check], 0, 0, T0.AddSeconds(20), None)).Admitted);
 
-        var refused = store.TryReserve([check], 0, 0, T0.AddSeconds(30));
+        var refused = await store.TryReserveAsync([check], 0, 0, T0.AddSeconds(30), None);
 
         Assert.False(refused.Admitted);
         Assert.Equal((3L, 1L, 0L), (refused.Used, refused.Requested, refused.Remaining));
         // T0 lies in the slot [10:00:00, 10:00:01); counted for a full minute after that slot ends, it leaves at
         // 10:01:01, 30.5 s after 10:00:30.5. Never earlier than a true sliding minute would let it go.
         Assert.Equal(TimeSpan.FromSeconds(30.5), refused.RetryAfter);
-        Assert.False(store.TryReserve([check], 0, 0, T0.AddSeconds(60)).Admitted);
-        Assert.True(store.TryReserve([check], 0, 0, T0.AddSeconds(60.5)).Admitted);
+        Assert.False((await store.TryReserveAsync([check], 0, 0, T0.AddSeconds(60), None)).Admitted);
+        Assert.True((await store.TryReserveAsync([check], 0, 0, T0.AddSeconds(60.5), None)).Admitted);
     }
 
     [Fact]
-    public void TryReserve_RefusedRequest_ConsumesNothingAnywhere()
+    public async Task TryReserve_RefusedRequest_ConsumesNothingAnywhere()
     {
         var store = CreateStore();
         var roomy = new LimitCheck(ScopeOf("acme"), Metric.Tokens, Window.Minute, 1000, 100, 0);
         var tight = new LimitCheck(ScopeOf("alice", ScopeKind.User), Metric.Tokens, Window.Minute, 150, 100, 0);
-        Assert.True(store.TryReserve([roomy, tight], 0, 0, T0).Admitted);
+        Assert.True((await store.TryReserveAsync([roomy, tight], 0, 0, T0, None)).Admitted);
 
-        var refused = store.TryReserve([roomy, tight], 0, 0, T0);
+        var refused = await store.TryReserveAsync([roomy, tight], 0, 0, T0, None);
 
         Assert.False(refused.Admitted);
         Assert.Same(tight, refused.RefusedBy);
-        Assert.Equal(100, store.Used(roomy, T0));
-        Assert.Equal(100, store.Used(tight, T0));
+        Assert.Equal(100, await store.UsedAsync(roomy, T0, None));
+        Assert.Equal(100, await store.UsedAsync(tight, T0, None));
     }
 
     [Fact]
-    public void Settle_ReplacesReservationWithActualAndReleasesConcurrency_Once()
+    public async Task Settle_ReplacesReservationWithActualAndReleasesConcurrency_Once()
     {
         var store = CreateStore();
         var tokens = new LimitCheck(ScopeOf("acme"), Metric.Tokens, Window.Hour, 10_000, 50, 10);
         var concurrent = new LimitCheck(ScopeOf("acme"), Metric.Concurrency, Window.Concurrent, 1, 1, 0);
-        var decision = store.TryReserve([tokens, concurrent], 100, 100, T0);
-        Assert.Equal(50 + 10 * 100, store.Used(tokens, T0));
-        Assert.False(store.TryReserve([concurrent], 0, 0, T0).Admitted);
+        var decision = await store.TryReserveAsync([tokens, concurrent], 100, 100, T0, None);
+        Assert.Equal(50 + 10 * 100, await store.UsedAsync(tokens, T0, None));
+        Assert.False((await store.TryReserveAsync([concurrent], 0, 0, T0, None)).Admitted);
 
-        store.Settle(decision.Reservation!, new ActualUsage(50, 30, 0), T0.AddSeconds(5));
-        store.Settle(decision.Reservation!, new ActualUsage(50, 30, 0), T0.AddSeconds(5));
+        await store.SettleAsync(decision.Reservation!, new ActualUsage(50, 30, 0), T0.AddSeconds(5), None);
+        await store.SettleAsync(decision.Reservation!, new ActualUsage(50, 30, 0), T0.AddSeconds(5), None);
 
-        Assert.Equal(80, store.Used(tokens, T0.AddSeconds(5)));
-        Assert.Equal(0, store.Used(concurrent, T0.AddSeconds(5)));
+        Assert.Equal(80, await store.UsedAsync(tokens, T0.AddSeconds(5), None));
+        Assert.Equal(0, await store.UsedAsync(concurrent, T0.AddSeconds(5), None));
         Assert.Equal(0, store.Outstanding);
-        Assert.True(store.TryReserve([concurrent], 0, 0, T0.AddSeconds(5)).Admitted);
+        Assert.True((await store.TryReserveAsync([concurrent], 0, 0, T0.AddSeconds(5), None)).Admitted);
     }
 
     [Fact]
-    public void TryReserve_CalendarDayInTimeZone_ResetsAtLocalMidnight()
+    public async Task TryReserve_CalendarDayInTimeZone_ResetsAtLocalMidnight()
     {
         var store = CreateStore();
         // 1 dollar a day in Berlin; each request costs 0.6 dollars (600,000,000 nanos = 6e11 picos fixed).
         var budget = new LimitCheck(ScopeOf("acme", zone: Berlin), Metric.Spend, Window.CalendarDay, 1_000_000_000, 600_000_000_000, 0);
         var evening = new DateTimeOffset(2026, 11, 23, 22, 30, 0, TimeSpan.Zero); // 23:30 in Berlin
-        Assert.True(store.TryReserve([budget], 0, 0, evening).Admitted);
+        Assert.True((await store.TryReserveAsync([budget], 0, 0, evening, None)).Admitted);
 
-        var refused = store.TryReserve([budget], 0, 0, evening);
+        var refused = await store.TryReserveAsync([budget], 0, 0, evening, None);
 
         Assert.False(refused.Admitted);
         Assert.Equal(TimeSpan.FromMinutes(30), refused.RetryAfter);
-        Assert.True(store.TryReserve([budget], 0, 0, evening.AddMinutes(30)).Admitted);
+        Assert.True((await store.TryReserveAsync([budget], 0, 0, evening.AddMinutes(30), None)).Admitted);
     }
 
     [Fact]
-    public void TryReserve_CalendarMonth_ResetsOnTheFirst()
+    public async Task TryReserve_CalendarMonth_ResetsOnTheFirst()
     {
         var store = CreateStore();
         var budget = new LimitCheck(ScopeOf("acme"), Metric.Spend, Window.CalendarMonth, 1_000, 1_000_000, 0);
         var lastDay = new DateTimeOffset(2026, 11, 30, 23, 0, 0, TimeSpan.Zero);
-        Assert.True(store.TryReserve([budget], 0, 0, lastDay).Admitted);
-        Assert.Equal(TimeSpan.FromHours(1), store.TryReserve([budget], 0, 0, lastDay).RetryAfter);
-        Assert.True(store.TryReserve([budget], 0, 0, lastDay.AddHours(1)).Admitted);
+        Assert.True((await store.TryReserveAsync([budget], 0, 0, lastDay, None)).Admitted);
+        Assert.Equal(TimeSpan.FromHours(1), (await store.TryReserveAsync([budget], 0, 0, lastDay, None)).RetryAfter);
+        Assert.True((await store.TryReserveAsync([budget], 0, 0, lastDay.AddHours(1), None)).Admitted);
     }
 
     [Fact]
-    public void TryReserve_MinOutputBelowRequested_ClampsToWhatEveryLimitAffords()
+    public async Task TryReserve_MinOutputBelowRequested_ClampsToWhatEveryLimitAffords()
     {
         var store = CreateStore();
         // Budget 1000 nanos; fixed 200,000 picos (200 nanos); 3,000 picos (3 nanos) per output token → 266 tokens fit.
         var budget = new LimitCheck(ScopeOf("acme"), Metric.Spend, Window.CalendarDay, 1_000, 200_000, 3_000);
         var tokens = new LimitCheck(ScopeOf("acme"), Metric.Tokens, Window.Minute, 1_000, 800, 1);
 
-        var decision = store.TryReserve([budget, tokens], 4_096, 1, T0);
+        var decision = await store.TryReserveAsync([budget, tokens], 4_096, 1, T0, None);
 
         Assert.True(decision.Admitted);
         Assert.Equal(200, decision.OutputCap);
-        Assert.Equal(1_000, store.Used(tokens, T0));
-        Assert.Equal(800, store.Used(budget, T0));
+        Assert.Equal(1_000, await store.UsedAsync(tokens, T0, None));
+        Assert.Equal(800, await store.UsedAsync(budget, T0, None));
     }
 
     [Fact]
-    public void TryReserve_RequestLargerThanLimit_RefusedWithNoRetryTime()
+    public async Task TryReserve_RequestLargerThanLimit_RefusedWithNoRetryTime()
     {
         var store = CreateStore();
         var check = new LimitCheck(ScopeOf("acme"), Metric.Tokens, Window.Minute, 100, 500, 0);
 
-        var refused = store.TryReserve([check], 0, 0, T0);
+        var refused = await store.TryReserveAsync([check], 0, 0, T0, None);
 
         Assert.False(refused.Admitted);
         Assert.Null(refused.RetryAfter);
     }
 
     [Fact]
-    public void TryReserve_ShadowLimit_CountsAndReportsButNeverRefuses()
+    public async Task TryReserve_ShadowLimit_CountsAndReportsButNeverRefuses()
     {
         var store = CreateStore();
         var shadow = new LimitCheck(ScopeOf("acme"), Metric.Requests, Window.Minute, 1, 1, 0, Shadow: true);
-        Assert.Empty(store.TryReserve([shadow], 0, 0, T0).ShadowRefusals);
+        Assert.Empty((await store.TryReserveAsync([shadow], 0, 0, T0, None)).ShadowRefusals);
 
-        var second = store.TryReserve([shadow], 0, 0, T0);
+        var second = await store.TryReserveAsync([shadow], 0, 0, T0, None);
 
         Assert.True(second.Admitted);
         Assert.Same(shadow, Assert.Single(second.ShadowRefusals));
-        Assert.Equal(2, store.Used(shadow, T0));
+        Assert.Equal(2, await store.UsedAsync(shadow, T0, None));
     }
 
     [Fact]
-    public void TryReserve_GlobalAndVisibleBothFull_NamesTheVisibleScope()
+    public async Task TryReserve_GlobalAndVisibleBothFull_NamesTheVisibleScope()
     {
         var store = CreateStore();
         var global = new LimitCheck(new Scope(ScopeKind.Global, "g", "gateway", TimeZoneInfo.Utc), Metric.Requests, Window.Minute, 1, 1, 0);
         var tenant = new LimitCheck(ScopeOf("acme"), Metric.Requests, Window.Minute, 1, 1, 0);
-        Assert.True(store.TryReserve([global, tenant], 0, 0, T0).Admitted);
+        Assert.True((await store.TryReserveAsync([global, tenant], 0, 0, T0, None)).Admitted);
 
-        Assert.Same(tenant, store.TryReserve([global, tenant], 0, 0, T0).RefusedBy);
+        Assert.Same(tenant, (await store.TryReserveAsync([global, tenant], 0, 0, T0, None)).RefusedBy);
     }
 
     [Fact]
-    public void TryReserve_Refused_ReportsWhenCapacityReturnsAndTheCallersLimits()
+    public async Task TryReserve_Refused_ReportsWhenCapacityReturnsAndTheCallersLimits()
     {
         var store = CreateStore();
         var global = new LimitCheck(new Scope(ScopeKind.Global, "g", "gateway", TimeZoneInfo.Utc), Metric.Requests, Window.Minute, 100, 1, 0);
         var perDay = new LimitCheck(ScopeOf("alice", ScopeKind.Key), Metric.Requests, Window.Day, 1, 1, 0);
         var budget = new LimitCheck(ScopeOf("acme"), Metric.Spend, Window.CalendarDay, 1_000, 100_000, 0);
-        Assert.True(store.TryReserve([global, perDay, budget], 0, 0, T0).Admitted);
+        Assert.True((await store.TryReserveAsync([global, perDay, budget], 0, 0, T0, None)).Admitted);
 
-        var refused = store.TryReserve([global, perDay, budget], 0, 0, T0.AddHours(1));
+        var refused = await store.TryReserveAsync([global, perDay, budget], 0, 0, T0.AddHours(1), None);
 
         Assert.Same(perDay, refused.RefusedBy);
         // T0 lies in the 24-minute slot [10:00, 10:24); counted for a full day after that slot ends, the first request
@@ -172,16 +175,16 @@ public abstract class QuotaStoreContractTests
         Assert.Equal([perDay, budget], refused.Statuses.Select(s => s.Check));
         Assert.Equal((0L, back), (refused.Statuses[0].Remaining, refused.Statuses[0].ResetsAt));
         Assert.Equal((900L, new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero)), (refused.Statuses[1].Remaining, refused.Statuses[1].ResetsAt));
-        Assert.Equal((1L, 100L), (store.Used(perDay, T0.AddHours(1)), store.Used(budget, T0.AddHours(1))));
+        Assert.Equal((1L, 100L), (await store.UsedAsync(perDay, T0.AddHours(1), None), await store.UsedAsync(budget, T0.AddHours(1), None)));
     }
 
     [Fact]
-    public void TryReserve_RequestLargerThanLimit_NeverResets()
+    public async Task TryReserve_RequestLargerThanLimit_NeverResets()
     {
         var store = CreateStore();
         var check = new LimitCheck(ScopeOf("acme"), Metric.Tokens, Window.Minute, 100, 500, 0);
 
-        var refused = store.TryReserve([check], 0, 0, T0);
+        var refused = await store.TryReserveAsync([check], 0, 0, T0, None);
 
         Assert.Null(refused.ResetsAt);
         Assert.Null(refused.SuggestedRetryAfter);
@@ -189,33 +192,34 @@ public abstract class QuotaStoreContractTests
     }
 
     [Fact]
-    public void Peek_ReportsTheCallersLimitsAndReservesNothing()
+    public async Task Peek_ReportsTheCallersLimitsAndReservesNothing()
     {
         var store = CreateStore();
         var global = new LimitCheck(new Scope(ScopeKind.Global, "g", "gateway", TimeZoneInfo.Utc), Metric.Requests, Window.Minute, 100, 1, 0);
         var perMinute = new LimitCheck(ScopeOf("acme"), Metric.Requests, Window.Minute, 5, 1, 0);
         var concurrent = new LimitCheck(ScopeOf("acme"), Metric.Concurrency, Window.Concurrent, 2, 1, 0);
-        Assert.True(store.TryReserve([global, perMinute, concurrent], 0, 0, T0).Admitted);
+        Assert.True((await store.TryReserveAsync([global, perMinute, concurrent], 0, 0, T0, None)).Admitted);
 
-        var statuses = store.Peek([global, perMinute, concurrent], T0.AddSeconds(10));
+        var statuses = await store.PeekAsync([global, perMinute, concurrent], T0.AddSeconds(10), None);
 
         Assert.Equal([perMinute, concurrent], statuses.Select(s => s.Check));
         Assert.Equal((4L, TimeSpan.FromSeconds(50.5)), (statuses[0].Remaining, statuses[0].ResetsIn));
         Assert.Equal(T0.AddSeconds(60.5), statuses[0].ResetsAt);
         Assert.Equal(1L, statuses[1].Remaining);
-        Assert.Equal((1L, 1L, 1L), (store.Used(global, T0.AddSeconds(10)), store.Used(perMinute, T0.AddSeconds(10)), store.Used(concurrent, T0.AddSeconds(10))));
+        var later = T0.AddSeconds(10);
+        Assert.Equal((1L, 1L, 1L), (await store.UsedAsync(global, later, None), await store.UsedAsync(perMinute, later, None), await store.UsedAsync(concurrent, later, None)));
     }
 
     [Fact]
-    public void Replay_CountsPastConsumptionInItsOwnSlot()
+    public async Task Replay_CountsPastConsumptionInItsOwnSlot()
     {
         var store = CreateStore();
         var check = new LimitCheck(ScopeOf("acme"), Metric.Tokens, Window.Hour, 1_000, 0, 0);
-        store.Replay([check], new ActualUsage(300, 200, 0), T0.AddMinutes(-59.5), T0);
-        store.Replay([check], new ActualUsage(100, 0, 0), T0.AddHours(-2), T0);
+        await store.ReplayAsync([check], new ActualUsage(300, 200, 0), T0.AddMinutes(-59.5), T0, None);
+        await store.ReplayAsync([check], new ActualUsage(100, 0, 0), T0.AddHours(-2), T0, None);
 
-        Assert.Equal(500, store.Used(check, T0));
-        Assert.Equal(0, store.Used(check, T0.AddMinutes(1)));
+        Assert.Equal(500, await store.UsedAsync(check, T0, None));
+        Assert.Equal(0, await store.UsedAsync(check, T0.AddMinutes(1), None));
     }
 
     [Theory]
@@ -231,25 +235,25 @@ public abstract class QuotaStoreContractTests
         var random = new Random(seed);
         var delays = Enumerable.Range(0, 200).Select(_ => random.Next(0, 50)).ToArray();
         using var start = new ManualResetEventSlim();
-        var tasks = delays.Select(spin => Task.Run(() =>
+        var tasks = delays.Select(spin => Task.Run(async () =>
         {
             start.Wait();
             Thread.SpinWait(spin);
-            return store.TryReserve([budget, concurrent], 0, 0, T0);
+            return await store.TryReserveAsync([budget, concurrent], 0, 0, T0, None);
         })).ToArray();
 
         start.Set();
         var decisions = await Task.WhenAll(tasks);
 
         Assert.Equal(10, decisions.Count(d => d.Admitted));
-        Assert.Equal(70, store.Used(budget, T0));
+        Assert.Equal(70, await store.UsedAsync(budget, T0, None));
         foreach (var admitted in decisions.Where(d => d.Admitted))
         {
-            store.Settle(admitted.Reservation!, new ActualUsage(0, 0, 5), T0);
+            await store.SettleAsync(admitted.Reservation!, new ActualUsage(0, 0, 5), T0, None);
         }
 
-        Assert.Equal(50, store.Used(budget, T0));
-        Assert.Equal(0, store.Used(concurrent, T0));
+        Assert.Equal(50, await store.UsedAsync(budget, T0, None));
+        Assert.Equal(0, await store.UsedAsync(concurrent, T0, None));
         Assert.Equal(0, store.Outstanding);
     }
 }

@@ -1,7 +1,7 @@
 using Tollgate.Identity;
-using static Tollgate.Core.Tests.Contracts.TestKeys;
+using static Tollgate.Stores.Contracts.TestKeys;
 
-namespace Tollgate.Core.Tests.Contracts;
+namespace Tollgate.Stores.Contracts;
 
 /// <summary>Per-key overrides of plan settings: stored as given, replaced whole, none read back as null.</summary>
 public abstract partial class ApiKeyStoreContractTests

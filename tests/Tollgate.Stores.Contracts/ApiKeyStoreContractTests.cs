@@ -1,7 +1,7 @@
 using Tollgate.Identity;
-using static Tollgate.Core.Tests.Contracts.TestKeys;
+using static Tollgate.Stores.Contracts.TestKeys;
 
-namespace Tollgate.Core.Tests.Contracts;
+namespace Tollgate.Stores.Contracts;
 
 /// <summary>
 /// What every <see cref="IApiKeyStore"/> must do. Each backend derives a test class that supplies a fresh, empty

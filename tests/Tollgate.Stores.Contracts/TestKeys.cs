@@ -1,6 +1,6 @@
 using Tollgate.Identity;
 
-namespace Tollgate.Core.Tests.Contracts;
+namespace Tollgate.Stores.Contracts;
 
 /// <summary>Key records for store tests. Instants are whole milliseconds (what every backend keeps).</summary>
 public static class TestKeys

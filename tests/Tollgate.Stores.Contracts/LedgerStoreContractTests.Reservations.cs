@@ -1,8 +1,8 @@
 using Tollgate.Audit;
 using Tollgate.Pricing;
-using static Tollgate.Core.Tests.Contracts.TestAuditRecords;
+using static Tollgate.Stores.Contracts.TestAuditRecords;
 
-namespace Tollgate.Core.Tests.Contracts;
+namespace Tollgate.Stores.Contracts;
 
 /// <summary>Admission fields of records, reservation leases and their settlement, and the start-up read of allowed records.</summary>
 public abstract partial class LedgerStoreContractTests

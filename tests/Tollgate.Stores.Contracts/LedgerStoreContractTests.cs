@@ -1,8 +1,8 @@
 using Tollgate.Audit;
 using Tollgate.Pricing;
-using static Tollgate.Core.Tests.Contracts.TestAuditRecords;
+using static Tollgate.Stores.Contracts.TestAuditRecords;
 
-namespace Tollgate.Core.Tests.Contracts;
+namespace Tollgate.Stores.Contracts;
 
 /// <summary>
 /// What every <see cref="ILedgerStore"/> must do. Each backend derives a test class that supplies a fresh, empty

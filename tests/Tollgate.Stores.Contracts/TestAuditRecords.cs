@@ -1,7 +1,7 @@
 using Tollgate.Audit;
 using Tollgate.Pricing;
 
-namespace Tollgate.Core.Tests.Contracts;
+namespace Tollgate.Stores.Contracts;
 
 /// <summary>Audit records for ledger tests. Instants are whole milliseconds (what every backend keeps).</summary>
 public static class TestAuditRecords

@@ -1,0 +1,100 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Tollgate.Audit;
+using Tollgate.Configuration;
+using Tollgate.Identity;
+using Tollgate.Pricing;
+
+namespace Tollgate.Limits;
+
+/// <summary>
+/// At start-up the ledger is the source of truth. Leases left by requests that were in flight when the gateway died
+/// are billed at their reserved worst case (a crash never frees budget that may have been spent); then the quota
+/// store restores its counters from every allowed record of the last <see cref="LookBack"/>: a store in process memory
+/// replays them, so a restart resets no window and forgets no spend; one whose counters are durable has nothing to do.
+/// </summary>
+public sealed partial class QuotaRecovery(ILedgerStore ledger, IApiKeyStore keys, IQuotaStore quotas, TimeProvider timeProvider, ILogger<QuotaRecovery> logger)
+{
+    /// <summary>How far back the ledger is replayed: the longest window, a calendar month, and a day to spare.</summary>
+    public static TimeSpan LookBack { get; } = TimeSpan.FromDays(32);
+
+    /// <summary>Bills the leftover leases, then restores the quota store's counters from the ledger.</summary>
+    /// <param name="config">The configuration whose plans and limits the replayed records count against.</param>
+    /// <param name="cancellationToken">Cancels start-up.</param>
+    public async Task<QuotaRecoveryResult> RunAsync(GatewayConfig config, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var now = timeProvider.GetUtcNow();
+        var leases = await ledger.ReadLeasesAsync(cancellationToken).ConfigureAwait(false);
+        if (leases.Count > 0)
+        {
+            await ledger.AppendAsync([.. leases.Select(ToRecord)], cancellationToken).ConfigureAwait(false);
+            LogOrphans(logger, leases.Count);
+        }
+
+        long replayed = await quotas.RestoreAsync(ReadHistoryAsync(config, now, cancellationToken), now, cancellationToken).ConfigureAwait(false);
+        LogReplayed(logger, replayed);
+        return new QuotaRecoveryResult(leases.Count, replayed);
+    }
+
+    /// <summary>
+    /// Each allowed record of a key since <paramref name="now"/> − <see cref="LookBack"/>, oldest first, with the
+    /// checks of its scopes under the key's plan as configured now (a key no longer in the store counts against its
+    /// tenant's, its address's and the gateway's limits only). Read lazily, as the quota store enumerates it.
+    /// </summary>
+    public async IAsyncEnumerable<PastUsage> ReadHistoryAsync(GatewayConfig config, DateTimeOffset now,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var plans = new Dictionary<string, PlanOptions>(StringComparer.Ordinal);
+        await foreach (var record in ledger.ReadAllowedSinceAsync(now - LookBack, cancellationToken).ConfigureAwait(false))
+        {
+            if (record.KeyId is null || record.Tenant is null || record.User is null)
+            {
+                continue;
+            }
+
+            if (!plans.TryGetValue(record.KeyId, out var plan))
+            {
+                var key = await keys.GetAsync(record.KeyId, cancellationToken).ConfigureAwait(false);
+                plan = (key is null ? null : EffectivePlans.Get(config, key.Plan, key.Overrides)) ?? new PlanOptions();
+                plans[record.KeyId] = plan;
+            }
+
+            var checks = LimitPlanner.BuildChecks(config, plan, record.KeyId, record.Tenant, record.User, record.Task, record.SourceAddress, default);
+            yield return new PastUsage(checks, new ActualUsage(record.Usage.InputTokens, record.Usage.OutputTokens, record.CostNanos), record.Timestamp);
+        }
+    }
+
+    private static AuditRecord ToRecord(ReservationLease lease) => new()
+    {
+        Timestamp = lease.Timestamp,
+        RequestId = lease.RequestId,
+        Endpoint = lease.Endpoint,
+        KeyId = lease.KeyId,
+        Tenant = lease.Tenant,
+        User = lease.User,
+        Model = lease.Model,
+        Upstream = lease.Upstream,
+        Decision = Decisions.Allowed,
+        Reason = "orphaned_reservation",
+        Usage = lease.Usage,
+        CostNanos = lease.CostNanos,
+        UsageSource = UsageSource.Reserved,
+        Status = 0,
+        Task = lease.Task,
+        SourceAddress = lease.SourceAddress,
+        ReservationId = lease.Id,
+    };
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "{Count} requests were in flight when the gateway last stopped abruptly; billed at their reserved worst case")]
+    private static partial void LogOrphans(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Limit counters rebuilt from {Count} ledger records")]
+    private static partial void LogReplayed(ILogger logger, long count);
+}
+
+/// <summary>What <see cref="QuotaRecovery.RunAsync"/> did.</summary>
+/// <param name="BilledLeases">Leases left by an abrupt stop, billed at their reserved worst case.</param>
+/// <param name="ReplayedRecords">Ledger records the quota store counted (0 for a store whose counters are durable).</param>
+public readonly record struct QuotaRecoveryResult(int BilledLeases, long ReplayedRecords);
