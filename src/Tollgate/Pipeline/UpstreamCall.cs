@@ -38,6 +38,9 @@ internal sealed class UpstreamCall : IAsyncDisposable
 
     public TimeSpan AbandonWait { get; }
 
+    /// <summary>The response's Content-Length, when it sent one.</summary>
+    public long? ContentLength => _response.Content.Headers.ContentLength;
+
     /// <summary>Whether the upstream answered with a stream.</summary>
     public bool IsEventStream => _response.Content.Headers.ContentType?.MediaType == "text/event-stream";
 

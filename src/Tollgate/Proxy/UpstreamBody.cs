@@ -56,28 +56,36 @@ internal sealed class UpstreamBody : Stream
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Synchronous reads are not supported.");
 
-    /// <summary>Reads to the end (up to <paramref name="limit"/> bytes). Complete is false when the body was cut or too large.</summary>
-    public async Task<(byte[] Body, bool Complete)> ReadAllAsync(long limit)
+    /// <summary>
+    /// Reads to the end (up to <paramref name="limit"/> bytes) into one array, sized by <paramref name="expectedLength"/>
+    /// (the response's Content-Length) when it is known. Complete is false when the body was cut or too large.
+    /// </summary>
+    public async Task<(byte[] Body, bool Complete)> ReadAllAsync(long limit, long? expectedLength = null)
     {
-        using var buffer = new MemoryStream();
-        byte[] chunk = new byte[16 * 1024];
+        byte[] buffer = new byte[expectedLength is > 0 and <= 16 * 1024 * 1024 ? (int)Math.Min(expectedLength.Value, limit) + 1 : 4096];
+        int length = 0;
         try
         {
             int read;
-            while ((read = await ReadAsync(chunk).ConfigureAwait(false)) > 0)
+            while ((read = await ReadAsync(buffer.AsMemory(length)).ConfigureAwait(false)) > 0)
             {
-                buffer.Write(chunk, 0, read);
-                if (buffer.Length > limit)
+                length += read;
+                if (length > limit)
                 {
-                    return (buffer.ToArray(), false);
+                    return (buffer.AsSpan(0, length).ToArray(), false);
+                }
+
+                if (length == buffer.Length)
+                {
+                    Array.Resize(ref buffer, (int)Math.Min(Math.Max(buffer.Length * 2L, 4096), Array.MaxLength));
                 }
             }
 
-            return (buffer.ToArray(), true);
+            return (buffer.AsSpan(0, length).ToArray(), true);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or HttpRequestException)
         {
-            return (buffer.ToArray(), false);
+            return (buffer.AsSpan(0, length).ToArray(), false);
         }
     }
 

@@ -20,7 +20,7 @@ internal static class BufferedRelayStep
         var model = context.Model!;
         var request = context.Request!;
         var held = context.Reservation!;
-        var (body, complete) = await call.Body.ReadAllAsync(context.Config.Options.Gateway.MaxResponseBodyBytes).ConfigureAwait(false);
+        var (body, complete) = await call.Body.ReadAllAsync(context.Config.Options.Gateway.MaxResponseBodyBytes, call.ContentLength).ConfigureAwait(false);
         context.UpstreamEnded();
         var generated = new StringBuilder();
         var scan = call.Protocol.ReadResponse(body, generated);

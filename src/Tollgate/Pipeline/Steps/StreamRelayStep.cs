@@ -43,6 +43,8 @@ internal sealed class StreamRelayStep(ShutdownState shutdown)
         long allowedOutput = held.Admission.ReservedOutput;
         long cutAbove = model.StreamCutThreshold(allowedOutput);
         long streamedOutput = 0;
+        long generatedBytes = 0;
+        var uncounted = new List<string>();
         long? upstreamOutput = null;
         int counted = 0;
         TokenUsage? reported = null;
@@ -117,8 +119,22 @@ internal sealed class StreamRelayStep(ShutdownState shutdown)
 
                     if (upstreamOutput is null && generated.Length > counted)
                     {
-                        streamedOutput = Saturating.Add(streamedOutput, counter.Count(generated.ToString(counted, generated.Length - counted)));
+                        // A token is at least one byte of UTF-8, so text of at most cutAbove bytes cannot pass the cut:
+                        // the tokenizer runs only once the text could (most streams end before it ever does).
+                        string added = generated.ToString(counted, generated.Length - counted);
+                        generatedBytes = Saturating.Add(generatedBytes, Encoding.UTF8.GetByteCount(added));
+                        uncounted.Add(added);
                         counted = generated.Length;
+                        if (generatedBytes > cutAbove)
+                        {
+                            // Counted event by event, as they came.
+                            foreach (string text in uncounted)
+                            {
+                                streamedOutput = Saturating.Add(streamedOutput, counter.Count(text));
+                            }
+
+                            uncounted.Clear();
+                        }
                     }
 
                     if (upstreamOutput is { } theirs ? theirs > allowedOutput : streamedOutput > cutAbove)
