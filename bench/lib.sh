@@ -133,7 +133,7 @@ now_s() { date +%s.%N; }
 MOCK_JSON='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"bench-model","choices":[{"index":0,"message":{"role":"assistant","content":"Hello! How can I help you today?"},"finish_reason":"stop"}],"usage":{"prompt_tokens":19,"completion_tokens":9,"total_tokens":28}}'
 STREAM_WORDS=("Hello" " there" "!" " How" " can" " I" " help" " you" " today" "?"
               " I" " can" " answer" " questions" "," " write" " code" " and" " more" ".")
-STREAM_COMPLETION_TOKENS=20   # o200k_base: one token per piece above
+STREAM_COMPLETION_TOKENS=20   # common words and punctuation: about a token per piece above
 
 # mock_sse: the SSE body with literal \n escapes, for an nginx quoted string (nginx turns \n into a newline).
 mock_sse() {

@@ -266,7 +266,7 @@ run_case() {
 
 # ---------------------------------------------------------------- the run
 cases=$(( ${#WORKLOADS[@]} * ${#DRIVERS[@]} * ${#TARGETS[@]} * REPEAT ))
-log "load average at start: $START_LOAD; $cases cases of ${SECS}s, about $(( (cases * (SECS + 2) + ${#TARGETS[@]} * ${#WORKLOADS[@]} * (WARMUP + 1)) / 60 + 1 )) min"
+log "load average at start: $START_LOAD; $cases cases of ${SECS}s, about $(( (cases * (SECS + 1) + ${#TARGETS[@]} * ${#WORKLOADS[@]} * (WARMUP + 1)) / 60 + 1 )) min"
 
 # Warm-up (JIT, connection pools), not measured.
 for workload in "${WORKLOADS[@]}"; do
