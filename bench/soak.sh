@@ -6,7 +6,7 @@
 #
 #   --minutes M    minutes of load with every key (default 10)
 #   --keys K       keys imported with `tollgate keys import` and used round robin (default 100000)
-#   --rate R       requests per second, steady (default 1000)
+#   --rate R       requests per second to aim at (default 1000); latency lowers it, the report gives the achieved rate
 #   --hot PERCENT  share of requests sent with one of 10 hot keys instead of the next key in turn (default 20)
 #   --interval S   seconds between samples (default 30)
 #   --out FILE     where the report goes as well as standard output (default bench/results/soak-<UTC time>.md)
