@@ -1,112 +1,60 @@
 #!/usr/bin/env bash
-# Gateway overhead benchmark: the cost per request of Tollgate, side by side with a plain nginx reverse proxy,
-# both in front of one fast mock upstream (nginx returning a canned chat completion), driven by wrk.
+# Gateway overhead benchmark: the cost per request of Tollgate, side by side with a plain nginx reverse proxy and the
+# Portkey open-source gateway, all in front of one fast mock upstream (nginx returning a canned chat completion, or
+# a canned SSE stream), driven by wrk (closed loop) and h2load (fixed request rates).
 #
-#   bench/run.sh [--quick]      # --quick: 10 s per target (default 30 s)
+#   bench/run.sh [--quick] [--seconds N] [--repeat R] [--rates "500 2000"] [--out FILE]
 #
-# Not part of CI. Needs root (or the packages already installed) to install nginx and wrk from Debian.
-# Everything listens on 127.0.0.1 only; every process started here is stopped by PID on exit.
+#   --quick        2 repetitions of 3 s per case (default: 3 repetitions of 30 s); about 4 minutes
+#   --seconds N    measured seconds per case (overrides --quick)
+#   --repeat R     repetitions of each case (overrides --quick)
+#   --rates "A B"  the fixed request rates for h2load, in requests per second (default "500 2000")
+#   --out FILE     where the report goes as well as standard output (default bench/results/<UTC time>.md)
+#
+# Not part of CI. Installs nginx, wrk and h2load from Debian if missing (needs root), and Portkey from npm into
+# bench/portkey/node_modules (package-lock.json pins it). Everything listens on 127.0.0.1 only; every process
+# started here is stopped by PID on exit.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
-DURATION=30
-for arg in "$@"; do
-  case "$arg" in
-    --quick) DURATION=10 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
-    *) echo "unknown argument: $arg" >&2; exit 2 ;;
+# ---------------------------------------------------------------- options
+QUICK=0 SECS="" REPEAT="" RATES="500 2000" OUT=""
+ARGS="$*"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --seconds) SECS=${2:?--seconds needs a number}; shift ;;
+    --repeat) REPEAT=${2:?--repeat needs a number}; shift ;;
+    --rates) RATES=${2:?--rates needs a list}; shift ;;
+    --out) OUT=${2:?--out needs a file}; shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) die "unknown argument: $1 (see --help)" ;;
   esac
+  shift
 done
+if [ $QUICK = 1 ]; then SECS=${SECS:-3} REPEAT=${REPEAT:-2} WARMUP=2; else SECS=${SECS:-30} REPEAT=${REPEAT:-3} WARMUP=5; fi
+[[ "$SECS" =~ ^[1-9][0-9]*$ && "$REPEAT" =~ ^[1-9][0-9]*$ ]] || die "--seconds and --repeat take positive integers"
+for rate in $RATES; do [[ "$rate" =~ ^[1-9][0-9]*$ ]] || die "--rates takes positive integers: $rate"; done
+OUT=${OUT:-$BENCH_ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ).md}
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-MOCK_PORT=18081 NGINX_PORT=18082 TG_PORT=18083 TG_METRICS_PORT=18093
-THREADS=2 CONNECTIONS=32
+MOCK_PORT=18081 NGINX_PORT=18082 TG_PORT=18083 PK_PORT=18084 TG_METRICS_PORT=18093
+WRK_THREADS=2 WRK_CONNECTIONS=32     # closed loop
+H2_CONNECTION_RATE=20                # fixed rate: one h2load connection per 20 req/s
+LOAD_WARN=0.5 OTHERS_WARN=0.10       # "machine busy": load average before a case, cores used by other processes
+TARGETS=(direct nginx portkey tollgate)
+WORKLOADS=(plain stream)
+DRIVERS=(closed)
+for rate in $RATES; do DRIVERS+=("r$rate"); done
+PORTKEY_DIR="$BENCH_ROOT/bench/portkey"
+PORTKEY_VERSION=1.15.2
 
-# ---------------------------------------------------------------- tools
-need=()
-command -v wrk >/dev/null || need+=(wrk)
-NGINX_BIN=$(command -v nginx || true)
-[ -z "$NGINX_BIN" ] && [ -x /usr/sbin/nginx ] && NGINX_BIN=/usr/sbin/nginx
-if [ -z "$NGINX_BIN" ]; then
-  need+=(nginx)
-fi
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing: ${need[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  pkgs=()
-  for p in "${need[@]}"; do
-    if [ "$p" = nginx ]; then
-      if apt-cache policy nginx-light 2>/dev/null | grep -q 'Candidate: [0-9]'; then pkgs+=(nginx-light); else pkgs+=(nginx); fi
-    else
-      pkgs+=("$p")
-    fi
-  done
-  apt-get install -y -qq "${pkgs[@]}" >/dev/null
-  NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
-fi
-
-# ---------------------------------------------------------------- cleanup
-TMP=$(mktemp -d /tmp/tollgate-bench.XXXXXX)
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for _ in $(seq 50); do
-    local alive=0
-    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ $alive = 0 ] && break
-    sleep 0.1
-  done
-  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-wait_http() { # url expected-code seconds
-  local deadline=$((SECONDS + $3))
-  while [ $SECONDS -lt $deadline ]; do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$1" 2>/dev/null || true)" = "$2" ] && return 0
-    sleep 0.2
-  done
-  echo "timed out waiting for $1" >&2
-  return 1
-}
+install_tools wrk nginx h2load curl
+START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- mock upstream and nginx proxy
-RESPONSE='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"bench-model","choices":[{"index":0,"message":{"role":"assistant","content":"Hello! How can I help you today?"},"finish_reason":"stop"}],"usage":{"prompt_tokens":19,"completion_tokens":9,"total_tokens":28}}'
-
-nginx_conf() { # name port server-block
-  mkdir -p "$TMP/$1/logs"
-  cat > "$TMP/$1/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-master_process on;
-pid $TMP/$1/nginx.pid;
-error_log $TMP/$1/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $TMP/$1/body;
-  proxy_temp_path $TMP/$1/proxy;
-  fastcgi_temp_path $TMP/$1/fastcgi;
-  uwsgi_temp_path $TMP/$1/uwsgi;
-  scgi_temp_path $TMP/$1/scgi;
-  keepalive_requests 1000000;
-  $3
-}
-EOF
-}
-
-nginx_conf mock $MOCK_PORT "
-  server {
-    listen 127.0.0.1:$MOCK_PORT;
-    location = /v1/chat/completions {
-      default_type application/json;
-      return 200 '$RESPONSE';
-    }
-  }"
-nginx_conf proxy $NGINX_PORT "
+nginx_conf mock "$(mock_server $MOCK_PORT)"
+nginx_conf proxy "
   upstream mock { server 127.0.0.1:$MOCK_PORT; keepalive 64; }
   server {
     listen 127.0.0.1:$NGINX_PORT;
@@ -117,88 +65,112 @@ nginx_conf proxy $NGINX_PORT "
       proxy_buffering off;
     }
   }"
-
-"$NGINX_BIN" -p "$TMP/mock" -c "$TMP/mock/nginx.conf" -e "$TMP/mock/logs/error.log" </dev/null >/dev/null 2>&1 &
-MOCK_PID=$!; PIDS+=("$MOCK_PID")
-"$NGINX_BIN" -p "$TMP/proxy" -c "$TMP/proxy/nginx.conf" -e "$TMP/proxy/logs/error.log" </dev/null >/dev/null 2>&1 &
-NGINX_PID=$!; PIDS+=("$NGINX_PID")
+start_nginx MOCK_PID mock
+start_nginx NGINX_PID proxy
 
 # ---------------------------------------------------------------- Tollgate
-echo "building Tollgate (Release)…" >&2
-dotnet build "$ROOT/src/Tollgate" -c Release -nologo -v q >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log" >&2; exit 1; }
-TG="$ROOT/src/Tollgate/bin/Release/net10.0/tollgate"
-
-# Every policy runs (rates, tokens, concurrency, budgets at key, user, tenant, source address and global scope);
-# the limits are far above what the run can reach, so none refuses.
-LIMITS='"RequestsPerMinute": 100000000, "RequestsPerHour": 1000000000, "RequestsPerDay": 1000000000,
-        "TokensPerMinute": 100000000000, "TokensPerDay": 1000000000000,
-        "MaxConcurrentRequests": 100000, "BudgetPerDay": 1000000000, "BudgetPerMonth": 1000000000'
-cat > "$TMP/tollgate.json" <<EOF
-{
-  "Tollgate": {
-    "Upstreams": { "mock": { "Kind": "openai", "BaseUrl": "http://127.0.0.1:$MOCK_PORT/v1" } },
-    "Models": {
-      "bench-model": {
-        "Upstream": "mock",
-        "Prices": { "Input": 0.15, "Output": 0.6 },
-        "ContextWindow": 128000, "MaxOutputTokens": 16384, "Encoding": "o200k_base"
-      }
-    },
-    "Plans": {
-      "bench": {
-        "Models": [ "bench-model" ],
-        $LIMITS,
-        "MaxInputTokens": 128000, "MaxOutputTokens": 16384, "DefaultMaxOutputTokens": 256,
-        "TaskBudgetPerDay": 1000000000
-      }
-    },
-    "TenantDefaults": { $LIMITS },
-    "SourceAddresses": { $LIMITS },
-    "Global": { "TimeZone": "UTC", $LIMITS }
-  }
-}
-EOF
-"$TG" config check --config "$TMP/tollgate.json" >&2
-KEY=$("$TG" keys create --tenant bench --user bench --plan bench --data "$TMP/data" --config "$TMP/tollgate.json" \
+build_tollgate
+tollgate_config "$TMP/tollgate.json" $MOCK_PORT
+KEY=$("$TG_BIN" keys create --tenant bench --user bench --plan bench --data "$TMP/data" --config "$TMP/tollgate.json" \
   | sed -n 's/^Key (shown once, store it now): //p')
-[ -n "$KEY" ] || { echo "could not create a key" >&2; exit 1; }
+[ -n "$KEY" ] || die "could not create a key"
+start_bg TG_PID "$TMP/tollgate.log" "$TG_BIN" serve --urls "http://127.0.0.1:$TG_PORT" \
+  --metrics-urls "http://127.0.0.1:$TG_METRICS_PORT" --data "$TMP/data" --config "$TMP/tollgate.json"
 
-"$TG" serve --urls "http://127.0.0.1:$TG_PORT" --metrics-urls "http://127.0.0.1:$TG_METRICS_PORT" \
-  --data "$TMP/data" --config "$TMP/tollgate.json" >"$TMP/tollgate.log" 2>&1 &
-TG_PID=$!; PIDS+=("$TG_PID")
+# ---------------------------------------------------------------- Portkey
+# Portkey takes its port from --port=N but listens on every interface; loopback.cjs makes it listen on 127.0.0.1.
+# --headless and NODE_ENV=production leave out its log UI, as in a production deployment.
+if [ "$(node -p "require('$PORTKEY_DIR/node_modules/@portkey-ai/gateway/package.json').version" 2>/dev/null)" != $PORTKEY_VERSION ]; then
+  log "installing Portkey $PORTKEY_VERSION (npm ci)…"
+  # --ignore-scripts: the package's only install script runs patch-package, which has no patches in the package.
+  (cd "$PORTKEY_DIR" && timeout 600 npm ci --ignore-scripts --no-audit --no-fund >"$TMP/npm.log" 2>&1) \
+    || { cat "$TMP/npm.log" >&2; die "npm ci failed in $PORTKEY_DIR"; }
+fi
+start_bg PK_PID "$TMP/portkey.log" env NODE_ENV=production node --require "$PORTKEY_DIR/loopback.cjs" \
+  "$PORTKEY_DIR/node_modules/@portkey-ai/gateway/build/start-server.js" --port=$PK_PORT --headless
 
-wait_http "http://127.0.0.1:$MOCK_PORT/v1/chat/completions" 200 10
-wait_http "http://127.0.0.1:$TG_PORT/readyz" 200 30 || { cat "$TMP/tollgate.log" >&2; exit 1; }
+wait_http "http://127.0.0.1:$MOCK_PORT/v1/chat/completions" 200 10 || { cat "$TMP/mock/logs/error.log" >&2; exit 1; }
+wait_http "http://127.0.0.1:$NGINX_PORT/v1/chat/completions" 200 10 || { cat "$TMP/proxy/logs/error.log" >&2; exit 1; }
+wait_http "http://127.0.0.1:$TG_PORT/readyz" 200 60 || { cat "$TMP/tollgate.log" >&2; exit 1; }
+wait_http "http://127.0.0.1:$PK_PORT/" 200 30 || { cat "$TMP/portkey.log" >&2; exit 1; }
 
-# ---------------------------------------------------------------- load
-BODY='{"model":"bench-model","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Say hello in one short sentence."}],"max_tokens":64}'
-cat > "$TMP/post.lua" <<EOF
-wrk.method = "POST"
-wrk.body = '$BODY'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $KEY"
-EOF
+MOCK_WORKERS=$(children "$MOCK_PID")
+NGINX_WORKERS=$(children "$NGINX_PID")
+if [ -z "$MOCK_WORKERS" ] || [ -z "$NGINX_WORKERS" ]; then die "no nginx worker found"; fi
 
-# Sanity: each target answers the body with 200.
-for port in $MOCK_PORT $NGINX_PORT $TG_PORT; do
-  code=$(curl -s -o "$TMP/check.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-    -H "Authorization: Bearer $KEY" --data "$BODY" "http://127.0.0.1:$port/v1/chat/completions")
-  [ "$code" = 200 ] || { echo "port $port answered $code: $(head -c 400 "$TMP/check.json")" >&2; exit 1; }
-done
+# Every socket that any of these processes listens on must be on the loopback address.
+# shellcheck disable=SC2086
+check_loopback "$MOCK_PID" $MOCK_WORKERS "$NGINX_PID" $NGINX_WORKERS "$TG_PID" "$PK_PID"
 
-cpu_ticks() { # pids... -> utime+stime summed, in clock ticks
-  local total=0 pid stat
-  for pid in "$@"; do
-    stat=$(cat "/proc/$pid/stat") || continue
-    stat=${stat##*) }            # drop "pid (comm) "
-    set -- $stat
-    total=$((total + ${12} + ${13}))   # fields 14 and 15 of the full line
-  done
-  echo $total
+# ---------------------------------------------------------------- requests
+printf '%s' "$PLAIN_BODY" > "$TMP/body-plain.json"
+printf '%s' "$STREAM_BODY" > "$TMP/body-stream.json"
+
+url() { # target workload
+  local path=/v1/chat/completions
+  case "$1" in
+    direct) [ "$2" = stream ] && path=/stream$path; echo "http://127.0.0.1:$MOCK_PORT$path" ;;
+    nginx) [ "$2" = stream ] && path=/stream$path; echo "http://127.0.0.1:$NGINX_PORT$path" ;;
+    portkey) echo "http://127.0.0.1:$PK_PORT$path" ;;
+    tollgate) echo "http://127.0.0.1:$TG_PORT$path" ;;
+  esac
 }
-HZ=$(getconf CLK_TCK)
 
-to_ms() { # wrk latency (e.g. 812.00us, 1.23ms, 1.01s) -> ms
+headers() { # target workload: one header a line. Portkey is told the provider and the mock's address per request.
+  echo "Content-Type: application/json"
+  if [ "$1" = portkey ]; then
+    echo "Authorization: Bearer dummy"
+    echo "x-portkey-provider: openai"
+    if [ "$2" = stream ]; then echo "x-portkey-custom-host: http://127.0.0.1:$MOCK_PORT/stream/v1"
+    else echo "x-portkey-custom-host: http://127.0.0.1:$MOCK_PORT/v1"; fi
+  else
+    echo "Authorization: Bearer $KEY"
+  fi
+}
+
+proxy_pids() { # target: the processes whose CPU is the hop's cost
+  case "$1" in
+    direct) ;;
+    nginx) echo "$NGINX_WORKERS" ;;
+    portkey) echo "$PK_PID" ;;
+    tollgate) echo "$TG_PID" ;;
+  esac
+}
+
+for target in "${TARGETS[@]}"; do
+  for workload in "${WORKLOADS[@]}"; do
+    {
+      echo 'wrk.method = "POST"'
+      echo "wrk.body = '$(cat "$TMP/body-$workload.json")'"
+      headers "$target" "$workload" | while IFS= read -r h; do echo "wrk.headers[\"${h%%: *}\"] = \"${h#*: }\""; done
+    } > "$TMP/wrk-$target-$workload.lua"
+
+    # Sanity: 200, and for streams the whole stream (the usage chunk and [DONE]).
+    args=()
+    while IFS= read -r h; do args+=(-H "$h"); done < <(headers "$target" "$workload")
+    code=$(curl -s -m 10 -o "$TMP/check.txt" -w '%{http_code}' -X POST "${args[@]}" \
+      --data-binary "@$TMP/body-$workload.json" "$(url "$target" "$workload")")
+    [ "$code" = 200 ] || die "$target ($workload) answered $code: $(head -c 400 "$TMP/check.txt")"
+    if [ "$workload" = stream ]; then
+      if ! grep -q '"completion_tokens":[1-9]' "$TMP/check.txt" || ! grep -q '^data: \[DONE\]' "$TMP/check.txt"; then
+        die "$target (stream) did not relay the whole stream: $(head -c 600 "$TMP/check.txt")"
+      fi
+    else
+      grep -q '"completion_tokens":9' "$TMP/check.txt" || die "$target (plain) answer: $(head -c 400 "$TMP/check.txt")"
+    fi
+  done
+done
+log "every target answers 200, plain and streaming"
+
+# ---------------------------------------------------------------- one measurement
+
+# Results per case, keyed "workload|driver|target|repetition".
+declare -A RPS P50 P99 CPU MOCKCPU DRVCPU OTHERS LOADB LOADA
+WARNINGS=()
+CASE_LOG="$TMP/cases.md"
+: > "$CASE_LOG"
+
+ms() { # wrk latency (812.00us, 1.23ms, 1.01s) -> ms
   awk -v v="$1" 'BEGIN {
     if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
     else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
@@ -206,48 +178,213 @@ to_ms() { # wrk latency (e.g. 812.00us, 1.23ms, 1.01s) -> ms
     else print "nan" }'
 }
 
-declare -A RPS P50 P99 CPU
-run_target() { # name port pids-to-measure...
-  local name=$1 port=$2; shift 2
-  local before after out requests errors
-  # short warm-up (JIT, connection pools), not measured
-  wrk -t$THREADS -c$CONNECTIONS -d3s -s "$TMP/post.lua" "http://127.0.0.1:$port/v1/chat/completions" >/dev/null
-  before=$( [ $# -gt 0 ] && cpu_ticks "$@" || echo 0 )
-  out=$(timeout $((DURATION + 30)) wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency -s "$TMP/post.lua" \
-    "http://127.0.0.1:$port/v1/chat/completions")
-  after=$( [ $# -gt 0 ] && cpu_ticks "$@" || echo 0 )
-  echo "$out" > "$TMP/wrk-$name.txt"
-  requests=$(echo "$out" | awk '/requests in/ {print $1}')
-  errors=$(echo "$out" | awk '/Non-2xx or 3xx responses/ {print $NF}')
-  if [ -n "$errors" ]; then echo "$name: $errors non-2xx responses" >&2; echo "$out" >&2; exit 1; fi
-  RPS[$name]=$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')
-  P50[$name]=$(to_ms "$(echo "$out" | awk '$1 == "50%" {print $2}')")
-  P99[$name]=$(to_ms "$(echo "$out" | awk '$1 == "99%" {print $2}')")
-  if [ $# -gt 0 ]; then
-    CPU[$name]=$(awk -v t=$((after - before)) -v hz="$HZ" -v n="$requests" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
-  else
-    CPU[$name]="—"
+# drive_closed TARGET WORKLOAD OUTFILE: wrk closed loop. Sets REQUESTS, ERRORS, C_RPS, C_P50, C_P99.
+drive_closed() {
+  local out=$3
+  local rc=0
+  timeout $((SECS + 30)) wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d"${SECS}s" --latency -s "$TMP/wrk-$1-$2.lua" \
+    "$(url "$1" "$2")" > "$out" 2>&1 || rc=$?
+  if [ $rc != 0 ]; then
+    WARNINGS+=("wrk failed (exit $rc) on $2/closed/$1: $(tail -3 "$out" | tr '\n' ' ')")
+    REQUESTS=0 ERRORS=0 C_RPS=nan C_P50=nan C_P99=nan
+    return
   fi
-  echo "$name: ${RPS[$name]} req/s, p50 ${P50[$name]} ms, p99 ${P99[$name]} ms, CPU ${CPU[$name]} µs/request" >&2
+  REQUESTS=$(awk '/requests in/ {print $1}' "$out")
+  ERRORS=$(awk '/Non-2xx or 3xx responses/ {n += $NF} /Socket errors/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$out")
+  C_RPS=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$out")
+  C_P50=$(ms "$(awk '$1 == "50%" {print $2}' "$out")")
+  C_P99=$(ms "$(awk '$1 == "99%" {print $2}' "$out")")
 }
 
-LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "load average at start: $LOADAVG; ${DURATION}s per target, wrk -t$THREADS -c$CONNECTIONS" >&2
+# drive_rate TARGET WORKLOAD RATE OUTFILE: h2load over HTTP/1.1 keep-alive connections at a fixed request rate: one
+# connection per H2_CONNECTION_RATE req/s, each sending --rps requests a second (one at a time), the connections
+# opened 1 ms apart so that their requests interleave instead of arriving in bursts. h2load then needs a request
+# count (-n) rather than a duration, so a target that cannot hold the rate takes longer than SECS; the case is
+# bounded by a timeout. Percentiles come from h2load's per-request log.
+# Sets REQUESTS, ERRORS, C_RPS (achieved: completed ÷ wall time), C_P50, C_P99.
+drive_rate() {
+  local target=$1 workload=$2 rate=$3 out=$4 clients rps total args=() rc=0
+  clients=$(( (rate + H2_CONNECTION_RATE - 1) / H2_CONNECTION_RATE ))
+  rps=$(awk -v r="$rate" -v c="$clients" 'BEGIN {printf "%.3f", r / c}')
+  total=$(awk -v r="$rate" -v s="$SECS" -v c="$clients" 'BEGIN {printf "%d", int(r * s / c + 0.5) * c}')
+  while IFS= read -r h; do args+=(-H "$h"); done < <(headers "$target" "$workload")
+  timeout $((SECS * 10 + 30)) h2load --h1 -t1 -c"$clients" -r1 --rate-period 1ms --rps "$rps" -n "$total" \
+    --log-file "$out.log" -d "$TMP/body-$workload.json" "${args[@]}" "$(url "$target" "$workload")" > "$out" 2>&1 || rc=$?
+  if [ $rc != 0 ]; then
+    WARNINGS+=("h2load failed (exit $rc) on $workload/r$rate/$target: $(tail -3 "$out" | tr '\n' ' ')")
+    REQUESTS=0 ERRORS=$total C_RPS=nan C_P50=nan C_P99=nan
+    return
+  fi
+  REQUESTS=$(awk '$1 == "status" && $2 == "codes:" {print $3 + 0}' "$out")
+  ERRORS=$(awk '$1 == "requests:" {done = $6; failed = $10; errored = $12} $1 == "status" && $2 == "codes:" {ok = $3}
+                END {print done - ok + failed + errored}' "$out")
+  C_RPS=$(awk -v n="$REQUESTS" '$1 == "finished" && $2 == "in" {sub(/s,$/, "", $3); printf "%.0f", n / $3}' "$out")
+  read -r C_P50 C_P99 < <(awk '$2 ~ /^2/ {print $3}' "$out.log" | sort -n | awk '{v[NR] = $1}
+    END { if (NR == 0) { print "nan nan"; exit }
+          i50 = int(NR * 0.50); if (i50 < NR * 0.50) i50++; i99 = int(NR * 0.99); if (i99 < NR * 0.99) i99++
+          printf "%.3f %.3f\n", v[i50] / 1000, v[i99] / 1000 }')
+}
 
-run_target direct $MOCK_PORT
-NGINX_WORKERS=$(awk -v p="$NGINX_PID" '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); if (f[2] == p) { split(FILENAME, d, "/"); print d[3] } }' /proc/[0-9]*/stat 2>/dev/null | tr '\n' ' ')
-[ -n "$NGINX_WORKERS" ] || { echo "no nginx worker found" >&2; exit 1; }
-# shellcheck disable=SC2086
-run_target nginx $NGINX_PORT $NGINX_WORKERS
-run_target tollgate $TG_PORT "$TG_PID"
+per_request() { # TICKS: CPU µs per completed request of the case
+  awk -v t="$1" -v hz="$HZ" -v n="$REQUESTS" 'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print "nan" }'
+}
 
-added() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.3f", a - b}'; }
-echo
-echo "Load average at start: $LOADAVG. $(nproc) cores; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, POST /v1/chat/completions."
-echo
-echo "| target | req/s | p50 ms | p99 ms | added p50 / p99 ms | CPU µs/request (proxy) |"
-echo "|---|---:|---:|---:|---:|---:|"
-for t in direct nginx tollgate; do
-  if [ $t = direct ]; then add="—"; else add="$(added "${P50[$t]}" "${P50[direct]}") / $(added "${P99[$t]}" "${P99[direct]}")"; fi
-  echo "| $t | ${RPS[$t]} | ${P50[$t]} | ${P99[$t]} | $add | ${CPU[$t]} |"
+# run_case WORKLOAD DRIVER TARGET REPETITION: one measurement, with the CPU of every process involved and the
+# load of the machine around it.
+run_case() {
+  local workload=$1 driver=$2 target=$3 rep=$4 key="$1|$2|$3|$4"
+  local ours_pids hop_pids t0 t1 hop0 hop1 mock0 mock1 own0 own1 drv0 drv1 busy0 busy1 out="$TMP/out-${key//|/-}.txt"
+  ours_pids="$MOCK_PID $MOCK_WORKERS $NGINX_PID $NGINX_WORKERS $PK_PID $TG_PID $(kernel_net_pids)"
+  hop_pids=$(proxy_pids "$target")
+  LOADB[$key]=$(load1)
+  # shellcheck disable=SC2086
+  { t0=$(now_s); busy0=$(busy_ticks); own0=$(cpu_ticks $ours_pids); hop0=$(cpu_ticks $hop_pids)
+    mock0=$(cpu_ticks $MOCK_WORKERS); drv0=$(child_ticks); }
+  if [ "$driver" = closed ]; then drive_closed "$target" "$workload" "$out"
+  else drive_rate "$target" "$workload" "${driver#r}" "$out"; fi
+  # shellcheck disable=SC2086
+  { drv1=$(child_ticks); mock1=$(cpu_ticks $MOCK_WORKERS); hop1=$(cpu_ticks $hop_pids); own1=$(cpu_ticks $ours_pids)
+    busy1=$(busy_ticks); t1=$(now_s); }
+  LOADA[$key]=$(load1)
+  RPS[$key]=$C_RPS P50[$key]=$C_P50 P99[$key]=$C_P99
+  if [ -n "$hop_pids" ]; then CPU[$key]=$(per_request $((hop1 - hop0))); else CPU[$key]=""; fi
+  MOCKCPU[$key]=$(per_request $((mock1 - mock0)))
+  DRVCPU[$key]=$(per_request $((drv1 - drv0)))
+  # Cores used by everything else on the machine meanwhile (other users' builds, tests, …).
+  OTHERS[$key]=$(awk -v b=$((busy1 - busy0)) -v o=$((own1 - own0 + drv1 - drv0)) -v hz="$HZ" -v t0="$t0" -v t1="$t1" \
+    'BEGIN { v = (b - o) / hz / (t1 - t0); printf "%.2f", v < 0 ? 0 : v }')
+  if awk -v l="${LOADB[$key]}" -v w=$LOAD_WARN -v o="${OTHERS[$key]}" -v ow=$OTHERS_WARN 'BEGIN { exit !(l > w && o > ow) }'; then
+    WARNINGS+=("machine busy: load average ${LOADB[$key]} before $workload/$driver/$target #$rep; other processes used ${OTHERS[$key]} cores during it")
+  fi
+  [ "$ERRORS" = 0 ] || WARNINGS+=("errors: $workload/$driver/$target #$rep had $ERRORS failed or non-2xx requests")
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$workload" "$driver" "$target" "$rep" \
+    "$REQUESTS" "${RPS[$key]}" "${P50[$key]}" "${P99[$key]}" "${CPU[$key]:-—}" "${MOCKCPU[$key]}" "${DRVCPU[$key]}" \
+    "${OTHERS[$key]}" "${LOADB[$key]} → ${LOADA[$key]}" "$ERRORS" >> "$CASE_LOG"
+  log "$workload $driver $target #$rep: ${RPS[$key]} req/s, p50 ${P50[$key]} ms, p99 ${P99[$key]} ms," \
+    "CPU ${CPU[$key]:-—} µs/req, others ${OTHERS[$key]} cores, load ${LOADB[$key]}"
+}
+
+# ---------------------------------------------------------------- the run
+cases=$(( ${#WORKLOADS[@]} * ${#DRIVERS[@]} * ${#TARGETS[@]} * REPEAT ))
+log "load average at start: $START_LOAD; $cases cases of ${SECS}s, about $(( (cases * (SECS + 1) + ${#TARGETS[@]} * ${#WORKLOADS[@]} * (WARMUP + 1)) / 60 + 1 )) min"
+
+# Warm-up (JIT, connection pools), not measured.
+for workload in "${WORKLOADS[@]}"; do
+  for target in "${TARGETS[@]}"; do
+    timeout $((WARMUP + 30)) wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d"${WARMUP}s" -s "$TMP/wrk-$target-$workload.lua" \
+      "$(url "$target" "$workload")" >/dev/null
+  done
 done
+
+# Repetitions alternate the targets: direct, nginx, portkey, tollgate, direct, nginx, … so that a slow spell of the
+# machine touches every target alike.
+for rep in $(seq "$REPEAT"); do
+  for workload in "${WORKLOADS[@]}"; do
+    for driver in "${DRIVERS[@]}"; do
+      for target in "${TARGETS[@]}"; do
+        run_case "$workload" "$driver" "$target" "$rep"
+      done
+    done
+  done
+done
+END_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- report
+
+# summary FORMAT < values: "median (min–max)" of the values, one a line (just the value when they agree).
+summary() {
+  grep -v -e '^nan$' -e '^$' | sort -g | awk -v f="$1" '{v[NR] = $1}
+    END { if (NR == 0) { print "—"; exit }
+          m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+          s = sprintf(f, m); lo = sprintf(f, v[1]); hi = sprintf(f, v[NR])
+          print (lo == hi ? s : s " (" lo "–" hi ")") }'
+}
+
+values() { # ARRAY workload driver target: the repetitions' values
+  local -n arr=$1; local rep
+  for rep in $(seq "$REPEAT"); do echo "${arr[$2|$3|$4|$rep]:-}"; done
+}
+
+added() { # P50|P99 workload driver target: per repetition, the target's latency minus direct's in that repetition
+  local -n arr=$1; local rep
+  for rep in $(seq "$REPEAT"); do
+    awk -v a="${arr[$2|$3|$4|$rep]}" -v b="${arr[$2|$3|direct|$rep]}" 'BEGIN { if (a == "nan" || b == "nan") print "nan"; else printf "%.3f\n", a - b }'
+  done
+}
+
+workload_table() { # workload
+  local w=$1 t d header="| target | req/s | p50 ms | p99 ms | added p50 / p99 ms | CPU µs/req |" rule="|---|---:|---:|---:|---:|---:|"
+  for d in "${DRIVERS[@]:1}"; do
+    header+=" ${d#r}/s: achieved | ${d#r}/s: added p50 / p99 ms | ${d#r}/s: CPU µs/req |"
+    rule+="---:|---:|---:|"
+  done
+  echo "$header"; echo "$rule"
+  for t in "${TARGETS[@]}"; do
+    local row
+    row="| $t | $(values RPS "$w" closed "$t" | summary %.0f) | $(values P50 "$w" closed "$t" | summary %.3f) | $(values P99 "$w" closed "$t" | summary %.3f)"
+    if [ "$t" = direct ]; then row+=" | — | — |"
+    else row+=" | $(added P50 "$w" closed "$t" | summary %+.3f) / $(added P99 "$w" closed "$t" | summary %+.3f) | $(values CPU "$w" closed "$t" | summary %.1f) |"; fi
+    for d in "${DRIVERS[@]:1}"; do
+      local achieved held
+      achieved=$(values RPS "$w" "$d" "$t" | summary %.0f)
+      held=$(values RPS "$w" "$d" "$t" | sort -g | awk -v target="${d#r}" '{v[NR] = $1}
+        END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print (m < 0.95 * target ? " rate not held" : "") }')
+      row+=" $achieved$held |"
+      if [ "$t" = direct ]; then row+=" p50 $(values P50 "$w" "$d" "$t" | summary %.3f) / p99 $(values P99 "$w" "$d" "$t" | summary %.3f) | — |"
+      else row+=" $(added P50 "$w" "$d" "$t" | summary %+.3f) / $(added P99 "$w" "$d" "$t" | summary %+.3f) | $(values CPU "$w" "$d" "$t" | summary %.1f) |"; fi
+    done
+    echo "$row"
+  done
+}
+
+version() { "$@" 2>&1 | head -1 || true; }
+report() {
+  local commit dirty=""
+  commit=$(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  git -C "$BENCH_ROOT" diff --quiet HEAD 2>/dev/null || dirty=" with local changes"
+  echo "# Gateway overhead, $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  echo "Command: \`bench/run.sh${ARGS:+ $ARGS}\` at commit \`$commit\`$dirty."
+  echo
+  echo "Machine: nproc $(nproc); $(grep -m1 '^model name' /proc/cpuinfo | sed 's/^model name[[:space:]]*: //'); kernel $(uname -r);" \
+    "Debian $(cat /etc/debian_version 2>/dev/null || echo '?'); .NET SDK $(cd "$BENCH_ROOT" && dotnet --version); $(version "$(nginx_bin)" -v | sed 's/^nginx version: //');" \
+    "node $(node -v); Portkey gateway $PORTKEY_VERSION; $(version wrk -v | cut -d' ' -f1-2); $(version h2load --version)."
+  echo
+  echo "Method: $REPEAT repetition$([ "$REPEAT" = 1 ] || echo s) of ${SECS} s per case, targets alternating (${TARGETS[*]}); each cell is the median" \
+    "of the repetitions with their range (min–max). Closed loop: \`wrk -t$WRK_THREADS -c$WRK_CONNECTIONS\`." \
+    "Fixed rates: \`h2load --h1\`, one keep-alive connection per $H2_CONNECTION_RATE req/s (\`--rps\`), opened 1 ms apart;" \
+    "achieved rate: completed requests ÷ the run's wall time;" \
+    "\"rate not held\" when the median achieved rate is under 95% of the target. Added latency: the target's minus" \
+    "direct's in the same repetition. CPU µs/req: utime+stime of the proxy's process (nginx: its worker) from" \
+    "/proc over the case, divided by the completed requests. Streaming latency is to the end of the stream."
+  echo
+  echo "Load average at start: $START_LOAD; at the end: $END_LOAD."
+  if awk -v l="${START_LOAD%% *}" -v w=$LOAD_WARN 'BEGIN { exit !(l > w) }'; then
+    WARNINGS=("machine busy: load average ${START_LOAD%% *} at start" "${WARNINGS[@]}")
+  fi
+  if [ ${#WARNINGS[@]} -gt 0 ]; then
+    echo
+    printf -- '- %s\n' "${WARNINGS[@]}"
+  fi
+  echo
+  echo "## Plain requests"
+  echo
+  workload_table plain
+  echo
+  echo "## Streaming requests ($(( ${#STREAM_WORDS[@]} )) content chunks, a usage chunk, [DONE])"
+  echo
+  workload_table stream
+  echo
+  echo "## Every case"
+  echo
+  echo "CPU in µs per request: the proxy's, the mock upstream's and the load generator's. Others: cores used by" \
+    "processes outside the benchmark during the case. Load: the 1-minute load average before → after."
+  echo
+  echo "| workload | driver | target | # | requests | req/s | p50 ms | p99 ms | CPU proxy | CPU mock | CPU driver | others | load | errors |"
+  echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"
+  cat "$CASE_LOG"
+}
+
+mkdir -p "$(dirname "$OUT")"
+report | tee "$OUT"
+log "report written to $OUT"
