@@ -124,26 +124,32 @@ public sealed partial class LedgerWriter : IAsyncDisposable
 
     private async Task RunAsync()
     {
+        Task? wake = null;
         while (!_stop.IsCancellationRequested)
         {
             // The interval runs on the injected TimeProvider (SemaphoreSlim.WaitAsync(TimeSpan) would use the real clock).
-            // While the ledger is unavailable the loop wakes at the probe interval instead.
+            // While the ledger is unavailable the loop wakes at the probe interval instead. One wait on the semaphore
+            // stays pending across quiet intervals, so an idle gateway neither throws nor loses a wake-up.
             var options = _options();
-            using (var interval = new CancellationTokenSource(_healthy ? options.FlushInterval : options.ReadinessProbeInterval, _timeProvider))
-            using (var wait = CancellationTokenSource.CreateLinkedTokenSource(interval.Token, _stop.Token))
+            wake ??= _wake.WaitAsync(_stop.Token);
+            using (var interval = new CancellationTokenSource())
             {
-                try
+                var elapsed = Task.Delay(_healthy ? options.FlushInterval : options.ReadinessProbeInterval, _timeProvider, interval.Token);
+                if (await Task.WhenAny(wake, elapsed).ConfigureAwait(false) == wake)
                 {
-                    await _wake.WaitAsync(wait.Token).ConfigureAwait(false);
+                    // Woken early: drop the interval's timer (a canceled delay completes without throwing here).
+                    await interval.CancelAsync().ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
-                {
-                    // The flush interval elapsed.
-                }
-                catch (OperationCanceledException)
+            }
+
+            if (wake.IsCompleted)
+            {
+                if (_stop.IsCancellationRequested)
                 {
                     break;
                 }
+
+                wake = null;
             }
 
             while (Volatile.Read(ref _pending) > 0 && await WriteBatchAsync(CancellationToken.None).ConfigureAwait(false))

@@ -6,15 +6,25 @@ namespace Tollgate.Limits;
 /// counted for between 60 and 61 slot lengths, never less than the window); calendar windows keep the current period;
 /// concurrency is a gauge. Not thread-safe: the store serializes access.
 /// </summary>
+/// <remarks>
+/// A sliding window holds only the slots that have something in them, in arrays that grow as needed (up to 61): most
+/// counters of most keys see a few requests per window, and a gateway holds counters for every active key, user,
+/// tenant and address.
+/// </remarks>
 internal sealed class Counter(Window window)
 {
     // 61 slots: the 60 that make up the window plus the one in progress, so an amount is counted for at least the
     // full window (between 60 and 61 slot lengths) and never leaves early.
     private const int Ring = Windows.Slots + 1;
-    private readonly long[] _values = window.IsSliding() ? new long[Ring] : new long[1];
-    private readonly long[] _slots = window.IsSliding() ? new long[Ring] : new long[1];
+    private long[] _values = new long[1];
+    private long[] _slots = new long[1];
+    private int _count = window.IsSliding() ? 0 : 1;
+    private long _newest = long.MinValue;
 
     public Window Window { get; } = window;
+
+    /// <summary>Slots the counter has room for now (memory held: two longs each).</summary>
+    internal int Capacity => _slots.Length;
 
     public long Sum(long currentSlot)
     {
@@ -29,7 +39,7 @@ internal sealed class Counter(Window window)
         }
 
         long sum = 0;
-        for (int i = 0; i < Ring; i++)
+        for (int i = 0; i < _count; i++)
         {
             if (_slots[i] > currentSlot - Ring && _slots[i] <= currentSlot)
             {
@@ -49,16 +59,57 @@ internal sealed class Counter(Window window)
             return;
         }
 
-        int index = Window.IsSliding() ? (int)(slot % Ring) : 0;
-        if (_slots[index] == slot)
+        if (!Window.IsSliding())
         {
-            _values[index] = Math.Max(0, Pricing.Saturating.Add(_values[index], amount));
+            if (_slots[0] == slot)
+            {
+                _values[0] = Math.Max(0, Pricing.Saturating.Add(_values[0], amount));
+            }
+            else if (_slots[0] < slot)
+            {
+                _slots[0] = slot;
+                _values[0] = Math.Max(0, amount);
+            }
+
+            return;
         }
-        else if (_slots[index] < slot)
+
+        int free = -1;
+        for (int i = 0; i < _count; i++)
         {
-            _slots[index] = slot;
-            _values[index] = Math.Max(0, amount);
+            if (_slots[i] == slot)
+            {
+                _values[i] = Math.Max(0, Pricing.Saturating.Add(_values[i], amount));
+                return;
+            }
+
+            if (free < 0 && _slots[i] <= Math.Max(slot, _newest) - Ring)
+            {
+                free = i;
+            }
         }
+
+        if (_count > 0 && slot <= _newest - Ring)
+        {
+            // That slot has left every window that can still ask for it.
+            return;
+        }
+
+        if (free < 0)
+        {
+            if (_count == _slots.Length)
+            {
+                int size = Math.Min(Ring, _count * 2);
+                Array.Resize(ref _slots, size);
+                Array.Resize(ref _values, size);
+            }
+
+            free = _count++;
+        }
+
+        _slots[free] = slot;
+        _values[free] = Math.Max(0, amount);
+        _newest = Math.Max(_newest, slot);
     }
 
     /// <summary>For calendar windows: the start (unix seconds) of the period last counted.</summary>
@@ -88,7 +139,7 @@ internal sealed class Counter(Window window)
 
         long used = Sum(currentSlot);
         var order = new List<(long Slot, long Value)>();
-        for (int i = 0; i < Ring; i++)
+        for (int i = 0; i < _count; i++)
         {
             if (_slots[i] > currentSlot - Ring && _slots[i] <= currentSlot && _values[i] > 0)
             {
@@ -124,7 +175,7 @@ internal sealed class Counter(Window window)
         }
 
         long oldest = long.MaxValue;
-        for (int i = 0; i < Ring; i++)
+        for (int i = 0; i < _count; i++)
         {
             if (_slots[i] > currentSlot - Ring && _slots[i] <= currentSlot && _values[i] > 0)
             {
