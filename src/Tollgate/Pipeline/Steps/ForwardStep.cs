@@ -20,6 +20,9 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
 {
     private const string ClientRequestIdHeader = "x-client-request-id";
 
+    // Upstream addresses by base and path: a handful per configuration, resolved once rather than per request.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(Uri Base, string Path), Uri> s_addresses = new();
+
     public async ValueTask<(UpstreamCall? Call, GatewayError? Error)> RunAsync(RequestContext context)
     {
         var model = context.Model!;
@@ -33,7 +36,13 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
 
         var body = new ArrayBufferWriter<byte>(request.Size + 64);
         protocol.WriteRequest(request, new UpstreamRewrite(model.UpstreamModel, admission.CapChanged ? admission.CapField : null, admission.OutputCap), body);
-        var message = new HttpRequestMessage(HttpMethod.Post, new Uri(upstream.BaseAddress, protocol.PathFor(request.Endpoint)))
+        if (s_addresses.Count > 1024)
+        {
+            s_addresses.Clear();
+        }
+
+        var address = s_addresses.GetOrAdd((upstream.BaseAddress, protocol.PathFor(request.Endpoint)), static key => new Uri(key.Base, key.Path));
+        var message = new HttpRequestMessage(HttpMethod.Post, address)
         {
             Content = new ReadOnlyMemoryContent(body.WrittenMemory),
         };
