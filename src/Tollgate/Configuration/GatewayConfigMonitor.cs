@@ -8,7 +8,7 @@ namespace Tollgate.Configuration;
 /// current config for the next request, an invalid one is refused with every error logged and the last good
 /// config stays in force.
 /// </summary>
-internal sealed partial class GatewayConfigMonitor : IDisposable
+internal sealed partial class GatewayConfigMonitor : IGatewayConfigSource, IDisposable
 {
     private readonly IConfiguration _configuration;
     private readonly ILogger<GatewayConfigMonitor> _logger;

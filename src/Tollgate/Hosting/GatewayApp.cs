@@ -8,6 +8,7 @@ using Tollgate.Identity;
 using Tollgate.Limits;
 using Tollgate.Metrics;
 using Tollgate.Proxy;
+using Tollgate.Simulator;
 using Tollgate.Storage.Sqlite;
 using Tollgate.Upstreams;
 
@@ -73,11 +74,14 @@ internal sealed class GatewayApp : IAsyncDisposable
         services.AddSingleton(database);
         services.AddSingleton(hasher);
         services.AddSingleton(sp => new GatewayConfigMonitor(configuration, config, sp.GetRequiredService<ILogger<GatewayConfigMonitor>>()));
+        services.AddSingleton<IGatewayConfigSource>(sp => sp.GetRequiredService<GatewayConfigMonitor>());
         services.AddSingleton<IApiKeyStore>(new SqliteApiKeyStore(database));
         services.AddSingleton<ILedgerStore>(new SqliteLedgerStore(database));
         services.AddSingleton(sp => new LedgerWriter(sp.GetRequiredService<ILedgerStore>(),
             () => sp.GetRequiredService<GatewayConfigMonitor>().Current.Options.Ledger, options.TimeProvider, sp.GetRequiredService<ILogger<LedgerWriter>>()));
         services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddSingleton<IUpstreamHandlerFactory, OpenAIUpstreamHandlerFactory>();
+        services.AddTollgateSimulator();
         services.AddSingleton<UpstreamClients>();
         services.AddSingleton(sp => new GatewayMetrics(sp.GetRequiredService<LedgerWriter>));
         services.AddSingleton<InFlightRequests>();

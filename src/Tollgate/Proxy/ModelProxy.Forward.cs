@@ -18,7 +18,8 @@ internal sealed partial class ModelProxy
     {
         var model = exchange.Model!;
         var upstreamOptions = current.Options.Upstreams[model.UpstreamName];
-        var upstream = upstreams.Get(model.UpstreamName, upstreamOptions);
+        using var lease = upstreams.Rent(model.UpstreamName, upstreamOptions);
+        var upstream = lease.Client;
         var http = exchange.Http;
 
         var body = new ArrayBufferWriter<byte>(request.Document.RootElement.GetRawText().Length + 64);
