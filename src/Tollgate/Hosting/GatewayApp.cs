@@ -5,12 +5,10 @@ using Tollgate.Audit;
 using Tollgate.Configuration;
 using Tollgate.Endpoints;
 using Tollgate.Identity;
-using Tollgate.Limits;
 using Tollgate.Metrics;
 using Tollgate.Proxy;
 using Tollgate.Simulator;
 using Tollgate.Storage.Sqlite;
-using Tollgate.Upstreams;
 
 namespace Tollgate.Hosting;
 
@@ -52,9 +50,6 @@ internal sealed class GatewayApp : IAsyncDisposable
 
         var data = new DataDirectory(options.DataDirectory);
         var serveLock = data.LockForServing();
-        var database = new SqliteDatabase(data.DatabasePath, config.Options.Ledger.BusyTimeout);
-        await database.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        var hasher = new KeyHasher(data.LoadOrCreateHashKey());
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         ConfigureLogging(builder.Logging, options.MinimumLogLevel);
@@ -68,33 +63,27 @@ internal sealed class GatewayApp : IAsyncDisposable
 
         var services = builder.Services;
         services.AddSingleton(options.TimeProvider);
-        // Registered through a factory so the container disposes it (and its file watcher) with the gateway.
-        services.AddSingleton<IConfiguration>(_ => configuration);
-        services.AddSingleton(data);
-        services.AddSingleton(database);
-        services.AddSingleton(hasher);
-        services.AddSingleton(sp => new GatewayConfigMonitor(configuration, config, sp.GetRequiredService<ILogger<GatewayConfigMonitor>>()));
-        services.AddSingleton<IGatewayConfigSource>(sp => sp.GetRequiredService<GatewayConfigMonitor>());
-        services.AddSingleton<IApiKeyStore>(new SqliteApiKeyStore(database));
-        services.AddSingleton<ILedgerStore>(new SqliteLedgerStore(database));
-        services.AddSingleton(sp => new LedgerWriter(sp.GetRequiredService<ILedgerStore>(),
-            () => sp.GetRequiredService<GatewayConfigMonitor>().Current.Options.Ledger, options.TimeProvider, sp.GetRequiredService<ILogger<LedgerWriter>>()));
-        services.AddSingleton<ApiKeyAuthenticator>();
-        services.AddSingleton<IUpstreamHandlerFactory, OpenAIUpstreamHandlerFactory>();
+        services.AddTollgateConfiguration(configuration, config);
+        services.AddTollgateDataDirectory(data, config.Options.Ledger.BusyTimeout);
+        services.AddTollgateCore();
+        services.AddTollgateGateway();
         services.AddTollgateSimulator();
-        services.AddSingleton<UpstreamClients>();
-        services.AddSingleton(sp => new GatewayMetrics(sp.GetRequiredService<LedgerWriter>));
-        services.AddSingleton<InFlightRequests>();
-        services.AddSingleton<ShutdownState>();
-        services.AddSingleton<IQuotaStore, InMemoryQuotaStore>();
-        services.AddSingleton<TaskRegistry>();
-        services.AddSingleton<BudgetWarnings>();
-        services.AddSingleton<AdmissionService>();
-        services.AddSingleton<ModelProxy>();
         options.ConfigureServices?.Invoke(services);
         options.ConfigureLogging?.Invoke(builder.Logging);
 
         var app = builder.Build();
+        try
+        {
+            await app.Services.GetRequiredService<SqliteDatabase>().InitializeAsync(cancellationToken).ConfigureAwait(false);
+            _ = app.Services.GetRequiredService<KeyHasher>();
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            serveLock.Dispose();
+            throw;
+        }
+
         app.MapHealth();
         app.MapOpenAIApi();
 
