@@ -25,9 +25,6 @@ internal sealed partial class GatewayConfigMonitor : IGatewayConfigSource, IDisp
 
     public GatewayConfig Current => _current;
 
-    /// <summary>Raised after a valid reload took effect.</summary>
-    public event Action<GatewayConfig>? Changed;
-
     /// <summary>Counts reloads refused because the new config was invalid.</summary>
     public int RejectedReloads { get; private set; }
 
@@ -61,7 +58,6 @@ internal sealed partial class GatewayConfigMonitor : IGatewayConfigSource, IDisp
 
         _current = next;
         LogReloaded(_logger, next.Models.Count, next.Options.Plans.Count);
-        Changed?.Invoke(next);
     }
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Configuration reloaded: {Models} models, {Plans} plans")]
