@@ -56,6 +56,8 @@ internal sealed partial class GatewayConfigMonitor : IGatewayConfigSource, IDisp
             return;
         }
 
+        // Off the request path: the reload runs on the file watcher's thread.
+        next.Repetition.WarmUp();
         _current = next;
         LogReloaded(_logger, next.Models.Count, next.Options.Plans.Count);
     }

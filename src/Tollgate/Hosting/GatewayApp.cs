@@ -101,7 +101,7 @@ internal sealed class GatewayApp : IAsyncDisposable
     {
         _ = Services.GetRequiredService<LedgerWriter>();
         await QuotaRecovery.RunAsync(Services, cancellationToken).ConfigureAwait(false);
-        AdmissionService.WarmUp();
+        AdmissionService.WarmUp(Services.GetRequiredService<GatewayConfigMonitor>().Current);
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         if (_metricsApp is not null)
         {

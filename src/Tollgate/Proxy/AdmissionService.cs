@@ -14,12 +14,10 @@ namespace Tollgate.Proxy;
 /// </summary>
 internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, BudgetWarnings warnings, TimeProvider timeProvider)
 {
-    private static readonly RepetitionDetector s_repetition = new(new RepetitionOptions());
-
     public const string TaskHeader = "x-tollgate-task";
 
     /// <summary>Builds the input checks' matchers before the first request (their first use compiles them).</summary>
-    public static void WarmUp() => s_repetition.Inspect("warm up: say hello 3 times");
+    public static void WarmUp(GatewayConfig config) => config.Repetition.WarmUp();
 
     public IQuotaStore Quotas => quotas;
 
@@ -34,7 +32,7 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
             return (null, new GatewayError(403, ErrorTypes.Permission, ErrorCodes.ModelNotAllowed, $"The plan '{caller.Plan}' of this key no longer exists."));
         }
 
-        if (CheckShape(request, plan) is { } shapeError)
+        if (CheckShape(request, plan, config.Repetition) is { } shapeError)
         {
             return (null, shapeError);
         }
@@ -122,7 +120,7 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
         return BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, exchange.Task, exchange.SourceAddress, demand);
     }
 
-    private static GatewayError? CheckShape(ModelRequest request, PlanOptions plan)
+    private static GatewayError? CheckShape(ModelRequest request, PlanOptions plan, RepetitionDetector repetition)
     {
         if (Math.Max(request.N, request.BestOf) > plan.MaxN)
         {
@@ -141,7 +139,7 @@ internal sealed class AdmissionService(IQuotaStore quotas, TaskRegistry tasks, B
 
         if (plan.RejectRepetitiveInput && request.Endpoint != ApiEndpoint.Embeddings)
         {
-            var verdict = s_repetition.Inspect(RequestText.Collect(request));
+            var verdict = repetition.Inspect(RequestText.Collect(request));
             if (verdict.IsRepetitive)
             {
                 return GatewayError.InvalidRequest(
