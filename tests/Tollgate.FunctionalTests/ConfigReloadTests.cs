@@ -50,6 +50,29 @@ public sealed class ConfigReloadTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(key));
     }
 
+    [Fact]
+    public async Task Reload_StricterRepetitionThreshold_ChangesTheVerdictOfTheNextRequest()
+    {
+        // 120 distinct words, five times over: a compression ratio of about 5, under the default threshold of 8.
+        string text = string.Join(' ', Enumerable.Repeat(string.Join(' ', Enumerable.Range(0, 120).Select(i => $"w{i * 7919 % 100_003}")), 5));
+        string body = $$"""{"model":"sim-mini","max_tokens":5,"messages":[{"role":"user","content":"{{text}}"}]}""";
+        string key = await _gateway.CreateKeyAsync(plan: "basic");
+        using (var accepted = await _gateway.Http.SendAsync(ChatCompletionTests.Json(key, body)))
+        {
+            Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        }
+
+        var root = JsonNode.Parse(await File.ReadAllTextAsync(_gateway.ConfigPath))!;
+        root["Tollgate"]!["Repetition"] = new JsonObject { ["MaxCompressionRatio"] = 3 };
+        await File.WriteAllTextAsync(_gateway.ConfigPath, root.ToJsonString());
+        var monitor = _gateway.App.Services.GetRequiredService<GatewayConfigMonitor>();
+        await PollAsync(() => Task.FromResult(monitor.Current.Options.Repetition.MaxCompressionRatio == 3));
+
+        using var refused = await _gateway.Http.SendAsync(ChatCompletionTests.Json(key, body));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal("repetitive_input", (await ChatCompletionTests.ErrorAsync(refused)).Code);
+    }
+
     // The file watcher reports changes asynchronously: poll for the outcome, bounded.
     private static async Task PollAsync(Func<Task<bool>> condition)
     {

@@ -213,6 +213,27 @@ public sealed class LimitsTests : IAsyncLifetime
         Assert.Equal((50L, UsageSource.Reported), (record.Usage.OutputTokens, record.UsageSource));
     }
 
+    [Theory]
+    [InlineData("RequestsPerMinute", "1", "1")]
+    [InlineData("requestsperminute", "01", "1")]
+    [InlineData("RequestsPerMinute", "+1", "2")]
+    [InlineData("RequestsPerMinute", "1,000", "2")]
+    [InlineData("RequestsPerMinute", "1e3", "2")]
+    [InlineData("RequestsPerMinute", " 1", "2")]
+    [InlineData("RequestsPerMinute", "0", "2")]
+    [InlineData("RequestsPerMinute", "9223372036854775808", "2")]
+    public async Task KeyOverride_StoredOverride_AppliedOnlyWhenItFollowsTheRule(string name, string value, string limit)
+    {
+        // Written to the store directly, as an older or hand-edited database might hold it: an invalid value is
+        // skipped and the plan's own limit (2 per minute) applies.
+        var (_, key) = await _gateway.CreateKeyWithLimitsAsync("metered", new Dictionary<string, string> { [name] = value });
+
+        using var response = await SendAsync(key);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(limit, response.Headers.GetValues("x-ratelimit-limit-requests").Single());
+    }
+
     [Fact]
     public async Task BudgetWarning_FirstCrossingOfThreshold_HeaderAuditAndOnlyOnce()
     {

@@ -40,9 +40,6 @@ public sealed partial class LedgerWriter : IAsyncDisposable
     /// <summary>Whether new requests may be admitted: the last write succeeded and the queue is not full.</summary>
     public bool CanAccept => _healthy && Volatile.Read(ref _pending) < _options().MaxPendingRecords;
 
-    /// <summary>Whether the last write to the store (a batch, a lease or a probe) succeeded.</summary>
-    public bool IsHealthy => _healthy;
-
     /// <summary>
     /// Reports a failed write made outside the writer (a reservation lease): the ledger is unavailable from now
     /// on, and probe writes every <see cref="LedgerOptions.ReadinessProbeInterval"/> tell when it is back.

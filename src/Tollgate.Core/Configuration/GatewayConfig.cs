@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Tollgate.Pricing;
+using Tollgate.Validation;
 
 namespace Tollgate.Configuration;
 
@@ -17,6 +18,7 @@ public sealed class GatewayConfig
         FrozenDictionary<string, FrozenSet<string>> planModels, FrozenSet<string> allModelPlans, IReadOnlyList<ModelDefinition> models)
     {
         Options = options;
+        Repetition = new RepetitionDetector(options.Repetition);
         _modelsByName = modelsByName;
         _planModels = planModels;
         _allModelPlans = allModelPlans;
@@ -25,6 +27,9 @@ public sealed class GatewayConfig
 
     /// <summary>The options this was compiled from.</summary>
     public TollgateOptions Options { get; }
+
+    /// <summary>The detector built from <see cref="TollgateOptions.Repetition"/>: a reload that changes them applies to the next request.</summary>
+    public RepetitionDetector Repetition { get; }
 
     /// <summary>The time zone of calendar budgets for <paramref name="tenant"/>.</summary>
     public TimeZoneInfo TimeZoneFor(string? tenant) =>

@@ -1,3 +1,5 @@
+using Tollgate.Validation;
+
 namespace Tollgate.Configuration;
 
 /// <summary>The whole gateway configuration: the root of the <c>Tollgate</c> configuration section.</summary>
@@ -29,6 +31,9 @@ public sealed class TollgateOptions
 
     /// <summary>Request handling at the edge.</summary>
     public GatewayOptions Gateway { get; set; } = new();
+
+    /// <summary>How repetitive or amplifying input is recognized, for plans with <see cref="PlanOptions.RejectRepetitiveInput"/>.</summary>
+    public RepetitionOptions Repetition { get; set; } = new();
 
     /// <summary>The audit ledger.</summary>
     public LedgerOptions Ledger { get; set; } = new();

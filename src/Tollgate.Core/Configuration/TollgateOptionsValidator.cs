@@ -1,6 +1,7 @@
 using System.Globalization;
 using Tollgate.Pricing;
 using Tollgate.Tokenization;
+using Tollgate.Validation;
 
 namespace Tollgate.Configuration;
 
@@ -79,6 +80,7 @@ public static class TollgateOptionsValidator
         }
 
         ValidateEdge(options, errors);
+        RepetitionOptionsValidator.Validate(options.Repetition, $"{Root}:Repetition", errors);
     }
 
     private static void ValidatePlan(string path, PlanOptions plan, List<ConfigError> errors)

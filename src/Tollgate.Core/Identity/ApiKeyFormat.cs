@@ -47,10 +47,4 @@ public static class ApiKeyFormat
 
         return true;
     }
-
-    /// <summary>Whether <paramref name="id"/> has the shape of a key id.</summary>
-    public static bool LooksLikeId(string? id) =>
-        id is { Length: 24 } && id.StartsWith(IdPrefix, StringComparison.Ordinal) && !id.AsSpan(4).ContainsAnyExcept(s_lowerHex);
-
-    private static readonly System.Buffers.SearchValues<char> s_lowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
 }

@@ -31,13 +31,11 @@ public readonly record struct AdmissionOutcome(Admission? Admission, GatewayErro
 /// </summary>
 public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, BudgetWarnings warnings)
 {
-    private static readonly RepetitionDetector s_repetition = new(new RepetitionOptions());
-
     /// <summary>The header a caller names its task with.</summary>
     public const string TaskHeader = "x-tollgate-task";
 
     /// <summary>Builds the input checks' matchers before the first request (their first use compiles them).</summary>
-    public static void WarmUp() => s_repetition.Inspect("warm up: say hello 3 times");
+    public static void WarmUp(GatewayConfig config) => config.Repetition.WarmUp();
 
     /// <summary>Checks the request's shape and reserves its worst case; returns the admission or the refusal.</summary>
     public async ValueTask<AdmissionOutcome> DecideAsync(AdmissionRequest input, DateTimeOffset now, CancellationToken cancellationToken)
@@ -52,7 +50,7 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
             return new(null, new GatewayError(403, ErrorTypes.Permission, ErrorCodes.ModelNotAllowed, $"The plan '{caller.Plan}' of this key no longer exists."));
         }
 
-        if (CheckShape(request, plan) is { } shapeError)
+        if (CheckShape(request, plan, config.Repetition) is { } shapeError)
         {
             return new(null, shapeError);
         }
@@ -101,7 +99,7 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
             decision.Statuses, shadow, warning, plan, inputTokens, demand.WorstCostNanos(decision.OutputCap)), null, shadow);
     }
 
-    private static GatewayError? CheckShape(ModelRequest request, PlanOptions plan)
+    private static GatewayError? CheckShape(ModelRequest request, PlanOptions plan, RepetitionDetector repetition)
     {
         if (Math.Max(request.N, request.BestOf) > plan.MaxN)
         {
@@ -120,7 +118,7 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
 
         if (plan.RejectRepetitiveInput && request.Endpoint != ApiEndpoint.Embeddings)
         {
-            var verdict = s_repetition.Inspect(request.InputText());
+            var verdict = repetition.Inspect(request.InputText());
             if (verdict.IsRepetitive)
             {
                 return GatewayError.InvalidRequest(

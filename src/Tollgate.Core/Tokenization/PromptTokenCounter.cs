@@ -19,9 +19,6 @@ public static class PromptTokenCounter
     private const int TokensPerName = 1;
     private const int ReplyPriming = 3;
 
-    /// <summary>Tokens charged for one low-detail image part (see <see cref="ImageTokenCounter"/> for the rest).</summary>
-    public const int ImageTokens = ImageTokenCounter.BaseTokens;
-
     /// <summary>Input tokens of a chat request (its <c>messages</c> and <c>tools</c>/<c>functions</c>).</summary>
     /// <param name="body">The request body.</param>
     /// <param name="counter">The model's token counter.</param>

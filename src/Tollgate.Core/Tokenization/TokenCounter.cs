@@ -29,9 +29,6 @@ public sealed partial class TokenCounter
     /// <summary>The encoding this counter uses.</summary>
     public string Encoding { get; }
 
-    /// <summary>Whether counts are approximate (a model without a shipped tokenizer).</summary>
-    public bool IsApproximate => Encoding == TokenEncoding.Approximate;
-
     /// <summary>The tokenizer this counter wraps (tests wrap it to observe the work handed to it).</summary>
     internal Tokenizer Tokenizer => _tokenizer;
 
@@ -56,12 +53,6 @@ public sealed partial class TokenCounter
 
     /// <summary>Adds the configured safety margin (rounded up) to a raw count.</summary>
     public int ApplyMargin(int raw) => checked((int)ApplyMargin((long)raw));
-
-    /// <summary>Splits <paramref name="text"/> into token ids (used by the simulator to produce exact counts).</summary>
-    public IReadOnlyList<int> Encode(string text) => _tokenizer.EncodeToIds(text);
-
-    /// <summary>Turns token ids back into text.</summary>
-    public string Decode(IEnumerable<int> ids) => _tokenizer.Decode(ids);
 
     private long ApplyMargin(long raw) =>
         _marginPercent == 0 || raw == 0 ? raw : checked(((raw * (100L + _marginPercent)) + 99) / 100);

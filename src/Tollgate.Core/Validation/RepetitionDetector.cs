@@ -53,6 +53,12 @@ public sealed class RepetitionDetector
             : null;
     }
 
+    /// <summary>
+    /// Runs every check once on a short text, so that the first request does not pay for building the matchers (a
+    /// non-backtracking pattern is compiled on its first use).
+    /// </summary>
+    public void WarmUp() => Inspect("warm up: say hello 3 times");
+
     /// <summary>Judges <paramref name="text"/>, the concatenated text parts of one request.</summary>
     public RepetitionVerdict Inspect(ReadOnlySpan<char> text)
     {

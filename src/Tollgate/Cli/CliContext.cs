@@ -7,16 +7,23 @@ using Tollgate.Storage.Sqlite;
 
 namespace Tollgate.Cli;
 
-/// <summary>What a state-changing command needs: the data directory's stores and the config (to check plan names).</summary>
-internal sealed class CliContext
+/// <summary>
+/// What a state-changing command needs: the data directory's stores and the config (to check plan names), built
+/// with the same service extensions as the gateway (<see cref="GatewayServiceCollectionExtensions"/>,
+/// <see cref="CoreServiceCollectionExtensions.AddTollgateCore"/>) in a small container of its own.
+/// </summary>
+internal sealed class CliContext : IAsyncDisposable
 {
-    private CliContext(DataDirectory data, SqliteDatabase database, GatewayConfig config, KeyHasher hasher)
+    private readonly ServiceProvider _services;
+
+    private CliContext(ServiceProvider services)
     {
-        Data = data;
-        Keys = new SqliteApiKeyStore(database);
-        Ledger = new SqliteLedgerStore(database);
-        Config = config;
-        Issuer = new ApiKeyIssuer(Keys, hasher, TimeProvider.System);
+        _services = services;
+        Data = services.GetRequiredService<DataDirectory>();
+        Keys = services.GetRequiredService<IApiKeyStore>();
+        Ledger = services.GetRequiredService<ILedgerStore>();
+        Config = services.GetRequiredService<IGatewayConfigSource>().Current;
+        Issuer = services.GetRequiredService<ApiKeyIssuer>();
     }
 
     public DataDirectory Data { get; }
@@ -31,15 +38,29 @@ internal sealed class CliContext
 
     public static async Task<CliContext> OpenAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        var config = LoadConfig(parse.GetValue(CommonOptions.Config));
+        var (configuration, config) = LoadConfig(parse.GetValue(CommonOptions.Config));
         var data = new DataDirectory(parse.GetValue(CommonOptions.Data));
         data.EnsureExists();
-        var database = new SqliteDatabase(data.DatabasePath, config.Options.Ledger.BusyTimeout);
-        await database.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        return new CliContext(data, database, config, new KeyHasher(data.LoadOrCreateHashKey()));
+        var services = new ServiceCollection()
+            .AddLogging()
+            .AddTollgateConfiguration(configuration, config)
+            .AddTollgateDataDirectory(data, config.Options.Ledger.BusyTimeout)
+            .AddTollgateCore()
+            .BuildServiceProvider();
+        try
+        {
+            await services.GetRequiredService<SqliteDatabase>().InitializeAsync(cancellationToken).ConfigureAwait(false);
+            return new CliContext(services);
+        }
+        catch
+        {
+            await services.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
-    public static GatewayConfig LoadConfig(string? file)
+    /// <summary>Reads and validates the configuration once (not watched: a command is over before an edit matters).</summary>
+    public static (IConfigurationRoot Configuration, GatewayConfig Config) LoadConfig(string? file)
     {
         if (file is not null && !File.Exists(file))
         {
@@ -47,7 +68,15 @@ internal sealed class CliContext
         }
 
         var errors = new List<ConfigError>();
-        return ConfigurationLoader.Load(ConfigurationLoader.Build(file, watch: false), errors) ?? throw new GatewayConfigException(errors);
+        var configuration = ConfigurationLoader.Build(file, watch: false);
+        var config = ConfigurationLoader.Load(configuration, errors);
+        if (config is null)
+        {
+            (configuration as IDisposable)?.Dispose();
+            throw new GatewayConfigException(errors);
+        }
+
+        return (configuration, config);
     }
 
     public void RequirePlan(string plan)
@@ -57,4 +86,6 @@ internal sealed class CliContext
             throw new CliUsageException($"Unknown plan '{plan}'. Plans: {string.Join(", ", Config.Options.Plans.Keys)}.");
         }
     }
+
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
 }

@@ -1,32 +1,17 @@
-using System.Globalization;
-using Tollgate.Configuration;
-using Tollgate.Pricing;
+using Tollgate.Limits;
 
 namespace Tollgate.Cli;
 
 /// <summary>
-/// Reads a key's overrides of plan settings (<c>--limit NAME=VALUE</c>, or an import item's <c>"limits"</c>). Names are
-/// the limit names of <see cref="LimitsOptions"/> and a few plan fields (case-insensitive, stored as spelled there);
-/// values are positive integers, or dollars with at most 9 decimals for budgets, stored in one canonical form.
+/// Reads a key's overrides of plan settings (<c>--limit NAME=VALUE</c>, or an import item's <c>"limits"</c>) by the
+/// rule of <see cref="KeyOverrides"/>, which the gateway applies too: an override the gateway would skip is refused
+/// here with a usage error. Spaces around the <c>=</c> of a <c>NAME=VALUE</c> pair are part of the option's syntax and
+/// are trimmed; the value itself is checked as written.
 /// </summary>
 internal static class KeyLimits
 {
-    // Plan fields that are not limits but may be set per key too.
-    private static readonly string[] _planFields =
-    [
-        nameof(PlanOptions.MaxInputTokens), nameof(PlanOptions.MaxOutputTokens), nameof(PlanOptions.DefaultMaxOutputTokens),
-        nameof(PlanOptions.MaxN), nameof(PlanOptions.TaskBudgetPerDay),
-    ];
-
-    // Settings whose property is an int rather than a long.
-    private static readonly string[] _intFields =
-    [
-        nameof(LimitsOptions.MaxConcurrentRequests), nameof(PlanOptions.MaxInputTokens), nameof(PlanOptions.MaxOutputTokens),
-        nameof(PlanOptions.DefaultMaxOutputTokens), nameof(PlanOptions.MaxN),
-    ];
-
     /// <summary>Every name a key may override, in the order they are listed to the user.</summary>
-    public static IReadOnlyList<string> Names { get; } = [.. LimitsOptions.LimitNames, .. _planFields];
+    public static IReadOnlyList<string> Names => KeyOverrides.Names;
 
     /// <summary>Parses repeated <c>NAME=VALUE</c> options; an empty list gives an empty map.</summary>
     /// <exception cref="CliUsageException">A pair is malformed, a name unknown or repeated, or a value invalid.</exception>
@@ -51,11 +36,14 @@ internal static class KeyLimits
     /// <exception cref="CliUsageException">The name is unknown or already present, or the value invalid.</exception>
     public static void Add(Dictionary<string, string> overrides, string name, string value, string source)
     {
-        string canonical = Canonical(name)
-            ?? throw new CliUsageException($"{source}: unknown limit '{name}'. Limits: {string.Join(", ", Names)}.");
-        if (!overrides.TryAdd(canonical, Normalize(canonical, value, source)))
+        if (!KeyOverrides.TryParse(name, value, out var parsed, out string? error))
         {
-            throw new CliUsageException($"{source}: limit {canonical} is given more than once.");
+            throw new CliUsageException($"{source}: {error}");
+        }
+
+        if (!overrides.TryAdd(parsed.Name, parsed.Value))
+        {
+            throw new CliUsageException($"{source}: limit {parsed.Name} is given more than once.");
         }
     }
 
@@ -65,6 +53,12 @@ internal static class KeyLimits
         var merged = current is null ? new Dictionary<string, string>(StringComparer.Ordinal) : new Dictionary<string, string>(current, StringComparer.Ordinal);
         foreach (var (name, value) in changes)
         {
+            // A stored name in another letter case is the same setting: the new value replaces it.
+            foreach (string stale in merged.Keys.Where(k => k != name && string.Equals(k, name, StringComparison.OrdinalIgnoreCase)).ToList())
+            {
+                merged.Remove(stale);
+            }
+
             merged[name] = value;
         }
 
@@ -78,35 +72,4 @@ internal static class KeyLimits
     /// <summary>The overrides ordered by name (ordinal), for stable output.</summary>
     public static IEnumerable<KeyValuePair<string, string>> Sorted(IReadOnlyDictionary<string, string> overrides) =>
         overrides.OrderBy(p => p.Key, StringComparer.Ordinal);
-
-    private static string? Canonical(string name)
-    {
-        foreach (string known in Names)
-        {
-            if (string.Equals(known, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return known;
-            }
-        }
-
-        return null;
-    }
-
-    private static string Normalize(string name, string value, string source)
-    {
-        if (name.StartsWith("Budget", StringComparison.Ordinal) || name.StartsWith("TaskBudget", StringComparison.Ordinal))
-        {
-            return decimal.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out decimal dollars)
-                && Money.TryGetNanos(dollars, out long nanos)
-                ? Money.FormatDollars(nanos)
-                : throw new CliUsageException($"{source}: {name} must be a positive dollar amount with at most 9 decimal places, e.g. 2.5: '{value}'.");
-        }
-
-        // MaxN has the range the configuration validator gives it; the others the range of their property's type.
-        long max = name == nameof(PlanOptions.MaxN) ? 128 : _intFields.Contains(name) ? int.MaxValue : long.MaxValue;
-        return long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long n) && n >= 1 && n <= max
-            ? n.ToString(CultureInfo.InvariantCulture)
-            : throw new CliUsageException(string.Create(CultureInfo.InvariantCulture,
-                $"{source}: {name} must be a whole number {(max == long.MaxValue ? "of at least 1" : $"from 1 to {max}")}: '{value}'."));
-    }
 }

@@ -31,7 +31,7 @@ internal static class KeysCommand
         var command = new Command("create", "Create a key and print it (once).") { tenant, user, plan, expires, name, limits, CommonOptions.Json };
         command.SetAction(async (parse, ct) =>
         {
-            var context = await CliContext.OpenAsync(parse, ct).ConfigureAwait(false);
+            await using var context = await CliContext.OpenAsync(parse, ct).ConfigureAwait(false);
             string planName = parse.GetValue(plan)!;
             context.RequirePlan(planName);
             var overrides = KeyLimits.ParsePairs(parse.GetValue(limits) ?? [], "--limit");
@@ -65,7 +65,7 @@ internal static class KeysCommand
         var command = new Command("import", "Create many keys at once (load tests); prints a JSON array with each id and key.") { file };
         command.SetAction(async (parse, ct) =>
         {
-            var context = await CliContext.OpenAsync(parse, ct).ConfigureAwait(false);
+            await using var context = await CliContext.OpenAsync(parse, ct).ConfigureAwait(false);
             var path = parse.GetValue(file)!;
             string text = path.Name == "-" ? await Console.In.ReadToEndAsync(ct).ConfigureAwait(false)
                 : path.Exists ? await File.ReadAllTextAsync(path.FullName, ct).ConfigureAwait(false)
@@ -153,7 +153,7 @@ internal static class KeysCommand
         var command = new Command("list", "List keys (never key material).") { tenant, CommonOptions.Json };
         command.SetAction(async (parse, ct) =>
         {
-            var context = await CliContext.OpenAsync(parse, ct).ConfigureAwait(false);
+            await using var context = await CliContext.OpenAsync(parse, ct).ConfigureAwait(false);
             var list = await context.Keys.ListAsync(parse.GetValue(tenant), ct).ConfigureAwait(false);
             if (parse.GetValue(CommonOptions.Json))
             {
@@ -181,7 +181,7 @@ internal static class KeysCommand
         var command = new Command("show", "Show one key (never key material).") { id, CommonOptions.Json };
         command.SetAction(async (parse, ct) =>
         {
-            var context = await CliContext.OpenAsync(parse, ct).ConfigureAwait(false);
+            await using var context = await CliContext.OpenAsync(parse, ct).ConfigureAwait(false);
             var key = await context.Keys.GetAsync(parse.GetValue(id)!, ct).ConfigureAwait(false) ?? throw NotFound(parse.GetValue(id)!);
             Console.Out.WriteLine(parse.GetValue(CommonOptions.Json) ? KeyJson.ToJson([(key, null)], array: false) : KeyJson.Text(key, TimeProvider.System.GetUtcNow()));
             return ExitCodes.Success;
@@ -195,7 +195,7 @@ internal static class KeysCommand
         var command = new Command("revoke", "Revoke a key; it is refused from the very next request.") { id };
         command.SetAction(async (parse, ct) =>
         {
-            var context = await CliContext.OpenAsync(parse, ct).ConfigureAwait(false);
+            await using var context = await CliContext.OpenAsync(parse, ct).ConfigureAwait(false);
             string keyId = parse.GetValue(id)!;
             if (!await context.Keys.RevokeAsync(keyId, TimeProvider.System.GetUtcNow(), ct).ConfigureAwait(false))
             {
@@ -215,7 +215,7 @@ internal static class KeysCommand
         var command = new Command("rotate", "Give a key a new secret (same id, tenant, plan); prints it once.") { id, grace, CommonOptions.Json };
         command.SetAction(async (parse, ct) =>
         {
-            var context = await CliContext.OpenAsync(parse, ct).ConfigureAwait(false);
+            await using var context = await CliContext.OpenAsync(parse, ct).ConfigureAwait(false);
             string keyId = parse.GetValue(id)!;
             var period = TimeSpan.Zero;
             if (parse.GetValue(grace) is { } g && (!DurationParser.TryParseDuration(g, out period) || period < TimeSpan.Zero))
@@ -250,7 +250,7 @@ internal static class KeysCommand
         var command = new Command("update", "Change a key's plan and/or limit overrides; applies from the next request.") { id, plan, limits, clear };
         command.SetAction(async (parse, ct) =>
         {
-            var context = await CliContext.OpenAsync(parse, ct).ConfigureAwait(false);
+            await using var context = await CliContext.OpenAsync(parse, ct).ConfigureAwait(false);
             string keyId = parse.GetValue(id)!;
             string? planName = parse.GetValue(plan);
             bool clearLimits = parse.GetValue(clear);

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Tollgate.Hosting;
 using Tollgate.Identity;
-using Tollgate.Storage.Sqlite;
 
 namespace Tollgate.Cli;
 
@@ -55,7 +54,7 @@ internal static class ServeCommand
         }
         else
         {
-            var issuer = new ApiKeyIssuer(app.Services.GetRequiredService<IApiKeyStore>(), app.Services.GetRequiredService<KeyHasher>(), TimeProvider.System);
+            var issuer = app.Services.GetRequiredService<ApiKeyIssuer>();
             (_, secret) = await issuer.CreateAsync(new ApiKeyIssuer.Request("demo", "demo-user", "basic", Name: "demo"), cancellationToken).ConfigureAwait(false);
             var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
             if (!OperatingSystem.IsWindows())

@@ -17,7 +17,7 @@ internal static class UsageCommand
         var command = new Command("usage", "Show requests, tokens and cost from the ledger.") { tenant, user, since, CommonOptions.Json };
         command.SetAction(async (parse, ct) =>
         {
-            var context = await CliContext.OpenAsync(parse, ct).ConfigureAwait(false);
+            await using var context = await CliContext.OpenAsync(parse, ct).ConfigureAwait(false);
             var query = new UsageQuery(parse.GetValue(tenant), parse.GetValue(user), ParseSince(parse.GetValue(since)));
             var rows = await context.Ledger.QueryUsageAsync(query, ct).ConfigureAwait(false);
             Console.Out.WriteLine(parse.GetValue(CommonOptions.Json) ? ToJson(rows) : ToText(rows));

@@ -8,7 +8,7 @@ namespace Tollgate.Configuration;
 /// current config for the next request, an invalid one is refused with every error logged and the last good
 /// config stays in force.
 /// </summary>
-internal sealed partial class GatewayConfigMonitor : IDisposable
+internal sealed partial class GatewayConfigMonitor : IGatewayConfigSource, IDisposable
 {
     private readonly IConfiguration _configuration;
     private readonly ILogger<GatewayConfigMonitor> _logger;
@@ -24,9 +24,6 @@ internal sealed partial class GatewayConfigMonitor : IDisposable
     }
 
     public GatewayConfig Current => _current;
-
-    /// <summary>Raised after a valid reload took effect.</summary>
-    public event Action<GatewayConfig>? Changed;
 
     /// <summary>Counts reloads refused because the new config was invalid.</summary>
     public int RejectedReloads { get; private set; }
@@ -59,9 +56,10 @@ internal sealed partial class GatewayConfigMonitor : IDisposable
             return;
         }
 
+        // Off the request path: the reload runs on the file watcher's thread.
+        next.Repetition.WarmUp();
         _current = next;
         LogReloaded(_logger, next.Models.Count, next.Options.Plans.Count);
-        Changed?.Invoke(next);
     }
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Configuration reloaded: {Models} models, {Plans} plans")]

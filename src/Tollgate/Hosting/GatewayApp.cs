@@ -3,15 +3,15 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Prometheus;
 using Tollgate.Audit;
 using Tollgate.Configuration;
+using Tollgate.Limits;
 using Tollgate.Endpoints;
 using Tollgate.Identity;
-using Tollgate.Limits;
 using Tollgate.Metrics;
 using Tollgate.Pipeline;
 using Tollgate.Pipeline.Steps;
 using Tollgate.Proxy;
+using Tollgate.Simulator;
 using Tollgate.Storage.Sqlite;
-using Tollgate.Upstreams;
 
 namespace Tollgate.Hosting;
 
@@ -53,9 +53,6 @@ internal sealed class GatewayApp : IAsyncDisposable
 
         var data = new DataDirectory(options.DataDirectory);
         var serveLock = data.LockForServing();
-        var database = new SqliteDatabase(data.DatabasePath, config.Options.Ledger.BusyTimeout);
-        await database.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        var hasher = new KeyHasher(data.LoadOrCreateHashKey());
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         ConfigureLogging(builder.Logging, options.MinimumLogLevel);
@@ -69,36 +66,27 @@ internal sealed class GatewayApp : IAsyncDisposable
 
         var services = builder.Services;
         services.AddSingleton(options.TimeProvider);
-        // Registered through a factory so the container disposes it (and its file watcher) with the gateway.
-        services.AddSingleton<IConfiguration>(_ => configuration);
-        services.AddSingleton(data);
-        services.AddSingleton(database);
-        services.AddSingleton(hasher);
-        services.AddSingleton(sp => new GatewayConfigMonitor(configuration, config, sp.GetRequiredService<ILogger<GatewayConfigMonitor>>()));
-        services.AddSingleton<IApiKeyStore>(_ => new SqliteApiKeyStore(database));
-        services.AddSingleton<ILedgerStore>(new SqliteLedgerStore(database));
-        services.AddSingleton(sp => new LedgerWriter(sp.GetRequiredService<ILedgerStore>(),
-            () => sp.GetRequiredService<GatewayConfigMonitor>().Current.Options.Ledger, options.TimeProvider, sp.GetRequiredService<ILogger<LedgerWriter>>()));
-        services.AddSingleton<ApiKeyAuthenticator>();
-        services.AddSingleton<UpstreamClients>();
-        services.AddSingleton(sp => new GatewayMetrics(sp.GetRequiredService<LedgerWriter>));
-        services.AddSingleton<InFlightRequests>();
-        services.AddSingleton<ShutdownState>();
-        services.AddSingleton<IQuotaStore, InMemoryQuotaStore>();
-        services.AddSingleton<QuotaRecovery>();
-        services.AddSingleton<TaskRegistry>();
-        services.AddSingleton<BudgetWarnings>();
-        services.AddSingleton<AdmissionPolicy>();
-        services.AddSingleton<AuthenticateStep>();
-        services.AddSingleton<AdmitStep>();
-        services.AddSingleton<ForwardStep>();
-        services.AddSingleton<StreamRelayStep>();
-        services.AddSingleton<AuditStep>();
-        services.AddSingleton<RequestPipeline>();
+        services.AddTollgateConfiguration(configuration, config);
+        services.AddTollgateDataDirectory(data, config.Options.Ledger.BusyTimeout);
+        services.AddTollgateCore();
+        services.AddTollgateGateway();
+        services.AddTollgateSimulator();
         options.ConfigureServices?.Invoke(services);
         options.ConfigureLogging?.Invoke(builder.Logging);
 
         var app = builder.Build();
+        try
+        {
+            await app.Services.GetRequiredService<SqliteDatabase>().InitializeAsync(cancellationToken).ConfigureAwait(false);
+            _ = app.Services.GetRequiredService<KeyHasher>();
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            serveLock.Dispose();
+            throw;
+        }
+
         app.MapHealth();
         app.MapOpenAIApi();
 
@@ -117,7 +105,7 @@ internal sealed class GatewayApp : IAsyncDisposable
         _ = Services.GetRequiredService<LedgerWriter>();
         await Services.GetRequiredService<QuotaRecovery>()
             .RunAsync(Services.GetRequiredService<GatewayConfigMonitor>().Current, cancellationToken).ConfigureAwait(false);
-        AdmissionPolicy.WarmUp();
+        AdmissionPolicy.WarmUp(Services.GetRequiredService<GatewayConfigMonitor>().Current);
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         if (_metricsApp is not null)
         {

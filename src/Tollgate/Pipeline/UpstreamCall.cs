@@ -1,6 +1,7 @@
 using Tollgate.Configuration;
 using Tollgate.Protocol;
 using Tollgate.Proxy;
+using Tollgate.Upstreams;
 
 namespace Tollgate.Pipeline;
 
@@ -12,14 +13,16 @@ namespace Tollgate.Pipeline;
 /// </summary>
 internal sealed class UpstreamCall : IAsyncDisposable
 {
+    private readonly UpstreamLease _lease;
     private readonly HttpRequestMessage _message;
     private readonly HttpResponseMessage _response;
     private readonly CancellationTokenSource _deadline;
     private readonly CancellationTokenRegistration _onAbort;
 
-    public UpstreamCall(HttpRequestMessage message, HttpResponseMessage response, CancellationTokenSource deadline,
+    public UpstreamCall(UpstreamLease lease, HttpRequestMessage message, HttpResponseMessage response, CancellationTokenSource deadline,
         CancellationTokenRegistration onAbort, UpstreamBody body, UpstreamOptions options, IUpstreamProtocol protocol, TimeSpan abandonWait)
     {
+        _lease = lease;
         _message = message;
         _response = response;
         _deadline = deadline;
@@ -54,6 +57,7 @@ internal sealed class UpstreamCall : IAsyncDisposable
         _response.Dispose();
         _message.Dispose();
         _deadline.Dispose();
+        _lease.Dispose();
     }
 
     internal static void TryCancelAfter(CancellationTokenSource source, TimeSpan delay)

@@ -15,9 +15,6 @@ internal sealed class SseEventReader(Stream stream) : IAsyncDisposable
     private const int MaxEventBytes = 4 * 1024 * 1024;
     private readonly PipeReader _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
 
-    /// <summary>Whether the stream ended with a partial event pending.</summary>
-    public bool EndedMidEvent { get; private set; }
-
     /// <summary>The next event, or null at the end of the stream.</summary>
     public async ValueTask<SseEvent?> ReadAsync(CancellationToken cancellationToken)
     {
@@ -33,7 +30,6 @@ internal sealed class SseEventReader(Stream stream) : IAsyncDisposable
 
             if (result.IsCompleted)
             {
-                EndedMidEvent = !IsBlank(buffer);
                 _reader.AdvanceTo(buffer.End);
                 return null;
             }
@@ -116,21 +112,5 @@ internal sealed class SseEventReader(Stream stream) : IAsyncDisposable
         }
 
         return [.. joined];
-    }
-
-    private static bool IsBlank(ReadOnlySequence<byte> buffer)
-    {
-        foreach (var segment in buffer)
-        {
-            foreach (byte b in segment.Span)
-            {
-                if (b is not ((byte)'\n' or (byte)'\r' or (byte)' '))
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
     }
 }

@@ -1,87 +1,104 @@
 using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using Tollgate.Configuration;
-using Tollgate.Simulator;
 
 namespace Tollgate.Upstreams;
 
 /// <summary>
-/// One pooled <see cref="HttpClient"/> per upstream (rebuilt when its connection settings change on reload). An
-/// upstream of kind <c>simulator</c> gets a client whose handler is the in-process <see cref="SimulatorEngine"/>.
+/// One pooled <see cref="HttpClient"/> per upstream, over the handler that the <see cref="IUpstreamHandlerFactory"/>
+/// registered for the upstream's kind creates. A client is rebuilt when its connection settings change on reload.
 /// </summary>
-internal sealed class UpstreamClients(TimeProvider timeProvider, GatewayConfigMonitor config) : IDisposable
+/// <remarks>
+/// A replaced client is disposed when the last request using it ends, never while one does: a request holds an
+/// <see cref="UpstreamLease"/> for as long as it talks to the upstream (a stream until its last byte), and this table
+/// holds one reference of its own until it replaces the client. Uses are counted rather than waited out with a fixed
+/// delay because a stream has no upper bound on its length, and disposing a handler under a live response cuts it.
+/// </remarks>
+internal sealed class UpstreamClients : IDisposable
 {
-    private static readonly Uri s_simulatorBase = new("http://simulator.tollgate.internal/v1/");
-
+    private readonly FrozenDictionary<string, IUpstreamHandlerFactory> _factories;
     private readonly ConcurrentDictionary<string, UpstreamClient> _clients = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, SimulatorEngine> _simulators = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private bool _disposed;
 
-    public UpstreamClient Get(string name, UpstreamOptions options)
+    /// <summary>Creates the table; when two factories serve the same kind, the one registered last wins.</summary>
+    public UpstreamClients(IEnumerable<IUpstreamHandlerFactory> factories)
+    {
+        var byKind = new Dictionary<string, IUpstreamHandlerFactory>(StringComparer.Ordinal);
+        foreach (var factory in factories)
+        {
+            byKind[factory.Kind] = factory;
+        }
+
+        _factories = byKind.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// The client of upstream <paramref name="name"/> as <paramref name="options"/> configure it, kept alive until the
+    /// lease is disposed. Dispose the lease once the response has been read to its end (or abandoned).
+    /// </summary>
+    public UpstreamLease Rent(string name, UpstreamOptions options)
+    {
+        while (true)
+        {
+            var client = Current(name, options);
+            if (client.TryAcquire())
+            {
+                return new UpstreamLease(client);
+            }
+
+            // Replaced and drained between the lookup and the acquire: the table holds its successor.
+        }
+    }
+
+    /// <summary>Releases every client; one still in use is disposed when its last lease ends.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _disposed = true;
+            foreach (var name in _clients.Keys)
+            {
+                if (_clients.TryRemove(name, out var client))
+                {
+                    client.Release();
+                }
+            }
+        }
+    }
+
+    private UpstreamClient Current(string name, UpstreamOptions options)
     {
         if (_clients.TryGetValue(name, out var existing) && existing.Matches(options))
         {
             return existing;
         }
 
-        var created = Create(name, options);
-        _clients[name] = created;
-        return created;
-    }
-
-    /// <summary>The in-process simulator behind upstream <paramref name="name"/> (created on first use).</summary>
-    public SimulatorEngine Simulator(string name) => _simulators.GetOrAdd(name, n =>
-    {
-        var latency = config.Current.Options.Upstreams.TryGetValue(n, out var o) ? o.Simulator : new SimulatorLatencyOptions();
-        return new SimulatorEngine(timeProvider, latency, EncodingFor);
-    });
-
-    public void Dispose()
-    {
-        foreach (var client in _clients.Values)
+        lock (_lock)
         {
-            client.Http.Dispose();
-        }
-    }
-
-    private string? EncodingFor(string upstreamModel)
-    {
-        foreach (var model in config.Current.Models)
-        {
-            if (model.UpstreamModel == upstreamModel || model.Name == upstreamModel)
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_clients.TryGetValue(name, out existing) && existing.Matches(options))
             {
-                return model.Encoding == Tokenization.TokenEncoding.Approximate ? Tokenization.TokenEncoding.Cl100kBase : model.Encoding;
+                return existing;
             }
-        }
 
-        return null;
+            var created = Create(name, options);
+            _clients[name] = created;
+            existing?.Release();
+            return created;
+        }
     }
 
     private UpstreamClient Create(string name, UpstreamOptions options)
     {
-        string? apiKey = options.ApiKeyEnv is { Length: > 0 } env ? Environment.GetEnvironmentVariable(env) : null;
-        if (options.Kind == UpstreamKinds.Simulator)
+        if (!_factories.TryGetValue(options.Kind, out var factory))
         {
-            var http = new HttpClient(Simulator(name).CreateHandler(), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
-            return new UpstreamClient(name, options, http, s_simulatorBase, apiKey);
+            throw new InvalidOperationException(
+                $"No handler is registered for upstream kind '{options.Kind}' (upstream '{name}'). Registered: {string.Join(", ", _factories.Keys)}.");
         }
 
-        var handler = new SocketsHttpHandler
-        {
-            ConnectTimeout = options.ConnectTimeout,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            AutomaticDecompression = System.Net.DecompressionMethods.None,
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            EnableMultipleHttp2Connections = true,
-        };
-        string baseUrl = options.BaseUrl!.EndsWith('/') ? options.BaseUrl : options.BaseUrl + "/";
-        return new UpstreamClient(name, options, new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan }, new Uri(baseUrl), apiKey);
+        string? apiKey = options.ApiKeyEnv is { Length: > 0 } env ? Environment.GetEnvironmentVariable(env) : null;
+        var http = new HttpClient(factory.CreateHandler(name, options), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        return new UpstreamClient(name, options, http, factory.GetBaseAddress(name, options), apiKey);
     }
-}
-
-/// <summary>A configured upstream's client, base address and credential.</summary>
-internal sealed record UpstreamClient(string Name, UpstreamOptions Options, HttpClient Http, Uri BaseAddress, string? ApiKey)
-{
-    public bool Matches(UpstreamOptions other) =>
-        other.Kind == Options.Kind && other.BaseUrl == Options.BaseUrl && other.ApiKeyEnv == Options.ApiKeyEnv
-        && other.ConnectTimeout == Options.ConnectTimeout;
 }

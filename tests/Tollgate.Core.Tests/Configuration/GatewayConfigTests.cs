@@ -1,5 +1,6 @@
 using Tollgate.Configuration;
 using Tollgate.Pricing;
+using Tollgate.Validation;
 
 namespace Tollgate.Core.Tests.Configuration;
 
@@ -79,5 +80,40 @@ public sealed class GatewayConfigTests
 
         Assert.Null(config);
         Assert.Equal(["Tollgate:Models:sim-mini:Prices:Input", "Tollgate:Plans:free:Models:1"], errors.Select(e => e.Path));
+    }
+
+    [Fact]
+    public void TryCreate_CustomCompressionThreshold_ChangesTheRepetitionVerdict()
+    {
+        // 120 distinct words, five times over: a compression ratio of about 5, under the default threshold of 8.
+        string text = string.Join(' ', Enumerable.Repeat(string.Join(' ', Enumerable.Range(0, 120).Select(i => $"w{i * 7919 % 100_003}")), 5));
+        var options = TestOptions.Valid();
+        options.Repetition.MaxCompressionRatio = 3;
+
+        Assert.True(GatewayConfig.TryCreate(options, out var strict, out var errors), string.Join("; ", errors));
+        var lenient = Create().Repetition.Inspect(text);
+        var verdict = strict!.Repetition.Inspect(text);
+
+        Assert.False(lenient.IsRepetitive);
+        Assert.True(verdict.IsRepetitive);
+        Assert.Equal(RepetitionReasons.RepeatedSubstring, verdict.Reason);
+        Assert.InRange(verdict.CompressionRatio!.Value, 3, 8);
+    }
+
+    [Fact]
+    public void TryCreate_InvalidRepetitionOptions_RefusedNamingEachSettingAndValue()
+    {
+        var options = TestOptions.Valid();
+        options.Repetition.MaxCompressionRatio = 1;
+        options.Repetition.ShingleLength = 1000;
+
+        Assert.False(GatewayConfig.TryCreate(options, out var config, out var errors));
+
+        Assert.Null(config);
+        Assert.Equal(
+        [
+            new ConfigError("Tollgate:Repetition:ShingleLength", "must be between 16 and 256", "1000"),
+            new ConfigError("Tollgate:Repetition:MaxCompressionRatio", "must be between 2 and 10000", "1"),
+        ], errors);
     }
 }

@@ -9,7 +9,6 @@ using Tollgate.Configuration;
 using Tollgate.Hosting;
 using Tollgate.Identity;
 using Tollgate.Simulator;
-using Tollgate.Upstreams;
 
 namespace Tollgate.FunctionalTests.Infrastructure;
 
@@ -46,7 +45,7 @@ internal sealed class TestGateway : IAsyncDisposable
 
     public string ConfigPath => Path.Combine(Directory, "tollgate.json");
 
-    public SimulatorEngine Simulator => _app.Services.GetRequiredService<UpstreamClients>().Simulator("simulator");
+    public SimulatorEngine Simulator => _app.Services.GetRequiredService<SimulatorUpstreamHandlerFactory>().Engine("simulator");
 
     /// <summary>When false, <see cref="DisposeAsync"/> keeps the data directory (to restart on it).</summary>
     public bool DeleteOnDispose { get; set; } = true;

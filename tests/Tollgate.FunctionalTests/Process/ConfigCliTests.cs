@@ -110,6 +110,22 @@ public sealed class ConfigCliTests
         Assert.Equal("", result.StandardError);
     }
 
+    [Fact]
+    public async Task ConfigCheck_RepetitionSettingsOutOfRange_ExitsTwoNamingEach()
+    {
+        using var sandbox = new ProcessSandbox();
+        var root = System.Text.Json.Nodes.JsonNode.Parse(Tollgate.Configuration.ConfigurationLoader.ReadDefault())!;
+        root["Tollgate"]!["Repetition"] = new System.Text.Json.Nodes.JsonObject { ["MaxCompressionRatio"] = 1.5, ["MinLength"] = 10, ["MinWords"] = 500 };
+        string file = await sandbox.WriteFileAsync("repetition.json", root.ToJsonString());
+
+        var result = await TollgateExecutable.RunAsync("config", "check", "--config", file);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("error: Tollgate:Repetition:MaxCompressionRatio: must be between 2 and 10000 (value: '1.5')", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("error: Tollgate:Repetition:MinLength: must be between 128 and 16777216 (value: '10')", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("2 error(s)", result.StandardError, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("""{ "Tollgate": { "Models": """)]
     [InlineData(null)]

@@ -49,6 +49,12 @@ public sealed class KeyLimitsTests
     [InlineData("BudgetPerDay=$5", "BudgetPerDay must be a positive dollar amount")]
     [InlineData("BudgetPerDay=1e3", "BudgetPerDay must be a positive dollar amount")]
     [InlineData("TaskBudgetPerDay=-1", "TaskBudgetPerDay must be a positive dollar amount")]
+    [InlineData("RequestsPerMinute=1,000", "RequestsPerMinute must be a whole number of at least 1: '1,000'.")]
+    [InlineData("RequestsPerMinute=1e3", "RequestsPerMinute must be a whole number of at least 1: '1e3'.")]
+    [InlineData("RequestsPerMinute=+5", "RequestsPerMinute must be a whole number of at least 1: '+5'.")]
+    [InlineData("BudgetPerDay=1,000", "BudgetPerDay must be a positive dollar amount with at most 9 decimal places, e.g. 2.5: '1,000'.")]
+    [InlineData("BudgetPerDay=+5", "BudgetPerDay must be a positive dollar amount")]
+    [InlineData("MaxInputTokens=9223372036854775807", "MaxInputTokens must be a whole number from 1 to 2147483647")]
     public void ParsePairs_Invalid_ThrowsUsageErrorNamingTheProblem(string pair, string message)
     {
         var e = Assert.Throws<CliUsageException>(() => KeyLimits.ParsePairs([pair], "--limit"));
@@ -70,5 +76,33 @@ public sealed class KeyLimitsTests
         var overrides = new Dictionary<string, string> { ["TokensPerDay"] = "5", ["BudgetPerDay"] = "2.5" };
 
         Assert.Equal("BudgetPerDay=2.5,TokensPerDay=5", KeyLimits.Format(overrides, ","));
+    }
+
+    [Theory]
+    [InlineData(" 5", "RequestsPerMinute must be a whole number of at least 1: ' 5'.")]
+    [InlineData("1,000", "RequestsPerMinute must be a whole number of at least 1: '1,000'.")]
+    [InlineData("-5", "RequestsPerMinute must be a whole number of at least 1: '-5'.")]
+    public void Add_ImportedValueInAnotherStyle_ThrowsUsageError(string value, string message)
+    {
+        var overrides = new Dictionary<string, string>();
+
+        var e = Assert.Throws<CliUsageException>(() => KeyLimits.Add(overrides, "RequestsPerMinute", value, "Item 0 limits"));
+
+        Assert.Equal($"Item 0 limits: {message}", e.Message);
+        Assert.Empty(overrides);
+    }
+
+    [Fact]
+    public void ParsePairs_SpacesAroundTheEqualsSign_ArePairSyntax()
+    {
+        Assert.Equal(new Dictionary<string, string> { ["RequestsPerMinute"] = "5" }, KeyLimits.ParsePairs(["RequestsPerMinute = 5"], "--limit"));
+    }
+
+    [Fact]
+    public void Merge_StoredNameInAnotherCase_ReplacedByTheNewValue()
+    {
+        var merged = KeyLimits.Merge(new Dictionary<string, string> { ["maxn"] = "3", ["TokensPerDay"] = "5" }, new Dictionary<string, string> { ["MaxN"] = "2" });
+
+        Assert.Equal(new Dictionary<string, string> { ["MaxN"] = "2", ["TokensPerDay"] = "5" }, merged);
     }
 }

@@ -30,6 +30,11 @@ public sealed class KeysCommandTests : IDisposable
     [InlineData("Nope=1")]
     [InlineData("RequestsPerMinute=0")]
     [InlineData("BudgetPerDay=0.0000000001")]
+    [InlineData("RequestsPerMinute=1,000")]
+    [InlineData("RequestsPerMinute=1e3")]
+    [InlineData("RequestsPerMinute=-5")]
+    [InlineData("TokensPerDay=9223372036854775808")]
+    [InlineData("MaxConcurrentRequests=2147483648")]
     public async Task Create_InvalidLimit_ExitsTwoAndStoresNothing(string limit)
     {
         int exit = await RunAsync("keys", "create", "--tenant", "acme", "--user", "alice", "--plan", "basic", "--limit", limit);
@@ -109,6 +114,9 @@ public sealed class KeysCommandTests : IDisposable
     [InlineData("""[{"tenant": "acme", "user": "a", "plan": "free", "limits": {"RequestsPerMinutes": "10"}}]""")]
     [InlineData("""[{"tenant": "acme", "user": "a", "plan": "free", "limits": ["RequestsPerMinute"]}]""")]
     [InlineData("""[{"tenant": "acme", "user": "a", "plan": "free", "limits": {"MaxN": true}}]""")]
+    [InlineData("""[{"tenant": "acme", "user": "a", "plan": "free", "limits": {"BudgetPerDay": 1e3}}]""")]
+    [InlineData("""[{"tenant": "acme", "user": "a", "plan": "free", "limits": {"RequestsPerMinute": " 5"}}]""")]
+    [InlineData("""[{"tenant": "acme", "user": "a", "plan": "free", "limits": {"RequestsPerMinute": "+5"}}]""")]
     [InlineData("""[{"tenant": "acme", "user": "a", "plan": "free"}, {"tenant": "acme", "user": "b", "plan": "free", "limits": {"MaxN": "0"}}]""")]
     public async Task Import_InvalidLimits_ExitsTwoAndStoresNothing(string json)
     {

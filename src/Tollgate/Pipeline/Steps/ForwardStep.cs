@@ -30,7 +30,9 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
         var held = context.Reservation!;
         var admission = held.Admission;
         var upstreamOptions = context.Config.Options.Upstreams[model.UpstreamName];
-        var upstream = upstreams.Get(model.UpstreamName, upstreamOptions);
+        // The lease keeps the client alive (a reload may replace it) until the answer has been read.
+        var lease = upstreams.Rent(model.UpstreamName, upstreamOptions);
+        var upstream = lease.Client;
         var protocol = UpstreamProtocols.For(upstreamOptions);
         var http = context.Http;
 
@@ -82,6 +84,7 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
             await onAbort.DisposeAsync().ConfigureAwait(false);
             message.Dispose();
             deadline.Dispose();
+            lease.Dispose();
             return (null, Unanswered(context, held, upstreamOptions, e, timedOut));
         }
 
@@ -107,11 +110,27 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
                 response.Dispose();
                 message.Dispose();
                 deadline.Dispose();
+                lease.Dispose();
             }
         }
 
-        var reader = new UpstreamBody(await response.Content.ReadAsStreamAsync(deadline.Token).ConfigureAwait(false), upstreamOptions.IdleTimeout, deadline.Token);
-        return (new UpstreamCall(message, response, deadline, onAbort, reader, upstreamOptions, protocol, abandonWait), null);
+        Stream content;
+        try
+        {
+            content = await response.Content.ReadAsStreamAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            await onAbort.DisposeAsync().ConfigureAwait(false);
+            response.Dispose();
+            message.Dispose();
+            deadline.Dispose();
+            lease.Dispose();
+            throw;
+        }
+
+        var reader = new UpstreamBody(content, upstreamOptions.IdleTimeout, deadline.Token);
+        return (new UpstreamCall(lease, message, response, deadline, onAbort, reader, upstreamOptions, protocol, abandonWait), null);
     }
 
     // No response headers: a connect failure (the request never left), or an outcome the provider may bill.

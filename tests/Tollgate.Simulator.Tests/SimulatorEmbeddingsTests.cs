@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Tollgate.Tokenization;
 
-namespace Tollgate.Tests.Simulator;
+namespace Tollgate.Simulator.Tests;
 
 public sealed class SimulatorEmbeddingsTests
 {

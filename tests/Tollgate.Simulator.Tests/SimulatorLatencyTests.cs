@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Tollgate.Configuration;
 
-namespace Tollgate.Tests.Simulator;
+namespace Tollgate.Simulator.Tests;
 
 public sealed class SimulatorLatencyTests
 {

@@ -3,10 +3,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Tollgate.Configuration;
-using Tollgate.Simulator;
 using Tollgate.Tokenization;
 
-namespace Tollgate.Tests.Simulator;
+namespace Tollgate.Simulator.Tests;
 
 /// <summary>A simulator served in process through <see cref="SimulatorEngine.CreateHandler"/>, with request helpers.</summary>
 internal sealed class SimulatorTestHost : IDisposable

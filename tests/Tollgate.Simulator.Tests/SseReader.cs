@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Tollgate.Tests.Simulator;
+namespace Tollgate.Simulator.Tests;
 
 /// <summary>Reads server-sent events one at a time, checking the framing as it goes.</summary>
 internal sealed class SseReader(Stream stream) : IDisposable

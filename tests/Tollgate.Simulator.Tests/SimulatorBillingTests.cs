@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Tollgate.Tests.Simulator;
+namespace Tollgate.Simulator.Tests;
 
 public sealed class SimulatorBillingTests
 {

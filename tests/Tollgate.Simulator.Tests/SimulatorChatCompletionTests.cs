@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Tollgate.Tokenization;
 
-namespace Tollgate.Tests.Simulator;
+namespace Tollgate.Simulator.Tests;
 
 public sealed class SimulatorChatCompletionTests
 {

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 
-namespace Tollgate.Tests.Simulator;
+namespace Tollgate.Simulator.Tests;
 
 public sealed class SimulatorFaultTests
 {

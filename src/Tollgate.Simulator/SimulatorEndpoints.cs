@@ -1,3 +1,7 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
 namespace Tollgate.Simulator;
 
 /// <summary>Serves a <see cref="SimulatorEngine"/> over HTTP (<c>tollgate simulate</c>).</summary>

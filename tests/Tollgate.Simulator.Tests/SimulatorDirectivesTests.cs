@@ -1,6 +1,4 @@
-using Tollgate.Simulator;
-
-namespace Tollgate.Tests.Simulator;
+namespace Tollgate.Simulator.Tests;
 
 public sealed class SimulatorDirectivesTests
 {

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Tollgate.Tests.Simulator;
+namespace Tollgate.Simulator.Tests;
 
 public sealed class SimulatorBarrierTests
 {

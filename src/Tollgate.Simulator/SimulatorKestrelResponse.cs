@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Tollgate.Simulator;

@@ -1,7 +1,6 @@
-using Tollgate.Simulator;
 using Tollgate.Tokenization;
 
-namespace Tollgate.Tests.Simulator;
+namespace Tollgate.Simulator.Tests;
 
 public sealed class SimulatorVocabularyTests
 {

@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Tollgate.Tests.Simulator;
+namespace Tollgate.Simulator.Tests;
 
 /// <summary>A <see cref="FakeTimeProvider"/> that reports each timer it creates, so a test advances time only once the code under test waits.</summary>
 internal sealed class ObservableTimeProvider : FakeTimeProvider

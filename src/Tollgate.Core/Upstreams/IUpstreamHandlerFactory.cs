@@ -1,0 +1,30 @@
+using Tollgate.Configuration;
+
+namespace Tollgate.Upstreams;
+
+/// <summary>
+/// How the gateway reaches upstreams of one <see cref="UpstreamOptions.Kind"/>: the message handler under the
+/// upstream's <see cref="HttpClient"/> and the base address its requests are resolved against. One factory is
+/// registered per kind (<c>openai</c> by the gateway, <c>simulator</c> by <c>AddTollgateSimulator</c>); the forwarding
+/// code knows only this interface.
+/// </summary>
+public interface IUpstreamHandlerFactory
+{
+    /// <summary>The <see cref="UpstreamOptions.Kind"/> this factory serves, e.g. <c>openai</c>.</summary>
+    string Kind { get; }
+
+    /// <summary>The base address of upstream <paramref name="upstreamName"/>, ending with '/' (e.g. <c>https://api.openai.com/v1/</c>).</summary>
+    /// <param name="upstreamName">The upstream's name in the configuration.</param>
+    /// <param name="options">Its validated options.</param>
+    /// <returns>The absolute URI that endpoint paths such as <c>chat/completions</c> are appended to.</returns>
+    Uri GetBaseAddress(string upstreamName, UpstreamOptions options);
+
+    /// <summary>
+    /// A new handler for upstream <paramref name="upstreamName"/>. The caller owns it: it is disposed with the client
+    /// built on it, once no request uses that client any more.
+    /// </summary>
+    /// <param name="upstreamName">The upstream's name in the configuration.</param>
+    /// <param name="options">Its validated options.</param>
+    /// <returns>The handler for the upstream's <see cref="HttpClient"/>.</returns>
+    HttpMessageHandler CreateHandler(string upstreamName, UpstreamOptions options);
+}

@@ -1,0 +1,55 @@
+using Tollgate.Configuration;
+
+namespace Tollgate.Upstreams;
+
+/// <summary>
+/// A configured upstream's client, base address and credential, with a count of its uses: the table's own
+/// reference plus one per <see cref="UpstreamLease"/>. The <see cref="HttpClient"/> is disposed when the count falls
+/// to zero, that is, once the client has been replaced and its last request has ended.
+/// </summary>
+internal sealed class UpstreamClient(string name, UpstreamOptions options, HttpClient http, Uri baseAddress, string? apiKey)
+{
+    private int _uses = 1;
+
+    public string Name => name;
+
+    public UpstreamOptions Options => options;
+
+    public HttpClient Http => http;
+
+    public Uri BaseAddress => baseAddress;
+
+    public string? ApiKey => apiKey;
+
+    /// <summary>Whether the client was built with the connection settings of <paramref name="other"/>.</summary>
+    public bool Matches(UpstreamOptions other) =>
+        other.Kind == Options.Kind && other.BaseUrl == Options.BaseUrl && other.ApiKeyEnv == Options.ApiKeyEnv
+        && other.ConnectTimeout == Options.ConnectTimeout;
+
+    /// <summary>Counts one more use; false when the client is already disposed.</summary>
+    public bool TryAcquire()
+    {
+        int uses = Volatile.Read(ref _uses);
+        while (uses > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _uses, uses + 1, uses);
+            if (seen == uses)
+            {
+                return true;
+            }
+
+            uses = seen;
+        }
+
+        return false;
+    }
+
+    /// <summary>Ends one use; the last one disposes the client and its handler.</summary>
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _uses) == 0)
+        {
+            http.Dispose();
+        }
+    }
+}
