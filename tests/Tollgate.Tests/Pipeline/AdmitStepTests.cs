@@ -92,7 +92,6 @@ public sealed class AdmitStepTests : IAsyncLifetime
         Assert.Null(context.Reservation);
         Assert.Equal(Decisions.Refused, context.Decision);
         Assert.Equal(0, _harness.Quotas.Outstanding);
-        Assert.False(_harness.Ledger.IsHealthy);
         Assert.False(_harness.Ledger.CanAccept);
         // Released, not settled: the refused request consumes nothing, not even a request.
         Assert.Equal(0, await _harness.Quotas.UsedAsync(RequestsPerMinute(context), _harness.Time.GetUtcNow(), CancellationToken.None));

@@ -262,7 +262,7 @@ public sealed class ForwardStepTests : IAsyncLifetime
             upstream?.Invoke(scripted);
         });
         _monitor = new GatewayConfigMonitor(new ConfigurationBuilder().Build(), _harness.Config, NullLogger<GatewayConfigMonitor>.Instance);
-        _clients = new UpstreamClients(_harness.Time, _monitor);
+        _clients = new UpstreamClients([new OpenAIUpstreamHandlerFactory()]);
         _step = new ForwardStep(_clients, _shutdown);
     }
 

@@ -13,6 +13,7 @@ using Tollgate.Pipeline.Steps;
 using Tollgate.Protocol;
 using Tollgate.Protocols;
 using Tollgate.Proxy;
+using Tollgate.Upstreams;
 
 namespace Tollgate.Tests.Pipeline;
 
@@ -192,7 +193,8 @@ internal sealed class StepHarness : IAsyncDisposable
         var options = Config.Options.Upstreams[upstream];
         var deadline = new CancellationTokenSource();
         var body = new UpstreamBody(content, options.IdleTimeout, deadline.Token);
-        return new UpstreamCall(new HttpRequestMessage(), response, deadline, default, body, options, OpenAIUpstreamProtocol.Instance,
+        var client = new UpstreamClient(upstream, options, new HttpClient(), new Uri("http://127.0.0.1/"), null);
+        return new UpstreamCall(new UpstreamLease(client), new HttpRequestMessage(), response, deadline, default, body, options, OpenAIUpstreamProtocol.Instance,
             Config.Options.Gateway.AbandonedStreamUsageWait);
     }
 

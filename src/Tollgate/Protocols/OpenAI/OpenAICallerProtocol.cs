@@ -52,7 +52,7 @@ internal sealed class OpenAICallerProtocol : ICallerProtocol
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
-            writer.WriteString("id", "chatcmpl-" + usage.RequestId);
+            writer.WriteString("id", (usage.Endpoint == ApiEndpoint.Completions ? "cmpl-" : "chatcmpl-") + usage.RequestId);
             writer.WriteString("object", usage.Endpoint == ApiEndpoint.Completions ? "text_completion" : "chat.completion.chunk");
             writer.WriteString("model", usage.Model);
             writer.WriteStartArray("choices");
