@@ -10,6 +10,8 @@
 #   --repeat R     repetitions of each case (overrides --quick)
 #   --rates "A B"  the fixed request rates for h2load, in requests per second (default "500 2000")
 #   --out FILE     where the report goes as well as standard output (default bench/results/<UTC time>.md)
+#   --targets "A B"  measure only these of nginx, portkey, tollgate (direct is always measured: it is the baseline)
+#   --workloads "A"  measure only these of plain, stream
 #
 # Not part of CI. Installs nginx, wrk and h2load from Debian if missing (needs root), and Portkey from npm into
 # bench/portkey/node_modules (package-lock.json pins it). Everything listens on 127.0.0.1 only; every process
@@ -19,7 +21,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 # ---------------------------------------------------------------- options
-QUICK=0 SECS="" REPEAT="" RATES="500 2000" OUT=""
+QUICK=0 SECS="" REPEAT="" RATES="500 2000" OUT="" ONLY_TARGETS="nginx portkey tollgate" ONLY_WORKLOADS="plain stream"
 ARGS="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -28,7 +30,9 @@ while [ $# -gt 0 ]; do
     --repeat) REPEAT=${2:?--repeat needs a number}; shift ;;
     --rates) RATES=${2:?--rates needs a list}; shift ;;
     --out) OUT=${2:?--out needs a file}; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --targets) ONLY_TARGETS=${2:?--targets needs a list}; shift ;;
+    --workloads) ONLY_WORKLOADS=${2:?--workloads needs a list}; shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
   shift
@@ -42,8 +46,14 @@ MOCK_PORT=18081 NGINX_PORT=18082 TG_PORT=18083 PK_PORT=18084 TG_METRICS_PORT=180
 WRK_THREADS=2 WRK_CONNECTIONS=32     # closed loop
 H2_CONNECTION_RATE=20                # fixed rate: one h2load connection per 20 req/s
 LOAD_WARN=0.5 OTHERS_WARN=0.10       # "machine busy": load average before a case, cores used by other processes
-TARGETS=(direct nginx portkey tollgate)
-WORKLOADS=(plain stream)
+TARGETS=(direct)
+for t in $ONLY_TARGETS; do
+  case "$t" in nginx|portkey|tollgate) TARGETS+=("$t") ;; *) die "--targets takes nginx, portkey, tollgate: $t" ;; esac
+done
+WORKLOADS=()
+for w in $ONLY_WORKLOADS; do
+  case "$w" in plain|stream) WORKLOADS+=("$w") ;; *) die "--workloads takes plain, stream: $w" ;; esac
+done
 DRIVERS=(closed)
 for rate in $RATES; do DRIVERS+=("r$rate"); done
 PORTKEY_DIR="$BENCH_ROOT/bench/portkey"

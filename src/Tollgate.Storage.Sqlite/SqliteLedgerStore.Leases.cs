@@ -106,6 +106,19 @@ public sealed partial class SqliteLedgerStore
     private async Task InsertLeasesAsync(List<PendingLease> batch)
     {
         await using var connection = await database.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
+        await _writeGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await InsertLeasesAsync(connection, batch).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private static async Task InsertLeasesAsync(SqliteConnection connection, List<PendingLease> batch)
+    {
         await using var transaction = connection.BeginTransaction(deferred: false);
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;

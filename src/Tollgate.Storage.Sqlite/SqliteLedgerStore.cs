@@ -13,10 +13,16 @@ namespace Tollgate.Storage.Sqlite;
 /// millisecond.
 /// </summary>
 /// <param name="database">The database; <see cref="SqliteDatabase.InitializeAsync"/> must have run.</param>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The write gate's semaphore never allocates a wait handle, so it holds nothing to dispose.")]
 public sealed partial class SqliteLedgerStore(SqliteDatabase database) : ILedgerStore
 {
     // Retention deletes in chunks so that no single write transaction holds the lock for long.
     private const int DeleteChunk = 5000;
+
+    // This process's writers take turns here rather than inside SQLite: a writer that finds the file locked by
+    // another connection sleeps in SQLite's busy handler (a millisecond or more), while one waiting here resumes the
+    // moment the other commits. Another process (the command line) still meets the busy handler.
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
 
     /// <inheritdoc />
     public async Task ProbeWriteAsync(CancellationToken cancellationToken)
@@ -36,17 +42,25 @@ public sealed partial class SqliteLedgerStore(SqliteDatabase database) : ILedger
         }
 
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = connection.BeginTransaction(deferred: false);
-        await using (var insert = new AuditInsertCommand(connection, transaction))
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            for (int i = 0; i < records.Count; i++)
+            await using var transaction = connection.BeginTransaction(deferred: false);
+            await using (var insert = new AuditInsertCommand(connection, transaction))
             {
-                await insert.ExecuteAsync(records[i], cancellationToken).ConfigureAwait(false);
+                for (int i = 0; i < records.Count; i++)
+                {
+                    await insert.ExecuteAsync(records[i], cancellationToken).ConfigureAwait(false);
+                }
             }
-        }
 
-        await DeleteSettledLeasesAsync(connection, transaction, records, cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            await DeleteSettledLeasesAsync(connection, transaction, records, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
     }
 
     /// <inheritdoc />
@@ -135,7 +149,16 @@ public sealed partial class SqliteLedgerStore(SqliteDatabase database) : ILedger
         int deleted;
         do
         {
-            deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeGate.Release();
+            }
+
             total += deleted;
         }
         while (deleted == DeleteChunk);

@@ -71,7 +71,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable
     public void Enqueue(AuditRecord record)
     {
         _queue.Enqueue(record);
-        if (Interlocked.Increment(ref _pending) >= _options().MaxBatchSize)
+        if (Interlocked.Increment(ref _pending) == _options().MaxBatchSize)
         {
             _wake.Release();
         }
