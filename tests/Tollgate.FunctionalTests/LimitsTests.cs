@@ -234,6 +234,25 @@ public sealed class LimitsTests : IAsyncLifetime
         Assert.Equal(limit, response.Headers.GetValues("x-ratelimit-limit-requests").Single());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ConcurrencyOne_SequentialCaller_NeverRefused(bool stream)
+    {
+        // The reservation is settled before the answer's last bytes go out: a caller that sends its next request the
+        // moment the previous answer arrived always finds its one slot free.
+        var (_, key) = await _gateway.CreateKeyWithLimitsAsync("basic", new Dictionary<string, string> { ["MaxConcurrentRequests"] = "1" });
+        string body = stream
+            ? """{"model":"sim-mini","stream":true,"messages":[{"role":"user","content":"hi [[sim:tokens=3]]"}]}"""
+            : """{"model":"sim-mini","messages":[{"role":"user","content":"hi [[sim:tokens=3]]"}]}""";
+        for (int i = 0; i < 40; i++)
+        {
+            using var response = await _gateway.Http.SendAsync(ChatCompletionTests.Json(key, body));
+            string text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"request {i}: {(int)response.StatusCode} {text}");
+        }
+    }
+
     [Fact]
     public async Task BudgetWarning_FirstCrossingOfThreshold_HeaderAuditAndOnlyOnce()
     {

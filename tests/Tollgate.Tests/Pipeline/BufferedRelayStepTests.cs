@@ -46,6 +46,20 @@ public sealed class BufferedRelayStepTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RunAsync_Answer_SettledBeforeTheFirstByteIsWritten()
+    {
+        long input = Held.Admission.InputTokens;
+        bool? settledAtWrite = null;
+        _context.Http.Response.Body = new WriteProbe(() => settledAtWrite ??= Held.Ended);
+
+        var error = await RunAsync(Completion(Answer, $"{{\"prompt_tokens\":{input},\"completion_tokens\":6,\"total_tokens\":{input + 6}}}"));
+
+        Assert.Null(error);
+        Assert.True(settledAtWrite);
+        Assert.Equal(0, _harness.Quotas.Outstanding);
+    }
+
+    [Fact]
     public async Task RunAsync_NoUsage_EstimatedAndRelayedUnchanged()
     {
         string body = Completion(Answer, null);
@@ -143,4 +157,26 @@ public sealed class BufferedRelayStepTests : IAsyncLifetime
     private static string Completion(string content, string? usage) =>
         "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"model\":\"chat-mini-2025\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":"
         + JsonSerializer.Serialize(content) + "},\"finish_reason\":\"stop\"}]" + (usage is null ? "" : ",\"usage\":" + usage) + "}";
+
+    // A response body that reports each write before taking it.
+    private sealed class WriteProbe(Action onWrite) : MemoryStream
+    {
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            onWrite();
+            base.Write(buffer, offset, count);
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            onWrite();
+            return base.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            onWrite();
+            return base.WriteAsync(buffer, offset, count, cancellationToken);
+        }
+    }
 }

@@ -48,6 +48,9 @@ internal static class BufferedRelayStep
             held.BillEstimate(generated.ToString(), flagOverrun: true);
         }
 
+        // The bill is final: settle before the answer goes out, so a caller that sends its next request the moment
+        // this one arrives finds its concurrency slot (and its budget) already up to date.
+        await held.SettleAsync().ConfigureAwait(false);
         if (context.ClientAborted)
         {
             context.Reason = AuditReasons.ClientAborted;

@@ -168,6 +168,8 @@ internal sealed class StreamRelayStep(ShutdownState shutdown)
             }
         }
 
+        // The bill is final: settle before the stream's last events go out (see BufferedRelayStep).
+        await held.SettleAsync().ConfigureAwait(false);
         if (!done && cut is null && reported is not null)
         {
             // The upstream reported usage (so the answer is complete) but closed without its end event: end it properly.
