@@ -10,4 +10,4 @@ if (args is ["cut-deviation"])
     return;
 }
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(CutDeviationReport).Assembly).Run(args);
