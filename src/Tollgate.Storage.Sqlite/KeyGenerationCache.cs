@@ -26,6 +26,7 @@ internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private SqliteConnection? _connection;
     private SqliteCommand? _read;
+    private long _lastGeneration = long.MinValue;
 
     /// <summary>Keys cached now.</summary>
     public int Count => _entries.Count;
@@ -46,7 +47,15 @@ internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
                     _read.Prepare();
                 }
 
-                return (long)_read.ExecuteScalar()!;
+                long generation = (long)_read.ExecuteScalar()!;
+                if (generation < _lastGeneration)
+                {
+                    // The file was replaced by an older copy: its numbers may repeat ones already cached.
+                    _entries.Clear();
+                }
+
+                _lastGeneration = generation;
+                return generation;
             }
             catch
             {

@@ -71,7 +71,9 @@ public sealed partial class LedgerWriter : IAsyncDisposable
     public void Enqueue(AuditRecord record)
     {
         _queue.Enqueue(record);
-        if (Interlocked.Increment(ref _pending) == _options().MaxBatchSize)
+        // A full batch wakes the writer; one wake-up pending is enough (a backlog left by a failed write, or a lower
+        // batch size after a reload, still wakes it).
+        if (Interlocked.Increment(ref _pending) >= _options().MaxBatchSize && _wake.CurrentCount == 0)
         {
             _wake.Release();
         }

@@ -90,13 +90,22 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
             return new(null, Refusal(decision), shadow);
         }
 
-        string? capField = request.Endpoint == ApiEndpoint.Embeddings ? null
-            : request.OutputCapField ?? (request.Endpoint == ApiEndpoint.Completions ? "max_tokens" : model.OutputCapParameter);
-        bool changed = request.Endpoint != ApiEndpoint.Embeddings
-            && (request.MaxCompletionTokens ?? request.MaxTokens) != decision.OutputCap;
-        string? warning = warnings.Check(decision.Statuses, plan.BudgetWarningPercent);
-        return new(new Admission(decision.Reservation!, decision.OutputCap, capField, changed, request.OutputMultiplier,
-            decision.Statuses, shadow, warning, plan, inputTokens, demand.WorstCostNanos(decision.OutputCap)), null, shadow);
+        try
+        {
+            string? capField = request.Endpoint == ApiEndpoint.Embeddings ? null
+                : request.OutputCapField ?? (request.Endpoint == ApiEndpoint.Completions ? "max_tokens" : model.OutputCapParameter);
+            bool changed = request.Endpoint != ApiEndpoint.Embeddings
+                && (request.MaxCompletionTokens ?? request.MaxTokens) != decision.OutputCap;
+            string? warning = warnings.Check(decision.Statuses, plan.BudgetWarningPercent);
+            return new(new Admission(decision.Reservation!, decision.OutputCap, capField, changed, request.OutputMultiplier,
+                decision.Statuses, shadow, warning, plan, inputTokens, demand.WorstCostNanos(decision.OutputCap)), null, shadow);
+        }
+        catch
+        {
+            // Nobody owns the reservation yet: undo it rather than hold its amounts (and a concurrency slot) forever.
+            await quotas.ReleaseAsync(decision.Reservation!, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
     }
 
     private static GatewayError? CheckShape(ModelRequest request, PlanOptions plan, RepetitionDetector repetition)

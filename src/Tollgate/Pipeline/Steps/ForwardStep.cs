@@ -36,101 +36,93 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
         var protocol = UpstreamProtocols.For(upstreamOptions);
         var http = context.Http;
 
-        var body = new ArrayBufferWriter<byte>(request.Size + 64);
-        protocol.WriteRequest(request, new UpstreamRewrite(model.UpstreamModel, admission.CapChanged ? admission.CapField : null, admission.OutputCap), body);
-        if (s_addresses.Count > 1024)
-        {
-            s_addresses.Clear();
-        }
-
-        var address = s_addresses.GetOrAdd((upstream.BaseAddress, protocol.PathFor(request.Endpoint)), static key => new Uri(key.Base, key.Path));
-        var message = new HttpRequestMessage(HttpMethod.Post, address)
-        {
-            Content = new ReadOnlyMemoryContent(body.WrittenMemory),
-        };
-        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        message.Headers.TryAddWithoutValidation(ClientRequestIdHeader, context.RequestId);
-        if (upstream.ApiKey is { Length: > 0 } apiKey)
-        {
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-        }
-
-        if (request.Stream)
-        {
-            message.Headers.Accept.ParseAdd("text/event-stream");
-        }
-
-        // The upstream call is not cancelled by the caller leaving: the provider bills the generation anyway, so the
-        // gateway keeps reading (for a bounded time) to learn what was billed.
-        var deadline = CancellationTokenSource.CreateLinkedTokenSource(shutdown.HardStop);
-        deadline.CancelAfter(upstreamOptions.ResponseTimeout);
-        var abandonWait = context.Config.Options.Gateway.AbandonedStreamUsageWait;
-        var onAbort = http.RequestAborted.Register(() =>
-        {
-            context.ClientAborted = true;
-            UpstreamCall.TryCancelAfter(deadline, abandonWait);
-        });
-
-        HttpResponseMessage response;
-        context.UpstreamStarted();
+        // Everything made below belongs to the UpstreamCall once it exists; until then, to this method, which disposes
+        // it on every other way out (a refusal, or an exception).
+        HttpRequestMessage? message = null;
+        CancellationTokenSource? deadline = null;
+        CancellationTokenRegistration onAbort = default;
+        HttpResponseMessage? response = null;
+        UpstreamCall? call = null;
         try
         {
-            response = await upstream.Http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is OperationCanceledException or HttpRequestException)
-        {
-            context.UpstreamEnded();
-            bool timedOut = deadline.IsCancellationRequested;
-            await onAbort.DisposeAsync().ConfigureAwait(false);
-            message.Dispose();
-            deadline.Dispose();
-            lease.Dispose();
-            return (null, Unanswered(context, held, upstreamOptions, e, timedOut));
-        }
+            var body = new ArrayBufferWriter<byte>(request.Size + 64);
+            protocol.WriteRequest(request, new UpstreamRewrite(model.UpstreamModel, admission.CapChanged ? admission.CapField : null, admission.OutputCap), body);
+            if (s_addresses.Count > 1024)
+            {
+                s_addresses.Clear();
+            }
 
-        UpstreamCall.TryCancelAfter(deadline, context.ClientAborted ? abandonWait : Timeout.InfiniteTimeSpan);
-        if (context.ClientAborted)
-        {
-            // The caller may have left between the check and the reset above: keep the bound in force.
-            UpstreamCall.TryCancelAfter(deadline, abandonWait);
-        }
+            var address = s_addresses.GetOrAdd((upstream.BaseAddress, protocol.PathFor(request.Endpoint)), static key => new Uri(key.Base, key.Path));
+            message = new HttpRequestMessage(HttpMethod.Post, address)
+            {
+                Content = new ReadOnlyMemoryContent(body.WrittenMemory),
+            };
+            message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            message.Headers.TryAddWithoutValidation(ClientRequestIdHeader, context.RequestId);
+            if (upstream.ApiKey is { Length: > 0 } apiKey)
+            {
+                message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+            }
 
-        context.UpstreamStatus = (int)response.StatusCode;
-        context.UpstreamRequestId = response.Headers.TryGetValues("x-request-id", out var ids) ? Bounded(ids.First()) : null;
-        if (!response.IsSuccessStatusCode)
-        {
-            context.UpstreamEnded();
+            if (request.Stream)
+            {
+                message.Headers.Accept.ParseAdd("text/event-stream");
+            }
+
+            // The upstream call is not cancelled by the caller leaving: the provider bills the generation anyway, so
+            // the gateway keeps reading (for a bounded time) to learn what was billed.
+            var timeout = CancellationTokenSource.CreateLinkedTokenSource(shutdown.HardStop);
+            deadline = timeout;
+            timeout.CancelAfter(upstreamOptions.ResponseTimeout);
+            var abandonWait = context.Config.Options.Gateway.AbandonedStreamUsageWait;
+            onAbort = http.RequestAborted.Register(() =>
+            {
+                context.ClientAborted = true;
+                UpstreamCall.TryCancelAfter(timeout, abandonWait);
+            });
+
+            context.UpstreamStarted();
             try
             {
-                return (null, await UpstreamErrorAsync(model.Name, response, upstream, deadline.Token).ConfigureAwait(false));
+                response = await upstream.Http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             }
-            finally
+            catch (Exception e) when (e is OperationCanceledException or HttpRequestException)
+            {
+                context.UpstreamEnded();
+                return (null, Unanswered(context, held, upstreamOptions, e, timedOut: timeout.IsCancellationRequested));
+            }
+
+            UpstreamCall.TryCancelAfter(timeout, context.ClientAborted ? abandonWait : Timeout.InfiniteTimeSpan);
+            if (context.ClientAborted)
+            {
+                // The caller may have left between the check and the reset above: keep the bound in force.
+                UpstreamCall.TryCancelAfter(timeout, abandonWait);
+            }
+
+            context.UpstreamStatus = (int)response.StatusCode;
+            context.UpstreamRequestId = response.Headers.TryGetValues("x-request-id", out var ids) ? Bounded(ids.First()) : null;
+            if (!response.IsSuccessStatusCode)
+            {
+                context.UpstreamEnded();
+                return (null, await UpstreamErrorAsync(model.Name, response, upstream, timeout.Token).ConfigureAwait(false));
+            }
+
+            var content = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+            var reader = new UpstreamBody(content, upstreamOptions.IdleTimeout, timeout.Token);
+            call = new UpstreamCall(lease, message, response, timeout, onAbort, reader, upstreamOptions, protocol, abandonWait);
+            return (call, null);
+        }
+        finally
+        {
+            if (call is null)
             {
                 await onAbort.DisposeAsync().ConfigureAwait(false);
-                response.Dispose();
-                message.Dispose();
-                deadline.Dispose();
+                response?.Dispose();
+                message?.Dispose();
+                deadline?.Dispose();
                 lease.Dispose();
             }
         }
-
-        Stream content;
-        try
-        {
-            content = await response.Content.ReadAsStreamAsync(deadline.Token).ConfigureAwait(false);
-        }
-        catch
-        {
-            await onAbort.DisposeAsync().ConfigureAwait(false);
-            response.Dispose();
-            message.Dispose();
-            deadline.Dispose();
-            lease.Dispose();
-            throw;
-        }
-
-        var reader = new UpstreamBody(content, upstreamOptions.IdleTimeout, deadline.Token);
-        return (new UpstreamCall(lease, message, response, deadline, onAbort, reader, upstreamOptions, protocol, abandonWait), null);
     }
 
     // No response headers: a connect failure (the request never left), or an outcome the provider may bill.
