@@ -160,7 +160,8 @@ public sealed partial class SqliteLedgerStore
     {
         public ReservationLease Lease { get; } = lease;
 
-        public TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Waiters resume on the committing thread (up to their next await): no thread hop per lease.
+        public TaskCompletionSource Committed { get; } = new();
     }
 
     /// <inheritdoc />
