@@ -1,5 +1,4 @@
 using Tollgate.Configuration;
-using Tollgate.Pricing;
 using Tollgate.Protocol;
 
 namespace Tollgate.Tokenization;
@@ -21,8 +20,4 @@ public static class UsageEstimator
     /// <summary>Counts generated output with the model's tokenizer (its approximation margin included).</summary>
     public static long CountOutput(ModelDefinition model, string generated) =>
         TokenCounterRegistry.Shared.Get(model.Encoding, model.ApproximationMarginPercent).CountBounded(generated);
-
-    /// <summary>The whole usage of <paramref name="request"/> by Tollgate's own count, the output from <paramref name="generated"/>.</summary>
-    public static TokenUsage Estimate(ModelRequest request, ModelDefinition model, string generated) =>
-        new(CountInput(request, model), 0, CountOutput(model, generated), 0);
 }

@@ -1,9 +1,10 @@
 using System.Buffers;
 using System.Text.Json;
 using Tollgate.Configuration;
-using Tollgate.Protocol;
 using Tollgate.Pipeline;
+using Tollgate.Protocol;
 using Tollgate.Protocols;
+using Tollgate.Proxy;
 
 namespace Tollgate.Endpoints;
 
@@ -25,7 +26,7 @@ internal static class OpenAIEndpoints
             pipeline.HandleAuthenticatedAsync(http, "models.retrieve", exchange => WriteModelAsync(exchange, id, config.Current)));
         v1.Map("/{**rest}", (HttpContext http, RequestPipeline pipeline) => pipeline.HandleAuthenticatedAsync(http, "unrouted", _ =>
             Task.FromResult<GatewayError?>(new GatewayError(404, ErrorTypes.InvalidRequest, ErrorCodes.NotFound,
-                $"Unknown route: {http.Request.Method} {Bounded(http.Request.Path.Value)}. Tollgate serves /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models and /v1/models/{{model}}."))));
+                $"Unknown route: {http.Request.Method} {Display.Bounded(http.Request.Path.Value, 80)}. Tollgate serves /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models and /v1/models/{{model}}."))));
         return app;
     }
 
@@ -59,7 +60,7 @@ internal static class OpenAIEndpoints
         exchange.RequestedModel = id;
         if (!config.TryGetModel(id, out var model) || !config.IsAllowed(exchange.Caller!.Plan, model))
         {
-            return new GatewayError(404, ErrorTypes.InvalidRequest, ErrorCodes.ModelNotFound, $"The model '{Bounded(id)}' does not exist.", "model");
+            return new GatewayError(404, ErrorTypes.InvalidRequest, ErrorCodes.ModelNotFound, $"The model '{Display.Bounded(id, 80)}' does not exist.", "model");
         }
 
         exchange.Model = model;
@@ -90,6 +91,4 @@ internal static class OpenAIEndpoints
         response.ContentLength = buffer.WrittenCount;
         return response.Body.WriteAsync(buffer.WrittenMemory).AsTask();
     }
-
-    private static string Bounded(string? value) => value is null ? "" : value.Length > 80 ? value[..80] + "…" : value;
 }

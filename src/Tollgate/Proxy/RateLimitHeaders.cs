@@ -26,7 +26,7 @@ internal static class RateLimitHeaders
         if (Pick(statuses, Metric.Spend, refusedBy) is { } budget)
         {
             headers[BudgetRemaining] = Money.FormatDollars(budget.Remaining);
-            headers[BudgetReset] = Instant(budget.ResetsAt);
+            headers[BudgetReset] = LimitText.Instant(budget.ResetsAt);
         }
     }
 
@@ -54,19 +54,13 @@ internal static class RateLimitHeaders
         }
     }
 
-    /// <summary>An instant as RFC 3339 in UTC, to the second (rounded up).</summary>
-    public static string Instant(DateTimeOffset value) => LimitText.Instant(value);
-
-    /// <summary>A Go-style duration as OpenAI sends it.</summary>
-    public static string Duration(TimeSpan value) => LimitText.Duration(value);
-
     private static void Write(IHeaderDictionary headers, LimitStatus? status, string suffix)
     {
         if (status is not null)
         {
             headers["x-ratelimit-limit-" + suffix] = status.Check.Limit.ToString(CultureInfo.InvariantCulture);
             headers["x-ratelimit-remaining-" + suffix] = status.Remaining.ToString(CultureInfo.InvariantCulture);
-            headers["x-ratelimit-reset-" + suffix] = Duration(status.ResetsIn);
+            headers["x-ratelimit-reset-" + suffix] = LimitText.Duration(status.ResetsIn);
         }
     }
 

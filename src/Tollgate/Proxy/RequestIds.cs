@@ -37,13 +37,13 @@ internal static class RequestIds
     public static string New()
     {
         long ms = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
-        Span<byte> random = stackalloc byte[6];
-        RandomNumberGenerator.Fill(random);
-        return string.Create(28, (ms, Random: Convert.ToHexStringLower(random)), static (chars, state) =>
+        return string.Create(28, ms, static (chars, ms) =>
         {
             "req_".CopyTo(chars);
-            state.ms.TryFormat(chars[4..16], out _, "x12", System.Globalization.CultureInfo.InvariantCulture);
-            state.Random.CopyTo(chars[16..]);
+            ms.TryFormat(chars[4..16], out _, "x12", System.Globalization.CultureInfo.InvariantCulture);
+            Span<byte> random = stackalloc byte[6];
+            RandomNumberGenerator.Fill(random);
+            Convert.TryToHexStringLower(random, chars[16..], out _);
         });
     }
 }

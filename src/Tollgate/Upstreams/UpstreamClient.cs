@@ -9,6 +9,7 @@ namespace Tollgate.Upstreams;
 /// </summary>
 internal sealed class UpstreamClient(string name, UpstreamOptions options, HttpClient http, Uri baseAddress, string? apiKey)
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Uri> _addresses = new(StringComparer.Ordinal);
     private int _uses = 1;
 
     public string Name => name;
@@ -20,6 +21,9 @@ internal sealed class UpstreamClient(string name, UpstreamOptions options, HttpC
     public Uri BaseAddress => baseAddress;
 
     public string? ApiKey => apiKey;
+
+    /// <summary>The address of <paramref name="path"/> under the base address, resolved once per path.</summary>
+    public Uri AddressOf(string path) => _addresses.GetOrAdd(path, static (p, b) => new Uri(b, p), baseAddress);
 
     /// <summary>Whether the client was built with the connection settings of <paramref name="other"/>.</summary>
     public bool Matches(UpstreamOptions other) =>

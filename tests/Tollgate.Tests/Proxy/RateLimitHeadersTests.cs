@@ -74,9 +74,9 @@ public sealed class RateLimitHeadersTests
     [InlineData(1, "2026-11-23T12:00:01Z")]
     [InlineData(999, "2026-11-23T12:00:01Z")]
     public void Instant_Rfc3339UtcRoundedUpToTheSecond(int milliseconds, string expected) =>
-        Assert.Equal(expected, RateLimitHeaders.Instant(_now.AddMilliseconds(milliseconds)));
+        Assert.Equal(expected, LimitText.Instant(_now.AddMilliseconds(milliseconds)));
 
     [Fact]
     public void Instant_OtherOffset_WrittenInUtc() =>
-        Assert.Equal("2026-11-23T23:00:00Z", RateLimitHeaders.Instant(new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.FromHours(1))));
+        Assert.Equal("2026-11-23T23:00:00Z", LimitText.Instant(new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.FromHours(1))));
 }

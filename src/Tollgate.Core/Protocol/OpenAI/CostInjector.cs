@@ -28,10 +28,10 @@ public static class CostInjector
     /// <summary>An SSE event carrying <paramref name="json"/>.</summary>
     public static byte[] SseEvent(ReadOnlySpan<byte> json)
     {
-        var buffer = new ArrayBufferWriter<byte>(json.Length + 8);
-        buffer.Write("data: "u8);
-        buffer.Write(json);
-        buffer.Write("\n\n"u8);
-        return buffer.WrittenSpan.ToArray();
+        var result = new byte[json.Length + 8];
+        "data: "u8.CopyTo(result);
+        json.CopyTo(result.AsSpan(6));
+        "\n\n"u8.CopyTo(result.AsSpan(6 + json.Length));
+        return result;
     }
 }

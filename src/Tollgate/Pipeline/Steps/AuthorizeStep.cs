@@ -15,7 +15,7 @@ internal static class AuthorizeStep
         if (!context.Config.TryGetModel(request.Model, out var model))
         {
             return new GatewayError(404, ErrorTypes.InvalidRequest, ErrorCodes.ModelNotFound,
-                $"The model '{ReadRequestStep.Bounded(request.Model)}' does not exist.", "model");
+                $"The model '{Proxy.Display.Bounded(request.Model)}' does not exist.", "model");
         }
 
         context.Model = model;

@@ -20,9 +20,6 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
 {
     private const string ClientRequestIdHeader = "x-client-request-id";
 
-    // Upstream addresses by base and path: a handful per configuration, resolved once rather than per request.
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(Uri Base, string Path), Uri> s_addresses = new();
-
     public async ValueTask<(UpstreamCall? Call, GatewayError? Error)> RunAsync(RequestContext context)
     {
         var model = context.Model!;
@@ -47,13 +44,7 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
         {
             var body = new ArrayBufferWriter<byte>(request.Size + 64);
             protocol.WriteRequest(request, new UpstreamRewrite(model.UpstreamModel, admission.CapChanged ? admission.CapField : null, admission.OutputCap), body);
-            if (s_addresses.Count > 1024)
-            {
-                s_addresses.Clear();
-            }
-
-            var address = s_addresses.GetOrAdd((upstream.BaseAddress, protocol.PathFor(request.Endpoint)), static key => new Uri(key.Base, key.Path));
-            message = new HttpRequestMessage(HttpMethod.Post, address)
+            message = new HttpRequestMessage(HttpMethod.Post, upstream.AddressOf(protocol.PathFor(request.Endpoint)))
             {
                 Content = new ReadOnlyMemoryContent(body.WrittenMemory),
             };
@@ -100,7 +91,7 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
             }
 
             context.UpstreamStatus = (int)response.StatusCode;
-            context.UpstreamRequestId = response.Headers.TryGetValues("x-request-id", out var ids) ? Bounded(ids.First()) : null;
+            context.UpstreamRequestId = response.Headers.TryGetValues("x-request-id", out var ids) ? Display.Bounded(ids.First()) : null;
             if (!response.IsSuccessStatusCode)
             {
                 context.UpstreamEnded();
@@ -205,7 +196,7 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
             using var document = JsonDocument.Parse(buffer.AsMemory(0, total));
             return document.RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object
                 && error.TryGetProperty("message", out var text) && text.ValueKind == JsonValueKind.String
-                ? Bounded(text.GetString()!)
+                ? Display.Bounded(text.GetString()!)
                 : null;
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or IOException or OperationCanceledException or HttpRequestException)
@@ -213,6 +204,4 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
             return null;
         }
     }
-
-    private static string Bounded(string value) => value.Length > 64 ? value[..64] + "…" : value;
 }

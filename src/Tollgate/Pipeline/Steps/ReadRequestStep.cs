@@ -19,7 +19,7 @@ internal static class ReadRequestStep
         if (!string.IsNullOrEmpty(encoding) && !encoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
         {
             return new GatewayError(415, ErrorTypes.InvalidRequest, ErrorCodes.UnsupportedMediaType,
-                $"Compressed request bodies are not supported (Content-Encoding: {Bounded(encoding)}).");
+                $"Compressed request bodies are not supported (Content-Encoding: {Display.Bounded(encoding)}).");
         }
 
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
@@ -61,6 +61,4 @@ internal static class ReadRequestStep
         context.Stream = request.Stream;
         return null;
     }
-
-    internal static string Bounded(string value) => value.Length > 64 ? value[..64] + "…" : value;
 }

@@ -43,8 +43,9 @@ internal sealed class StreamRelayStep(ShutdownState shutdown)
         long allowedOutput = held.Admission.ReservedOutput;
         long cutAbove = model.StreamCutThreshold(allowedOutput);
         long streamedOutput = 0;
-        long generatedBytes = 0;
-        var uncounted = new List<string>();
+        long textData = 0;
+        var eventEnds = new List<int>();
+        int seen = 0;
         long? upstreamOutput = null;
         int counted = 0;
         TokenUsage? reported = null;
@@ -117,23 +118,24 @@ internal sealed class StreamRelayStep(ShutdownState shutdown)
                         }
                     }
 
-                    if (upstreamOutput is null && generated.Length > counted)
+                    if (upstreamOutput is null && generated.Length > seen)
                     {
-                        // A token is at least one byte of UTF-8, so text of at most cutAbove bytes cannot pass the cut:
-                        // the tokenizer runs only once the text could (most streams end before it ever does).
-                        string added = generated.ToString(counted, generated.Length - counted);
-                        generatedBytes = Saturating.Add(generatedBytes, Encoding.UTF8.GetByteCount(added));
-                        uncounted.Add(added);
-                        counted = generated.Length;
-                        if (generatedBytes > cutAbove)
+                        // A token is at least one byte of UTF-8, and an event's data holds at least the UTF-8 bytes of
+                        // its text, so text that came in at most cutAbove bytes of data cannot pass the cut: nothing
+                        // is copied or tokenized until it could (most streams end before it ever does).
+                        textData = Saturating.Add(textData, data.Length);
+                        eventEnds.Add(generated.Length);
+                        seen = generated.Length;
+                        if (textData > cutAbove)
                         {
                             // Counted event by event, as they came.
-                            foreach (string text in uncounted)
+                            foreach (int end in eventEnds)
                             {
-                                streamedOutput = Saturating.Add(streamedOutput, counter.Count(text));
+                                streamedOutput = Saturating.Add(streamedOutput, counter.Count(generated.ToString(counted, end - counted)));
+                                counted = end;
                             }
 
-                            uncounted.Clear();
+                            eventEnds.Clear();
                         }
                     }
 

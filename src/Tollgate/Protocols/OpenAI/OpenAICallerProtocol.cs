@@ -43,7 +43,7 @@ internal sealed class OpenAICallerProtocol : ICallerProtocol
 
     public ReadOnlyMemory<byte> UsageEvent(ModelRequest request, ReadOnlySpan<byte> data, in ResponseScan scan, long costNanos) =>
         request.IncludeUsage && scan.UsageEnd >= 0
-            ? SseEvent(CostInjector.Inject(data, scan.UsageEnd, scan.UsageEmpty, costNanos))
+            ? CostInjector.SseEvent(CostInjector.Inject(data, scan.UsageEnd, scan.UsageEmpty, costNanos))
             : ReadOnlyMemory<byte>.Empty;
 
     public ReadOnlyMemory<byte> EstimatedUsageEvent(in EstimatedUsage usage)
@@ -67,16 +67,6 @@ internal sealed class OpenAICallerProtocol : ICallerProtocol
             writer.WriteEndObject();
         }
 
-        return SseEvent(buffer.WrittenSpan);
-    }
-
-    /// <summary>An SSE event carrying <paramref name="json"/>.</summary>
-    public static byte[] SseEvent(ReadOnlySpan<byte> json)
-    {
-        var result = new byte[json.Length + 8];
-        "data: "u8.CopyTo(result);
-        json.CopyTo(result.AsSpan(6));
-        "\n\n"u8.CopyTo(result.AsSpan(6 + json.Length));
-        return result;
+        return CostInjector.SseEvent(buffer.WrittenSpan);
     }
 }
