@@ -4,7 +4,7 @@ namespace Tollgate.Upstreams;
 
 /// <summary>
 /// How the gateway reaches upstreams of one <see cref="UpstreamOptions.Kind"/>: the message handler under the
-/// upstream's <see cref="HttpClient"/> and the base address its requests are resolved against. One factory is
+/// upstream's <see cref="HttpClient"/>, the base address its requests are resolved against, and the protocol it speaks. One factory is
 /// registered per kind (<c>openai</c> by the gateway, <c>simulator</c> by <c>AddTollgateSimulator</c>); the forwarding
 /// code knows only this interface.
 /// </summary>
@@ -27,4 +27,7 @@ public interface IUpstreamHandlerFactory
     /// <param name="options">Its validated options.</param>
     /// <returns>The handler for the upstream's <see cref="HttpClient"/>.</returns>
     HttpMessageHandler CreateHandler(string upstreamName, UpstreamOptions options);
+
+    /// <summary>The upstream side of the protocol upstreams of this kind speak: OpenAI's API unless the kind says otherwise.</summary>
+    Protocol.IUpstreamProtocol Protocol => Tollgate.Protocol.OpenAIUpstreamProtocol.Instance;
 }

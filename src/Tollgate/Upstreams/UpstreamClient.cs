@@ -1,4 +1,5 @@
 using Tollgate.Configuration;
+using Tollgate.Protocol;
 
 namespace Tollgate.Upstreams;
 
@@ -7,7 +8,7 @@ namespace Tollgate.Upstreams;
 /// reference plus one per <see cref="UpstreamLease"/>. The <see cref="HttpClient"/> is disposed when the count falls
 /// to zero, that is, once the client has been replaced and its last request has ended.
 /// </summary>
-internal sealed class UpstreamClient(string name, UpstreamOptions options, HttpClient http, Uri baseAddress, string? apiKey)
+internal sealed class UpstreamClient(string name, UpstreamOptions options, HttpClient http, Uri baseAddress, string? apiKey, IUpstreamProtocol protocol)
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Uri> _addresses = new(StringComparer.Ordinal);
     private int _uses = 1;
@@ -21,6 +22,9 @@ internal sealed class UpstreamClient(string name, UpstreamOptions options, HttpC
     public Uri BaseAddress => baseAddress;
 
     public string? ApiKey => apiKey;
+
+    /// <summary>The upstream side of the protocol this upstream's kind speaks.</summary>
+    public IUpstreamProtocol Protocol => protocol;
 
     /// <summary>The address of <paramref name="path"/> under the base address, resolved once per path.</summary>
     public Uri AddressOf(string path) => _addresses.GetOrAdd(path, static (p, b) => new Uri(b, p), baseAddress);

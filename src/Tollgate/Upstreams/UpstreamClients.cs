@@ -99,6 +99,6 @@ internal sealed class UpstreamClients : IDisposable
 
         string? apiKey = options.ApiKeyEnv is { Length: > 0 } env ? Environment.GetEnvironmentVariable(env) : null;
         var http = new HttpClient(factory.CreateHandler(name, options), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
-        return new UpstreamClient(name, options, http, factory.GetBaseAddress(name, options), apiKey);
+        return new UpstreamClient(name, options, http, factory.GetBaseAddress(name, options), apiKey, factory.Protocol);
     }
 }

@@ -193,7 +193,7 @@ internal sealed class StepHarness : IAsyncDisposable
         var options = Config.Options.Upstreams[upstream];
         var deadline = new CancellationTokenSource();
         var body = new UpstreamBody(content, options.IdleTimeout, deadline.Token);
-        var client = new UpstreamClient(upstream, options, new HttpClient(), new Uri("http://127.0.0.1/"), null);
+        var client = new UpstreamClient(upstream, options, new HttpClient(), new Uri("http://127.0.0.1/"), null, OpenAIUpstreamProtocol.Instance);
         return new UpstreamCall(new UpstreamLease(client), new HttpRequestMessage(), response, deadline, default, body, options, OpenAIUpstreamProtocol.Instance,
             Config.Options.Gateway.AbandonedStreamUsageWait);
     }
