@@ -33,6 +33,12 @@ public sealed class PlanOptions : LimitsOptions
     /// <summary>Most distinct task ids one key may use per day.</summary>
     public int MaxTasksPerKey { get; set; } = 100;
 
+    /// <summary>
+    /// Request headers that name an agent session (e.g. <c>x-claude-code-session-id</c>, <c>session_id</c>), tried in
+    /// order when a request carries no <c>x-tollgate-task</c>: the first one present is the request's task id.
+    /// </summary>
+    public List<string> TaskHeaders { get; set; } = [];
+
     /// <summary>Whether <c>logprobs</c> and <c>top_logprobs</c> are allowed (they ease model extraction).</summary>
     public bool AllowLogprobs { get; set; } = true;
 
@@ -48,6 +54,7 @@ public sealed class PlanOptions : LimitsOptions
         var copy = (PlanOptions)MemberwiseClone();
         copy.Shadow = [.. Shadow];
         copy.Models = [.. Models];
+        copy.TaskHeaders = [.. TaskHeaders];
         return copy;
     }
 }

@@ -121,6 +121,15 @@ public static class TollgateOptionsValidator
         {
             errors.Add(new ConfigError($"{path}:MaxTasksPerKey", "must be at least 1", Str(plan.MaxTasksPerKey)));
         }
+
+        for (int i = 0; i < plan.TaskHeaders.Count; i++)
+        {
+            string header = plan.TaskHeaders[i];
+            if (string.IsNullOrEmpty(header) || header.Length > 64 || !header.All(IsHeaderNameChar))
+            {
+                errors.Add(new ConfigError($"{path}:TaskHeaders:{i}", "must be a header name (1-64 letters, digits and '-', '_', '.')", header));
+            }
+        }
     }
 
     private static void ValidateUpstream(string path, UpstreamOptions upstream, List<ConfigError> errors)
@@ -301,4 +310,6 @@ public static class TollgateOptionsValidator
     private static string Redact(string value) => value.Length <= 4 ? "****" : string.Concat(value.AsSpan(0, 3), "…");
 
     private static string Str(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static bool IsHeaderNameChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.';
 }

@@ -12,9 +12,11 @@ namespace Tollgate.Limits;
 /// <param name="Request">The parsed request.</param>
 /// <param name="Model">The resolved model (authorized for the caller).</param>
 /// <param name="Config">The configuration the request runs under.</param>
-/// <param name="Task">The caller's task id (<c>x-tollgate-task</c>), or null.</param>
+/// <param name="Task">The caller's task id (<c>x-tollgate-task</c>, or an agent's session id), or null.</param>
 /// <param name="SourceAddress">The caller's resolved source address, or null.</param>
-public readonly record struct AdmissionRequest(CallerIdentity Caller, ModelRequest Request, ModelDefinition Model, GatewayConfig Config, string? Task, string? SourceAddress);
+/// <param name="TaskSource">The header the task id came from (<c>x-tollgate-task</c> or one of the plan's <c>TaskHeaders</c>), named in refusals.</param>
+public readonly record struct AdmissionRequest(CallerIdentity Caller, ModelRequest Request, ModelDefinition Model, GatewayConfig Config, string? Task, string? SourceAddress,
+    string? TaskSource = null);
 
 /// <summary>Admission's decision: the admission, or the refusal; and shadow-mode refusals either way.</summary>
 /// <param name="Admission">The admission, when admitted.</param>
@@ -71,7 +73,7 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
         }
 
         var demand = new RequestDemand(inputTokens, request.OutputMultiplier, model.Price);
-        if (input.Task is not null && CheckTask(caller.KeyId, input.Task, plan, now) is { } taskError)
+        if (input.Task is not null && CheckTask(caller.KeyId, input.Task, input.TaskSource ?? TaskHeader, plan, now) is { } taskError)
         {
             // A 429 like any other: with the caller's limits (those of the refused task aside).
             var limits = LimitPlanner.BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, null, input.SourceAddress, demand);
@@ -191,11 +193,11 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
         return (cap, null);
     }
 
-    private GatewayError? CheckTask(string keyId, string task, PlanOptions plan, DateTimeOffset now)
+    private GatewayError? CheckTask(string keyId, string task, string source, PlanOptions plan, DateTimeOffset now)
     {
         if (task.Length > 64 || !task.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':'))
         {
-            return GatewayError.InvalidRequest($"'{TaskHeader}' must be 1-64 characters of letters, digits, '-', '_', '.', ':'.", TaskHeader);
+            return GatewayError.InvalidRequest($"'{source}' names the task and must be 1-64 characters of letters, digits, '-', '_', '.', ':'.", source);
         }
 
         // The task ids of a key are counted per UTC day: a new one is accepted again from the next UTC midnight.

@@ -15,6 +15,20 @@ public sealed class TollgateOptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_TaskHeaders_MustBeHeaderNames()
+    {
+        var options = TestOptions.Valid();
+        var plan = options.Plans.Values.First();
+        plan.TaskHeaders = ["x-claude-code-session-id", "session_id", "", "bad header", new string('h', 65)];
+        string path = $"Tollgate:Plans:{options.Plans.Keys.First()}:TaskHeaders";
+        var errors = new List<ConfigError>();
+
+        TollgateOptionsValidator.Validate(options, errors);
+
+        Assert.Equal([$"{path}:2", $"{path}:3", $"{path}:4"], errors.Select(e => e.Path));
+    }
+
+    [Fact]
     public void Validate_EmptyOptions_RequiresAnUpstreamAndAModel()
     {
         var errors = new List<ConfigError>();

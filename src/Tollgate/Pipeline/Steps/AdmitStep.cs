@@ -29,12 +29,13 @@ internal sealed class AdmitStep(AdmissionPolicy policy, IQuotaStore quotas, Ledg
         var model = context.Model!;
         var request = context.Request!;
         context.SourceAddress = SourceAddress.Resolve(context.Http, context.Config.Options.SourceAddresses.TrustedProxies);
-        string? task = context.Http.Request.Headers[AdmissionPolicy.TaskHeader];
-        context.Task = string.IsNullOrEmpty(task) ? null : task;
+        var (task, taskHeader) = TaskHeaders.Resolve(context.Http.Request.Headers,
+            context.Config.Options.Plans.TryGetValue(caller.Plan, out var plan) ? plan.TaskHeaders : null);
+        context.Task = task;
         AdmissionOutcome outcome;
         try
         {
-            outcome = await policy.DecideAsync(new AdmissionRequest(caller, request, model, context.Config, context.Task, context.SourceAddress),
+            outcome = await policy.DecideAsync(new AdmissionRequest(caller, request, model, context.Config, context.Task, context.SourceAddress, taskHeader),
                 time.GetUtcNow(), context.Http.RequestAborted).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (context.Http.RequestAborted.IsCancellationRequested)
