@@ -46,6 +46,18 @@ internal sealed partial record SimulatorDirectives
     /// <summary><c>reasoning=N</c>: add N unseen reasoning tokens to the completion.</summary>
     public int Reasoning { get; init; }
 
+    /// <summary>
+    /// <c>call=NAME</c>, <c>call=NAME {JSON}</c> and <c>say=TEXT</c>, in order: a script of turns. The request's turn
+    /// (assistant messages since the message that carries the script) picks the step: a call to tool NAME with those
+    /// arguments (or arguments generated from the tool's schema), or the answer TEXT. Past the last step, the model
+    /// answers as usual.
+    /// </summary>
+    public IReadOnlyList<SimulatorStep> Script { get; init; } = [];
+
+    /// <summary>Whether <paramref name="text"/> carries a script step directive.</summary>
+    public static bool HasScript(string text) =>
+        text.Contains("[[sim:call=", StringComparison.Ordinal) || text.Contains("[[sim:say=", StringComparison.Ordinal);
+
     /// <summary>Reads every directive in <paramref name="text"/>; false with a message when one is unknown or malformed.</summary>
     public static bool TryParse(string text, out SimulatorDirectives directives, out string? error)
     {
@@ -86,12 +98,14 @@ internal sealed partial record SimulatorDirectives
         ("cut", _) when TryCount(value, out int n) => d with { Cut = n },
         ("cached", _) when TryCount(value, out int n) => d with { Cached = n },
         ("reasoning", _) when TryCount(value, out int n) => d with { Reasoning = n },
+        ("say", { Length: > 0 } text) => d with { Script = [.. d.Script, new SimulatorStep(null, null, text)] },
+        ("call", { Length: > 0 } call) when SimulatorStep.TryParseCall(call) is { } step => d with { Script = [.. d.Script, step] },
         _ => null,
     };
 
     private static bool TryCount(string? value, out int count) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out count);
 
-    [GeneratedRegex(@"\[\[sim:(?<name>[^\]=]*)(?:=(?<value>[^\]]*))?\]\]", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\[\[sim:(?<name>[^\]=]*)(?:=(?<value>(?:(?!\]\]).)*))?\]\]", RegexOptions.CultureInvariant | RegexOptions.Singleline)]
     private static partial Regex DirectivePattern();
 }

@@ -19,10 +19,37 @@ internal static partial class SimulatorJson
             json.WriteNumber("index", i);
             if (call.IsChat)
             {
+                var toolCalls = call.Plan.CallsOf(i);
                 json.WriteStartObject("message");
                 json.WriteString("role", "assistant");
-                json.WriteString("content", text);
+                if (toolCalls.Count > 0 && text.Length == 0)
+                {
+                    json.WriteNull("content");
+                }
+                else
+                {
+                    json.WriteString("content", text);
+                }
+
                 json.WriteNull("refusal");
+                if (toolCalls.Count > 0)
+                {
+                    json.WriteStartArray("tool_calls");
+                    foreach (var toolCall in toolCalls)
+                    {
+                        json.WriteStartObject();
+                        json.WriteString("id", toolCall.Id);
+                        json.WriteString("type", "function");
+                        json.WriteStartObject("function");
+                        json.WriteString("name", toolCall.Name);
+                        json.WriteString("arguments", toolCall.Arguments);
+                        json.WriteEndObject();
+                        json.WriteEndObject();
+                    }
+
+                    json.WriteEndArray();
+                }
+
                 json.WriteEndObject();
             }
             else
@@ -84,6 +111,49 @@ internal static partial class SimulatorJson
             json.WriteString("finish_reason", finishReason);
         }
 
+        json.WriteEndObject();
+        json.WriteEndArray();
+        if (call.Request.IncludeUsage)
+        {
+            json.WriteNull("usage");
+        }
+
+        json.WriteEndObject();
+    }
+
+    /// <summary>
+    /// A chat stream chunk of a tool call: its head (<paramref name="head"/>: id, type and name, empty arguments) or a
+    /// piece of its arguments.
+    /// </summary>
+    public static void WriteToolCallChunk(Utf8JsonWriter json, SimulatorCall call, int choice, int index, SimulatorToolCall toolCall, bool head, string arguments)
+    {
+        WriteHeader(json, call, "chat.completion.chunk");
+        json.WriteStartArray("choices");
+        json.WriteStartObject();
+        json.WriteNumber("index", choice);
+        json.WriteStartObject("delta");
+        json.WriteStartArray("tool_calls");
+        json.WriteStartObject();
+        json.WriteNumber("index", index);
+        if (head)
+        {
+            json.WriteString("id", toolCall.Id);
+            json.WriteString("type", "function");
+        }
+
+        json.WriteStartObject("function");
+        if (head)
+        {
+            json.WriteString("name", toolCall.Name);
+        }
+
+        json.WriteString("arguments", arguments);
+        json.WriteEndObject();
+        json.WriteEndObject();
+        json.WriteEndArray();
+        json.WriteEndObject();
+        json.WriteNull("logprobs");
+        json.WriteNull("finish_reason");
         json.WriteEndObject();
         json.WriteEndArray();
         if (call.Request.IncludeUsage)

@@ -8,4 +8,5 @@ namespace Tollgate.Simulator;
 [JsonSerializable(typeof(SimulatorBill))]
 [JsonSerializable(typeof(IReadOnlyList<SimulatorBill>))]
 [JsonSerializable(typeof(SimulatorHeldCount))]
+[JsonSerializable(typeof(string))]
 internal sealed partial class SimulatorJsonContext : JsonSerializerContext;

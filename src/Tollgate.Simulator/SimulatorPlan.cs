@@ -3,14 +3,22 @@ namespace Tollgate.Simulator;
 /// <summary>
 /// Everything the simulated model will say and bill for one request, decided up front from the prompt text:
 /// a stable hash of it picks the length (8 + hash % 33 words, unless <c>[[sim:tokens=N]]</c>) and the words.
+/// A chat request with tools or a JSON output format gets what a cooperative model gives (see
+/// <see cref="SimulatorReplyKind"/>): a tool call whose arguments fit the tool's schema, or JSON that fits the format.
 /// </summary>
-internal sealed class SimulatorPlan
+internal sealed partial class SimulatorPlan
 {
     private const int MinimumLength = 8;
     private const int LengthSpread = 33;
 
-    /// <summary>The words of each choice (empty for embeddings).</summary>
+    /// <summary>The words (or pieces of text) of each choice (empty for embeddings).</summary>
     public required IReadOnlyList<string[]> Choices { get; init; }
+
+    /// <summary>The tokens of each piece of <see cref="Choices"/>, per choice; null when every piece is one word (one token).</summary>
+    public IReadOnlyList<int[]>? PieceTokens { get; init; }
+
+    /// <summary>The tool calls of each choice (empty when the model answers in text).</summary>
+    public IReadOnlyList<SimulatorToolCall[]> ToolCalls { get; init; } = [];
 
     /// <summary><c>stop</c>, or <c>length</c> when the request's cap cut the reply short.</summary>
     public required string FinishReason { get; init; }
@@ -27,20 +35,64 @@ internal sealed class SimulatorPlan
     /// <summary>The misbehaviours that apply, as billed; null when none.</summary>
     public required string? Fault { get; init; }
 
-    /// <summary>Words over all choices.</summary>
+    /// <summary>Tokens of everything said over all choices: text and tool call arguments.</summary>
     public long ContentTokens
     {
         get
         {
             long total = 0;
-            foreach (string[] words in Choices)
+            for (int i = 0; i < Choices.Count; i++)
             {
-                total += words.Length;
+                total += TokensOf(i, int.MaxValue);
             }
 
             return total;
         }
     }
+
+    /// <summary>The stream pieces of choice <paramref name="choice"/>: its text, then each tool call's arguments.</summary>
+    public int PieceCount(int choice)
+    {
+        int count = Choices[choice].Length;
+        foreach (var call in CallsOf(choice))
+        {
+            count += call.Pieces.Length;
+        }
+
+        return count;
+    }
+
+    /// <summary>Tokens of the first <paramref name="pieces"/> stream pieces of choice <paramref name="choice"/>.</summary>
+    public long TokensOf(int choice, int pieces)
+    {
+        long total = 0;
+        int text = Math.Min(pieces, Choices[choice].Length);
+        if (PieceTokens is null)
+        {
+            total += text;
+        }
+        else
+        {
+            for (int i = 0; i < text; i++)
+            {
+                total += PieceTokens[choice][i];
+            }
+        }
+
+        int left = pieces - text;
+        foreach (var call in CallsOf(choice))
+        {
+            for (int i = 0; i < call.Pieces.Length && left > 0; i++, left--)
+            {
+                total += call.Tokens[i];
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>The tool calls of choice <paramref name="choice"/>.</summary>
+    public IReadOnlyList<SimulatorToolCall> CallsOf(int choice) => choice < ToolCalls.Count ? ToolCalls[choice] : [];
 
     /// <summary>Output tokens billed: reasoning plus every word.</summary>
     public long CompletionTokens => ReasoningTokens + ContentTokens;
@@ -49,6 +101,11 @@ internal sealed class SimulatorPlan
     public static SimulatorPlan Create(SimulatorRequest request, SimulatorDirectives directives)
     {
         ulong hash = StableHash.Fnv1a(request.PromptText);
+        if (request.Kind == SimulatorEndpointKind.ChatCompletions && ChooseReply(request, directives) is { } reply)
+        {
+            return CreateStructured(request, directives, reply, hash);
+        }
+
         long planned = directives.Tokens ?? MinimumLength + (int)(hash % LengthSpread);
         long reasoning = directives.Reasoning;
         long words = planned;

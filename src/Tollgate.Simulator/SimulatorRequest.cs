@@ -42,6 +42,12 @@ internal sealed class SimulatorRequest
     /// <summary>Input tokens, counted with <see cref="PromptTokenCounter"/>.</summary>
     public required long PromptTokens { get; init; }
 
+    /// <summary>The tools, tool choice and output format of a chat request.</summary>
+    public SimulatorToolRequest Tools { get; init; } = SimulatorToolRequest.None;
+
+    /// <summary>The model's tokenizer (what the reply's pieces are counted with).</summary>
+    public required TokenCounter Counter { get; init; }
+
     /// <summary>One key per embedding input (the text, or the raw JSON of a token array).</summary>
     public IReadOnlyList<string> EmbeddingInputs { get; init; } = [];
 
@@ -122,6 +128,12 @@ internal sealed class SimulatorRequest
             return false;
         }
 
+        var tools = SimulatorToolRequest.None;
+        if (kind == SimulatorEndpointKind.ChatCompletions && !SimulatorToolRequest.TryRead(root, input, out tools, out error))
+        {
+            return false;
+        }
+
         var counter = counterForModel(modelId);
         bool embeddings = kind == SimulatorEndpointKind.Embeddings;
         request = new SimulatorRequest
@@ -142,6 +154,8 @@ internal sealed class SimulatorRequest
                 _ => PromptTokenCounter.CountEmbeddingInput(root, counter),
             },
             EmbeddingInputs = embeddings ? EmbeddingKeys(input) : [],
+            Tools = tools,
+            Counter = counter,
         };
         error = null;
         return true;

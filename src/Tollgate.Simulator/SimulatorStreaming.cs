@@ -52,39 +52,96 @@ internal static class SimulatorStreaming
         return true;
     }
 
-    // One chunk per word, choices interleaved; stops early at a cut. Returns whether the client is still there
-    // and how many word chunks it was sent.
+    // One chunk per piece (a word, a piece of text, a piece of a tool call's arguments, after the call's head),
+    // choices interleaved; stops early at a cut. Returns whether the client is still there and the tokens of the
+    // pieces it was sent.
     private static async Task<(bool Connected, long Sent)> WriteWordsAsync(
         SimulatorEventWriter events, SimulatorCall call, SimulatorLatency latency, CancellationToken cancellationToken)
     {
-        var choices = call.Plan.Choices;
-        int longest = choices.Count == 0 ? 0 : choices.Max(words => words.Length);
+        var plan = call.Plan;
+        var choices = plan.Choices;
+        int longest = 0;
+        var sentPieces = new int[choices.Count];
+        for (int i = 0; i < choices.Count; i++)
+        {
+            longest = Math.Max(longest, plan.PieceCount(i));
+        }
+
         long sent = 0;
         for (int position = 0; position < longest; position++)
         {
             for (int i = 0; i < choices.Count; i++)
             {
-                if (position >= choices[i].Length)
+                if (position >= plan.PieceCount(i))
                 {
                     continue;
                 }
 
                 if (sent == call.Directives.Cut)
                 {
-                    return (true, sent);
+                    return (true, Tokens(plan, sentPieces));
                 }
 
                 await (sent == 0 ? latency.BeforeFirstTokenAsync(cancellationToken) : latency.BetweenTokensAsync(cancellationToken));
-                SimulatorJson.WriteChunk(events.BeginEvent(), call, i, null, choices[i][position], null);
-                sent++;
-                if (!await events.EndEventAsync(cancellationToken))
+                if (!await WritePieceAsync(events, call, i, position, cancellationToken))
                 {
-                    return (false, sent);
+                    return (false, Tokens(plan, sentPieces));
                 }
+
+                sent++;
+                sentPieces[i]++;
             }
         }
 
-        return (true, sent);
+        return (true, Tokens(plan, sentPieces));
+    }
+
+    private static long Tokens(SimulatorPlan plan, int[] sentPieces)
+    {
+        long total = 0;
+        for (int i = 0; i < sentPieces.Length; i++)
+        {
+            total += plan.TokensOf(i, sentPieces[i]);
+        }
+
+        return total;
+    }
+
+    // Piece `position` of choice `choice`: a piece of its text, or of a tool call's arguments (the call's head first).
+    private static async Task<bool> WritePieceAsync(SimulatorEventWriter events, SimulatorCall call, int choice, int position, CancellationToken cancellationToken)
+    {
+        string[] text = call.Plan.Choices[choice];
+        if (position < text.Length)
+        {
+            SimulatorJson.WriteChunk(events.BeginEvent(), call, choice, null, text[position], null);
+            return await events.EndEventAsync(cancellationToken);
+        }
+
+        int piece = position - text.Length;
+        var toolCalls = call.Plan.CallsOf(choice);
+        for (int index = 0; index < toolCalls.Count; index++)
+        {
+            var toolCall = toolCalls[index];
+            if (piece >= toolCall.Pieces.Length)
+            {
+                piece -= toolCall.Pieces.Length;
+                continue;
+            }
+
+            if (piece == 0)
+            {
+                SimulatorJson.WriteToolCallChunk(events.BeginEvent(), call, choice, index, toolCall, head: true, string.Empty);
+                if (!await events.EndEventAsync(cancellationToken))
+                {
+                    return false;
+                }
+            }
+
+            SimulatorJson.WriteToolCallChunk(events.BeginEvent(), call, choice, index, toolCall, head: false, toolCall.Pieces[piece]);
+            return await events.EndEventAsync(cancellationToken);
+        }
+
+        return true;
     }
 
     private static async Task WriteClosingAsync(SimulatorEventWriter events, SimulatorCall call, CancellationToken cancellationToken)

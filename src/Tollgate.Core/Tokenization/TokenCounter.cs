@@ -51,6 +51,39 @@ public sealed partial class TokenCounter
     /// <summary>Counts the tokens of <paramref name="text"/> exactly (see <see cref="Count(ReadOnlySpan{char})"/>).</summary>
     public int Count(string? text) => text is null ? 0 : Count(text.AsSpan());
 
+    /// <summary>
+    /// Splits <paramref name="text"/> at its tokens' boundaries, as a model emits it: each piece with the number of
+    /// tokens it is made of (one, or more where a character spans several byte-level tokens). The counts sum to the
+    /// raw count of the whole text. For text the gateway itself produces, not for text a caller controls (its cost is
+    /// that of <see cref="Count(ReadOnlySpan{char})"/>).
+    /// </summary>
+    public IReadOnlyList<(string Piece, int Tokens)> Split(string text)
+    {
+        var pieces = new List<(string, int)>();
+        if (text.Length == 0)
+        {
+            return pieces;
+        }
+
+        var tokens = _tokenizer.EncodeToTokens(text, out _, considerPreTokenization: true, considerNormalization: true);
+        int start = 0, count = 0;
+        foreach (var token in tokens)
+        {
+            int tokenStart = Math.Clamp(token.Offset.Start.GetOffset(text.Length), 0, text.Length);
+            if (tokenStart > start && count > 0)
+            {
+                pieces.Add((text[start..tokenStart], count));
+                start = tokenStart;
+                count = 0;
+            }
+
+            count++;
+        }
+
+        pieces.Add((text[start..], Math.Max(count, 1)));
+        return pieces;
+    }
+
     /// <summary>Adds the configured safety margin (rounded up) to a raw count.</summary>
     public int ApplyMargin(int raw) => checked((int)ApplyMargin((long)raw));
 
