@@ -1,4 +1,4 @@
-// Functional tests of the Tollgate gateway driven by the official `openai` npm package.
+// Functional tests of the Tollgate gateway driven by the official `openai` npm package (and LangChain JS on top of it).
 //
 // Starts the simulated upstream (`tollgate simulate`) and the gateway (`tollgate serve`) as real processes on
 // loopback ports picked by the OS, creates keys with the CLI, and checks every answer against two independent
@@ -16,6 +16,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import OpenAI from "openai";
+import { ChatOpenAI } from "@langchain/openai";
+import { HumanMessage, ToolMessage } from "@langchain/core/messages";
+import { z } from "zod";
 
 const execFileAsync = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -809,3 +812,83 @@ test("an unknown route: 401 for a bad key before 404, the 404 audited under the 
   const row = await ledger("u-unrouted", 1);
   assert.equal(row.refused, 1);
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// LangChain JS: tools and structured output against the simulated model
+
+const WEATHER_PARAMETERS = {
+  type: "object",
+  properties: {
+    city: { type: "string", description: "The city" },
+    unit: { type: "string", enum: ["celsius", "fahrenheit"] },
+  },
+  required: ["city", "unit"],
+  additionalProperties: false,
+};
+
+function langchain(apiKey, fields = {}) {
+  return new ChatOpenAI({
+    model: "sim-mini",
+    apiKey,
+    configuration: { baseURL: `${ctx.apiUrl}/v1` },
+    maxRetries: 0,
+    streamUsage: true,
+    ...fields,
+  });
+}
+
+test("LangChain bindTools: a required tool gets a call whose arguments fit its schema, billed exactly", async () => {
+  const { key } = await createKey("u-lc-tools", "basic");
+  const model = langchain(key).bindTools(
+    [{ type: "function", function: { name: "get_weather", description: "The forecast", parameters: WEATHER_PARAMETERS } }],
+    { tool_choice: "required" },
+  );
+
+  const message = await model.invoke("What should I wear in Paris?");
+
+  assert.equal(message.tool_calls.length, 1);
+  const [call] = message.tool_calls;
+  assert.equal(call.name, "get_weather");
+  assert.equal(typeof call.args.city, "string");
+  assert.ok(["celsius", "fahrenheit"].includes(call.args.unit), `unit ${call.args.unit}`);
+  assert.deepEqual(Object.keys(call.args).sort(), ["city", "unit"]);
+  const row = await ledger("u-lc-tools", 1);
+  assert.equal(row.output_tokens, message.usage_metadata.output_tokens);
+  assert.equal(row.input_tokens, message.usage_metadata.input_tokens);
+});
+
+test("LangChain bindTools with a script: the agent loop calls the tool, then answers", async () => {
+  const { key } = await createKey("u-lc-loop", "basic");
+  const model = langchain(key).bindTools([{ type: "function", function: { name: "get_weather", parameters: WEATHER_PARAMETERS } }]);
+  const prompt = 'Weather in Oslo? [[sim:call=get_weather {"city":"Oslo","unit":"celsius"}]] [[sim:say=Cold in Oslo.]]';
+  const messages = [new HumanMessage(prompt)];
+
+  const first = await model.invoke(messages);
+  assert.deepEqual(first.tool_calls.map((c) => [c.name, c.args]), [["get_weather", { city: "Oslo", unit: "celsius" }]]);
+  messages.push(first, new ToolMessage({ content: "-3 degrees", tool_call_id: first.tool_calls[0].id }));
+  const second = await model.invoke(messages);
+
+  assert.equal(second.content, "Cold in Oslo.");
+  assert.equal(second.tool_calls.length, 0);
+  const row = await ledger("u-lc-loop", 2);
+  assert.equal(row.output_tokens, first.usage_metadata.output_tokens + second.usage_metadata.output_tokens);
+});
+
+for (const method of ["jsonSchema", "functionCalling"]) {
+  test(`LangChain withStructuredOutput (${method}): a schema-fitting object on the first try`, async () => {
+    const { key } = await createKey(`u-lc-structured-${method}`, "basic");
+    const schema = z.object({
+      city: z.string(),
+      temperature: z.number().int().min(-50).max(50),
+      sunny: z.boolean(),
+      tags: z.array(z.string()),
+    });
+    const model = langchain(key).withStructuredOutput(schema, { method, name: "forecast" });
+
+    const forecast = await model.invoke("Give me the forecast for Rome.");
+
+    assert.deepEqual(schema.parse(forecast), forecast);
+    const row = await ledger(`u-lc-structured-${method}`, 1);
+    assert.equal(row.refused, 0);
+  });
+}
