@@ -46,6 +46,12 @@ internal sealed partial record SimulatorDirectives
     /// <summary><c>reasoning=N</c>: add N unseen reasoning tokens to the completion.</summary>
     public int Reasoning { get; init; }
 
+    /// <summary><c>cache_write=N</c>: report N prompt tokens as written to the cache for five minutes (Messages only).</summary>
+    public int CacheWrite5m { get; init; }
+
+    /// <summary><c>cache_write_1h=N</c>: report N prompt tokens as written to the cache for an hour (Messages only).</summary>
+    public int CacheWrite1h { get; init; }
+
     /// <summary>Reads every directive in <paramref name="text"/>; false with a message when one is unknown or malformed.</summary>
     public static bool TryParse(string text, out SimulatorDirectives directives, out string? error)
     {
@@ -86,6 +92,8 @@ internal sealed partial record SimulatorDirectives
         ("cut", _) when TryCount(value, out int n) => d with { Cut = n },
         ("cached", _) when TryCount(value, out int n) => d with { Cached = n },
         ("reasoning", _) when TryCount(value, out int n) => d with { Reasoning = n },
+        ("cache_write", _) when TryCount(value, out int n) => d with { CacheWrite5m = n },
+        ("cache_write_1h", _) when TryCount(value, out int n) => d with { CacheWrite1h = n },
         _ => null,
     };
 
