@@ -25,7 +25,7 @@ internal sealed class SimulatorCall
         RequestId = requestId;
         Created = created;
         _billing = billing;
-        CompletionId = (IsChat ? "chatcmpl-sim" : "cmpl-sim") + requestId[SimulatorIds.RequestIdPrefix.Length..];
+        CompletionId = (IsMessages ? "msg_sim" : IsChat ? "chatcmpl-sim" : "cmpl-sim") + requestId[SimulatorIds.RequestIdPrefix.Length..];
     }
 
     /// <summary>The request.</summary>
@@ -49,7 +49,10 @@ internal sealed class SimulatorCall
     /// <summary>The <c>id</c> of the completion object (<c>chatcmpl-sim…</c> or <c>cmpl-sim…</c>).</summary>
     public string CompletionId { get; }
 
-    /// <summary>Whether this is a chat completion (else a legacy text completion or embeddings).</summary>
+    /// <summary>Whether this is an Anthropic message.</summary>
+    public bool IsMessages => Request.Kind == SimulatorEndpointKind.Messages;
+
+    /// <summary>Whether this is a chat completion (else a legacy text completion, embeddings or a message).</summary>
     public bool IsChat => Request.Kind == SimulatorEndpointKind.ChatCompletions;
 
     /// <summary>Records the bill for <paramref name="contentTokens"/> words plus the planned reasoning, once.</summary>
@@ -77,6 +80,8 @@ internal sealed class SimulatorCall
             completionTokens,
             reasoningTokens,
             Plan.Fault,
-            completed));
+            completed,
+            Plan.CacheWrite5mTokens,
+            Plan.CacheWrite1hTokens));
     }
 }

@@ -57,6 +57,11 @@ internal sealed partial record SimulatorDirectives
     /// <summary>Whether <paramref name="text"/> carries a script step directive.</summary>
     public static bool HasScript(string text) =>
         text.Contains("[[sim:call=", StringComparison.Ordinal) || text.Contains("[[sim:say=", StringComparison.Ordinal);
+    /// <summary><c>cache_write=N</c>: report N prompt tokens as written to the cache for five minutes (Messages only).</summary>
+    public int CacheWrite5m { get; init; }
+
+    /// <summary><c>cache_write_1h=N</c>: report N prompt tokens as written to the cache for an hour (Messages only).</summary>
+    public int CacheWrite1h { get; init; }
 
     /// <summary>Reads every directive in <paramref name="text"/>; false with a message when one is unknown or malformed.</summary>
     public static bool TryParse(string text, out SimulatorDirectives directives, out string? error)
@@ -100,6 +105,8 @@ internal sealed partial record SimulatorDirectives
         ("reasoning", _) when TryCount(value, out int n) => d with { Reasoning = n },
         ("say", { Length: > 0 } text) => d with { Script = [.. d.Script, new SimulatorStep(null, null, text)] },
         ("call", { Length: > 0 } call) when SimulatorStep.TryParseCall(call) is { } step => d with { Script = [.. d.Script, step] },
+        ("cache_write", _) when TryCount(value, out int n) => d with { CacheWrite5m = n },
+        ("cache_write_1h", _) when TryCount(value, out int n) => d with { CacheWrite1h = n },
         _ => null,
     };
 

@@ -1,6 +1,6 @@
 namespace Tollgate.Simulator;
 
-/// <summary>The OpenAI routes the simulator serves.</summary>
+/// <summary>The OpenAI and Anthropic routes the simulator serves.</summary>
 internal enum SimulatorEndpointKind
 {
     /// <summary><c>POST /v1/chat/completions</c>.</summary>
@@ -14,4 +14,10 @@ internal enum SimulatorEndpointKind
 
     /// <summary><c>GET /v1/models</c>.</summary>
     Models,
+
+    /// <summary><c>POST /v1/messages</c> (Anthropic Messages).</summary>
+    Messages,
+
+    /// <summary><c>POST /v1/messages/count_tokens</c> (Anthropic Messages).</summary>
+    MessagesCountTokens,
 }

@@ -9,7 +9,8 @@ public static class SimulatorEndpoints
 {
     /// <summary>
     /// Maps the OpenAI routes (<c>POST /v1/chat/completions</c>, <c>POST /v1/completions</c>,
-    /// <c>POST /v1/embeddings</c>, <c>GET /v1/models</c>) and the control routes (<c>GET /_simulator/bills</c>,
+    /// <c>POST /v1/embeddings</c>, <c>GET /v1/models</c>), the Anthropic routes (<c>POST /v1/messages</c>,
+    /// <c>POST /v1/messages/count_tokens</c>) and the control routes (<c>GET /_simulator/bills</c>,
     /// <c>GET /_simulator/bills/{clientRequestId}</c>, <c>POST /_simulator/release/{gate}</c>,
     /// <c>POST /_simulator/reset/{gate}</c>, <c>GET /_simulator/held/{gate}</c>).
     /// </summary>
@@ -25,6 +26,8 @@ public static class SimulatorEndpoints
         app.MapPost("/v1/completions", context => ServeAsync(context, engine, SimulatorEndpointKind.Completions));
         app.MapPost("/v1/embeddings", context => ServeAsync(context, engine, SimulatorEndpointKind.Embeddings));
         app.MapGet("/v1/models", context => ServeAsync(context, engine, SimulatorEndpointKind.Models));
+        app.MapPost("/v1/messages", context => ServeAsync(context, engine, SimulatorEndpointKind.Messages));
+        app.MapPost("/v1/messages/count_tokens", context => ServeAsync(context, engine, SimulatorEndpointKind.MessagesCountTokens));
 
         var control = app.MapGroup("/_simulator");
         control.MapGet("/bills", context => context.Response.WriteAsJsonAsync(

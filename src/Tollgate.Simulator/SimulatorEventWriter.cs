@@ -17,6 +17,15 @@ internal sealed class SimulatorEventWriter(PipeWriter writer) : IDisposable
         return _json;
     }
 
+    /// <summary>Starts a named event (<c>event: NAME</c>, as Anthropic's streams have); then write the data as with <see cref="BeginEvent()"/>.</summary>
+    public Utf8JsonWriter BeginEvent(string name)
+    {
+        writer.Write("event: "u8);
+        writer.Write(System.Text.Encoding.ASCII.GetBytes(name));
+        writer.Write("\n"u8);
+        return BeginEvent();
+    }
+
     /// <summary>Ends the event and flushes it, waiting out backpressure; false when the client has gone.</summary>
     public async ValueTask<bool> EndEventAsync(CancellationToken cancellationToken)
     {

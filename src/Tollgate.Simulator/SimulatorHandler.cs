@@ -31,6 +31,16 @@ internal sealed class SimulatorHandler(SimulatorResponder responder) : HttpMessa
         path = path.TrimEnd('/');
         if (method == HttpMethod.Post)
         {
+            if (path.EndsWith("/messages/count_tokens", StringComparison.Ordinal))
+            {
+                return SimulatorEndpointKind.MessagesCountTokens;
+            }
+
+            if (path.EndsWith("/messages", StringComparison.Ordinal))
+            {
+                return SimulatorEndpointKind.Messages;
+            }
+
             if (path.EndsWith("/chat/completions", StringComparison.Ordinal))
             {
                 return SimulatorEndpointKind.ChatCompletions;

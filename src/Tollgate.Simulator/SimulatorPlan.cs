@@ -29,6 +29,12 @@ internal sealed partial class SimulatorPlan
     /// <summary>Input tokens reported as cached.</summary>
     public required long CachedTokens { get; init; }
 
+    /// <summary>Input tokens reported as written to the cache for five minutes.</summary>
+    public long CacheWrite5mTokens { get; init; }
+
+    /// <summary>Input tokens reported as written to the cache for an hour.</summary>
+    public long CacheWrite1hTokens { get; init; }
+
     /// <summary>Unseen reasoning tokens, counted once per request.</summary>
     public required long ReasoningTokens { get; init; }
 
@@ -126,12 +132,17 @@ internal sealed partial class SimulatorPlan
             choices[i] = PickWords(hash, i, (int)words);
         }
 
+        long cached = Math.Min(directives.Cached, request.PromptTokens);
+        long write5m = Math.Min(directives.CacheWrite5m, request.PromptTokens - cached);
+        long write1h = Math.Min(directives.CacheWrite1h, request.PromptTokens - cached - write5m);
         return new SimulatorPlan
         {
+            CacheWrite5mTokens = write5m,
+            CacheWrite1hTokens = write1h,
             Choices = choices,
             FinishReason = finishReason,
             PromptTokens = request.PromptTokens,
-            CachedTokens = Math.Min(directives.Cached, request.PromptTokens),
+            CachedTokens = cached,
             ReasoningTokens = embeddings ? 0 : reasoning,
             Fault = DescribeFaults(directives),
         };

@@ -56,8 +56,13 @@ internal sealed class SimulatorRequest
     {
         SimulatorEndpointKind.ChatCompletions => "chat/completions",
         SimulatorEndpointKind.Completions => "completions",
+        SimulatorEndpointKind.Messages => "messages",
+        SimulatorEndpointKind.MessagesCountTokens => "messages/count_tokens",
         _ => "embeddings",
     };
+
+    /// <summary>Whether the route is one of Anthropic's (errors and bodies in Anthropic's shapes).</summary>
+    public static bool IsAnthropic(SimulatorEndpointKind kind) => kind is SimulatorEndpointKind.Messages or SimulatorEndpointKind.MessagesCountTokens;
 
     /// <summary>Reads <paramref name="body"/>; false with a 400 when it is not a valid request for <paramref name="kind"/>.</summary>
     public static bool TryParse(
@@ -107,7 +112,7 @@ internal sealed class SimulatorRequest
 
         string inputName = kind switch
         {
-            SimulatorEndpointKind.ChatCompletions => "messages",
+            SimulatorEndpointKind.ChatCompletions or SimulatorEndpointKind.Messages or SimulatorEndpointKind.MessagesCountTokens => "messages",
             SimulatorEndpointKind.Completions => "prompt",
             _ => "input",
         };
@@ -134,21 +139,30 @@ internal sealed class SimulatorRequest
             return false;
         }
 
+        if (kind == SimulatorEndpointKind.Messages && maxTokens is null)
+        {
+            error = SimulatorError.BadRequest("max_tokens: Field required", "max_tokens");
+            return false;
+        }
+
         var counter = counterForModel(modelId);
+        bool anthropic = IsAnthropic(kind);
         bool embeddings = kind == SimulatorEndpointKind.Embeddings;
         request = new SimulatorRequest
         {
             Kind = kind,
             Model = modelId,
             Stream = stream && !embeddings,
-            IncludeUsage = includeUsage && stream && !embeddings,
+            IncludeUsage = (includeUsage || anthropic) && stream && !embeddings,
             MaxTokens = maxCompletionTokens ?? maxTokens,
-            ChoiceCount = embeddings ? 1 : choices ?? 1,
+            ChoiceCount = embeddings || anthropic ? 1 : choices ?? 1,
             Dimensions = dimensions ?? DefaultDimensions,
             Base64 = base64,
-            PromptText = kind == SimulatorEndpointKind.ChatCompletions ? JoinMessageTexts(input) : JoinTexts(input),
+            PromptText = anthropic ? JoinSystem(root) + JoinMessageTexts(input)
+                : kind == SimulatorEndpointKind.ChatCompletions ? JoinMessageTexts(input) : JoinTexts(input),
             PromptTokens = kind switch
             {
+                SimulatorEndpointKind.Messages or SimulatorEndpointKind.MessagesCountTokens => MessagesTokenCounter.Count(root, counter),
                 SimulatorEndpointKind.ChatCompletions => PromptTokenCounter.CountChat(root, counter),
                 SimulatorEndpointKind.Completions => PromptTokenCounter.CountPrompt(root, counter),
                 _ => PromptTokenCounter.CountEmbeddingInput(root, counter),
@@ -163,7 +177,8 @@ internal sealed class SimulatorRequest
 
     private static bool IsUsableInput(SimulatorEndpointKind kind, JsonElement input) => kind switch
     {
-        SimulatorEndpointKind.ChatCompletions => input.ValueKind == JsonValueKind.Array && input.GetArrayLength() > 0,
+        SimulatorEndpointKind.ChatCompletions or SimulatorEndpointKind.Messages or SimulatorEndpointKind.MessagesCountTokens =>
+            input.ValueKind == JsonValueKind.Array && input.GetArrayLength() > 0,
         _ => input.ValueKind == JsonValueKind.String
             || (input.ValueKind == JsonValueKind.Array && input.GetArrayLength() > 0),
     };
@@ -245,6 +260,17 @@ internal sealed class SimulatorRequest
             {
                 AppendTexts(text, content);
             }
+        }
+
+        return text.ToString();
+    }
+
+    private static string JoinSystem(JsonElement root)
+    {
+        var text = new StringBuilder();
+        if (root.TryGetProperty("system", out var system))
+        {
+            AppendTexts(text, system);
         }
 
         return text.ToString();

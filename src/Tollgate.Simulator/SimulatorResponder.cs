@@ -36,15 +36,24 @@ internal sealed class SimulatorResponder(
             return;
         }
 
+        bool anthropic = SimulatorRequest.IsAnthropic(kind);
         if (!SimulatorRequest.TryParse(kind, body, CounterFor, out var request, out var error))
         {
-            await SendErrorAsync(response, requestId, error!, cancellationToken);
+            await SendErrorAsync(response, requestId, error!, cancellationToken, anthropic);
+            return;
+        }
+
+        if (kind == SimulatorEndpointKind.MessagesCountTokens)
+        {
+            // Counting is free, as at Anthropic: nothing is billed.
+            long tokens = request!.PromptTokens;
+            await SendJsonAsync(response, new(200, SimulatorResponseHead.Json, requestId), json => SimulatorJson.WriteTokenCount(json, tokens), cancellationToken);
             return;
         }
 
         if (!SimulatorDirectives.TryParse(request!.PromptText, out var directives, out string? message))
         {
-            await SendErrorAsync(response, requestId, SimulatorError.BadRequest(message!), cancellationToken);
+            await SendErrorAsync(response, requestId, SimulatorError.BadRequest(message!), cancellationToken, anthropic);
             return;
         }
 
@@ -88,13 +97,14 @@ internal sealed class SimulatorResponder(
             await new TaskCompletionSource().Task.WaitAsync(cancellationToken);
         }
 
+        bool anthropic = call.IsMessages;
         if (directives.RateLimit)
         {
-            await SendErrorAsync(response, call.RequestId, SimulatorError.RateLimited, cancellationToken);
+            await SendErrorAsync(response, call.RequestId, SimulatorError.RateLimited, cancellationToken, anthropic);
         }
         else if (directives.Error)
         {
-            await SendErrorAsync(response, call.RequestId, SimulatorError.ServerError, cancellationToken);
+            await SendErrorAsync(response, call.RequestId, SimulatorError.ServerError, cancellationToken, anthropic);
         }
         else if (directives.Garbage)
         {
@@ -102,7 +112,9 @@ internal sealed class SimulatorResponder(
         }
         else if (call.Request.Stream)
         {
-            await SimulatorStreaming.WriteAsync(call, response, latency, cancellationToken);
+            await (anthropic
+                ? SimulatorMessagesStreaming.WriteAsync(call, response, latency, cancellationToken)
+                : SimulatorStreaming.WriteAsync(call, response, latency, cancellationToken));
         }
         else
         {
@@ -119,6 +131,10 @@ internal sealed class SimulatorResponder(
             if (call.Request.Kind == SimulatorEndpointKind.Embeddings)
             {
                 SimulatorJson.WriteEmbeddings(json, call, !call.Directives.NoUsage);
+            }
+            else if (call.IsMessages)
+            {
+                SimulatorJson.WriteMessage(json, call, !call.Directives.NoUsage);
             }
             else
             {
@@ -142,11 +158,13 @@ internal sealed class SimulatorResponder(
         await response.CompleteAsync();
     }
 
-    private static Task SendErrorAsync(ISimulatorResponse response, string requestId, SimulatorError error, CancellationToken cancellationToken)
+    private static Task SendErrorAsync(ISimulatorResponse response, string requestId, SimulatorError error, CancellationToken cancellationToken, bool anthropic = false)
     {
         int? retryAfter = error.StatusCode == 429 ? 7 : null;
         var head = new SimulatorResponseHead(error.StatusCode, SimulatorResponseHead.Json, requestId, retryAfter);
-        return SendJsonAsync(response, head, json => SimulatorJson.WriteError(json, error), cancellationToken);
+        return anthropic
+            ? SendJsonAsync(response, head, json => SimulatorJson.WriteAnthropicError(json, error), cancellationToken)
+            : SendJsonAsync(response, head, json => SimulatorJson.WriteError(json, error), cancellationToken);
     }
 
     private static Task SendJsonAsync(ISimulatorResponse response, SimulatorResponseHead head, Action<Utf8JsonWriter> write, CancellationToken cancellationToken)

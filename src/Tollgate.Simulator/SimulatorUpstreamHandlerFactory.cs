@@ -39,6 +39,13 @@ public sealed class SimulatorUpstreamHandlerFactory : IUpstreamHandlerFactory
     public SimulatorEngine Engine(string upstreamName) =>
         _engines.GetOrAdd(upstreamName, static (name, self) => self.CreateEngine(name), this);
 
+    /// <summary>The simulator speaks both protocols: Anthropic's Messages for its endpoints, OpenAI's for the rest.</summary>
+    /// <param name="endpoint">The endpoint the caller called.</param>
+    /// <returns>The upstream side of the protocol.</returns>
+    public Protocol.IUpstreamProtocol? ProtocolFor(Protocol.ApiEndpoint endpoint) => Protocol.ApiEndpoints.IsMessages(endpoint)
+        ? Tollgate.Protocol.AnthropicUpstreamProtocol.Instance
+        : Tollgate.Protocol.OpenAIUpstreamProtocol.Instance;
+
     /// <inheritdoc/>
     public Uri GetBaseAddress(string upstreamName, UpstreamOptions options) => _baseAddress;
 

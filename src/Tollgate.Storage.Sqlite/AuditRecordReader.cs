@@ -11,7 +11,8 @@ internal static class AuditRecordReader
         "ts, request_id, upstream_request_id, endpoint, key_id, tenant, user, model, upstream, decision, reason, stream, "
         + "input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_nanos, usage_source, status, "
         + "upstream_status, latency_ms, upstream_latency_ms, client_aborted, task, source_address, reservation_id, output_cap, "
-        + "overshoot, shadow_refusals, warning, reported_input_tokens, reported_output_tokens, usage_clamped, billing_rule";
+        + "overshoot, shadow_refusals, warning, reported_input_tokens, reported_output_tokens, usage_clamped, billing_rule, "
+        + "cache_write_5m_tokens, cache_write_1h_tokens";
 
     public static AuditRecord Read(SqliteDataReader reader) => new()
     {
@@ -27,7 +28,11 @@ internal static class AuditRecordReader
         Decision = reader.GetString(9),
         Reason = reader.GetString(10),
         Stream = reader.GetInt64(11) != 0,
-        Usage = new TokenUsage(reader.GetInt64(12), reader.GetInt64(13), reader.GetInt64(14), reader.GetInt64(15)),
+        Usage = new TokenUsage(reader.GetInt64(12), reader.GetInt64(13), reader.GetInt64(14), reader.GetInt64(15))
+        {
+            CacheWrite5mTokens = reader.GetInt64(34),
+            CacheWrite1hTokens = reader.GetInt64(35),
+        },
         CostNanos = reader.GetInt64(16),
         UsageSource = (UsageSource)reader.GetInt32(17),
         Status = reader.GetInt32(18),

@@ -126,6 +126,11 @@ internal static class SqliteSchema
         CREATE TRIGGER api_key_secrets_updated AFTER UPDATE ON api_key_secrets BEGIN UPDATE key_generation SET value = value + 1 WHERE id = 1; END;
         CREATE TRIGGER api_key_secrets_deleted AFTER DELETE ON api_key_secrets BEGIN UPDATE key_generation SET value = value + 1 WHERE id = 1; END;
         """,
+        // 5: prompt-cache writes (Anthropic's five-minute and one-hour ones), part of the input and priced at their own rates.
+        """
+        ALTER TABLE audit ADD COLUMN cache_write_5m_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE audit ADD COLUMN cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     /// <summary>Applies the migrations <paramref name="connection"/>'s file lacks, in one write transaction.</summary>

@@ -175,7 +175,7 @@ public sealed class AdmissionTests : IAsyncLifetime
     {
         var client = _gateway.OpenAI(await _gateway.CreateKeyAsync(plan: "premium")).GetOpenAIModelClient();
         var models = await client.GetModelsAsync();
-        Assert.Equal(["sim-embed", "sim-large", "sim-mini"], models.Value.Select(m => m.Id).Order(StringComparer.Ordinal).ToList());
+        Assert.Equal(["sim-claude", "sim-embed", "sim-large", "sim-mini"], models.Value.Select(m => m.Id).Order(StringComparer.Ordinal).ToList());
     }
 
     [Fact]

@@ -19,6 +19,7 @@ import OpenAI from "openai";
 import { ChatOpenAI } from "@langchain/openai";
 import { HumanMessage, ToolMessage } from "@langchain/core/messages";
 import { z } from "zod";
+import Anthropic from "@anthropic-ai/sdk";
 
 const execFileAsync = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -168,8 +169,10 @@ async function ledger(user, requests) {
 function costNanos(model, b) {
   const p = ctx.prices[model];
   const cached = BigInt(Math.min(b.cachedTokens, b.promptTokens));
-  const uncached = BigInt(b.promptTokens) - cached;
-  const picos = uncached * p.input + cached * p.cached + BigInt(b.completionTokens) * p.output;
+  const write5m = BigInt(b.cacheWrite5mTokens ?? 0);
+  const write1h = BigInt(b.cacheWrite1hTokens ?? 0);
+  const uncached = BigInt(b.promptTokens) - cached - write5m - write1h;
+  const picos = uncached * p.input + cached * p.cached + write5m * p.write5m + write1h * p.write1h + BigInt(b.completionTokens) * p.output;
   return Number((picos + 999n) / 1000n);
 }
 
@@ -214,6 +217,9 @@ before(async () => {
 
   const config = JSON.parse(defaults);
   config.Tollgate.Upstreams.simulator = { Kind: "openai", BaseUrl: `${ctx.simUrl}/v1` };
+  // The Claude-style model goes through an upstream of kind anthropic (x-api-key, anthropic-version) to the same simulator.
+  config.Tollgate.Upstreams["sim-anthropic"] = { Kind: "anthropic", BaseUrl: `${ctx.simUrl}/v1` };
+  config.Tollgate.Models["sim-claude"].Upstream = "sim-anthropic";
   config.Tollgate.Ledger = { FlushInterval: "00:00:00.050" };
   // One plan per kind of refusal, for the retry tests.
   const plan = (limits) => ({ Models: ["*"], ...limits });
@@ -228,6 +234,8 @@ before(async () => {
     input: micros(m.Prices.Input ?? 0),
     cached: micros(m.Prices.CachedInput ?? m.Prices.Input ?? 0),
     output: micros(m.Prices.Output ?? 0),
+    write5m: micros(m.Prices.CacheWrite5m ?? m.Prices.Input ?? 0),
+    write1h: micros(m.Prices.CacheWrite1h ?? m.Prices.Input ?? 0),
   }]));
   const configFile = path.join(ctx.dir, "tollgate.json");
   await writeFile(configFile, JSON.stringify(config, null, 2));
@@ -892,3 +900,176 @@ for (const method of ["jsonSchema", "functionCalling"]) {
     assert.equal(row.refused, 0);
   });
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Anthropic Messages through the official @anthropic-ai/sdk, unchanged but for the base URL, to an upstream of kind
+// anthropic (the simulator): the same exact ledger, Anthropic's error shapes and retry rules.
+
+function anthropic(apiKey, options = {}) {
+  return new Anthropic({ apiKey, baseURL: ctx.apiUrl, maxRetries: 0, timeout: 15_000, ...options });
+}
+
+const ask = (content, extra = {}) => ({ model: "sim-claude", max_tokens: 256, messages: [{ role: "user", content }], ...extra });
+
+test("anthropic messages.create: usage and cost match the simulator's bill and the ledger", async () => {
+  const { key } = await createKey("u-msg", "basic");
+  const id = requestId("msg");
+
+  const message = await anthropic(key).messages.create(ask("Tell me about toll gates."), { headers: { "x-request-id": id } });
+
+  const b = await bill(id);
+  assert.equal(b.endpoint, "messages");
+  assert.equal(message.type, "message");
+  assert.equal(message.usage.input_tokens, b.promptTokens);
+  assert.equal(message.usage.output_tokens, b.completionTokens);
+  assert.equal(message.usage.cost_nanousd, costNanos("sim-claude", b));
+  await assertLedgerMatches("u-msg", "sim-claude", [b]);
+});
+
+test("anthropic messages with cache reads and writes: each priced at its rate", async () => {
+  const { key } = await createKey("u-msg-cache", "basic");
+  const id = requestId("msg-cache");
+
+  const message = await anthropic(key).messages.create(
+    ask("cached [[sim:cached=4]] [[sim:cache_write=3]] [[sim:cache_write_1h=2]]"), { headers: { "x-request-id": id } });
+
+  const b = await bill(id);
+  assert.deepEqual([b.cachedTokens, b.cacheWrite5mTokens, b.cacheWrite1hTokens], [4, 3, 2]);
+  assert.equal(message.usage.cache_read_input_tokens, 4);
+  assert.equal(message.usage.cache_creation_input_tokens, 5);
+  assert.equal(message.usage.input_tokens, b.promptTokens - 9);
+  await assertLedgerMatches("u-msg-cache", "sim-claude", [b]);
+});
+
+test("anthropic messages.stream: events in Anthropic's order, the final usage exact in the ledger", async () => {
+  const { key } = await createKey("u-msg-stream", "basic");
+  const id = requestId("msg-stream");
+
+  const stream = anthropic(key).messages.stream(ask("stream a story [[sim:tokens=12]]"), { headers: { "x-request-id": id } });
+  const types = [];
+  stream.on("streamEvent", (event) => types.push(event.type));
+  const message = await stream.finalMessage();
+
+  const b = await bill(id);
+  assert.equal(b.completionTokens, 12);
+  assert.equal(message.usage.output_tokens, 12);
+  assert.equal(message.content[0].text.trim().split(/\s+/).length, 12);
+  assert.deepEqual([types[0], types[1], types.at(-2), types.at(-1)], ["message_start", "content_block_start", "message_delta", "message_stop"]);
+  await assertLedgerMatches("u-msg-stream", "sim-claude", [b]);
+});
+
+test("anthropic tools: tool_use and tool_result blocks pass through, the simulator's count is billed", async () => {
+  const { key } = await createKey("u-msg-tools", "basic");
+  const id = requestId("msg-tools");
+
+  const message = await anthropic(key).messages.create({
+    model: "sim-claude",
+    max_tokens: 128,
+    tools: [{ name: "get_weather", description: "The weather in a city.", input_schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } }],
+    messages: [
+      { role: "user", content: "What is the weather in Paris?" },
+      { role: "assistant", content: [{ type: "tool_use", id: "toolu_01", name: "get_weather", input: { city: "Paris" } }] },
+      { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_01", content: "18 degrees and sunny" }] },
+    ],
+  }, { headers: { "x-request-id": id } });
+
+  const b = await bill(id);
+  assert.equal(message.usage.input_tokens, b.promptTokens);
+  await assertLedgerMatches("u-msg-tools", "sim-claude", [b]);
+});
+
+test("anthropic countTokens: the upstream's count, audited, consuming nothing", async () => {
+  const { key } = await createKey("u-msg-count", "basic");
+  const c = anthropic(key);
+  const body = { model: "sim-claude", messages: [{ role: "user", content: "How many tokens is this?" }] };
+
+  const count = await c.messages.countTokens(body);
+  const id = requestId("msg-count-truth");
+  const message = await c.messages.create({ ...body, max_tokens: 8 }, { headers: { "x-request-id": id } });
+
+  assert.equal(count.input_tokens, message.usage.input_tokens);
+  const row = await ledger("u-msg-count", 2);
+  assert.equal(row.refused, 0);
+  assert.equal(row.cost_nanousd, costNanos("sim-claude", await bill(id)), "count_tokens costs nothing");
+});
+
+test("anthropic refusals: 401, 403, 404 and 400 as the SDK's own error classes, in Anthropic's envelope", async () => {
+  const { key: free } = await createKey("u-msg-refused", "free");
+  const cases = [
+    [anthropic("tgk_wrong_key_000000000000000000000000000000"), ask("hi"), Anthropic.AuthenticationError, 401, "authentication_error"],
+    [anthropic(free), ask("hi"), Anthropic.PermissionDeniedError, 403, "permission_error"],
+    [anthropic(free), ask("hi", { model: "claude-nonexistent" }), Anthropic.NotFoundError, 404, "not_found_error"],
+    [anthropic(free), { model: "sim-mini", max_tokens: 8, messages: [] }, Anthropic.BadRequestError, 400, "invalid_request_error"],
+  ];
+  for (const [c, body, errorClass, status, type] of cases) {
+    const error = await c.messages.create(body).then(() => null, (e) => e);
+    assert.ok(error instanceof errorClass, `${status}: got ${error}`);
+    assert.equal(error.status, status);
+    assert.equal(error.error.type, "error");
+    assert.equal(error.error.error.type, type);
+    assert.match(error.requestID ?? error.request_id ?? error.headers?.get?.("request-id") ?? "", /\S/);
+  }
+  const row = await ledger("u-msg-refused", 3);
+  assert.equal(row.refused, 3);
+  assert.equal(row.cost_nanousd, 0);
+});
+
+function recordingAnthropic(apiKey) {
+  const attempts = [];
+  const recordingFetch = async (url, init) => {
+    const response = await fetch(url, init);
+    attempts.push({ status: response.status, headers: response.headers });
+    return response;
+  };
+  return { client: new Anthropic({ apiKey, baseURL: ctx.apiUrl, timeout: 15_000, fetch: recordingFetch }), attempts };
+}
+
+test("anthropic per-minute limit: 429 rate_limit_error with retry-after in whole seconds and Anthropic's limit headers", async () => {
+  const { key } = await createKey("u-msg-minute", "js-per-minute");
+  await anthropic(key).messages.create(ask("first [[sim:tokens=2]]"));
+
+  const error = await anthropic(key).messages.create(ask("again")).then(() => null, (e) => e);
+
+  assert.ok(error instanceof Anthropic.RateLimitError, `got ${error}`);
+  assert.equal(error.error.error.type, "rate_limit_error");
+  const seconds = error.headers.get("retry-after");
+  assert.match(seconds, /^\d+$/);
+  assert.ok(Number(seconds) >= 1 && Number(seconds) <= 60, `retry-after ${seconds}`);
+  assert.equal(error.headers.get("anthropic-ratelimit-requests-limit"), "1");
+  assert.equal(error.headers.get("anthropic-ratelimit-requests-remaining"), "0");
+  assert.match(error.headers.get("anthropic-ratelimit-requests-reset"), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  const row = await ledger("u-msg-minute", 2);
+  assert.equal(row.refused, 1);
+});
+
+test("anthropic exhausted budget: 429 the SDK does not retry (x-should-retry: false)", async () => {
+  const { key } = await createKey("u-msg-budget", "js-daily-budget");
+  const { client: c, attempts } = recordingAnthropic(key);
+
+  // $0.001 a day cannot pay for the worst case of 64000 output tokens at $15 per million.
+  const error = await c.messages.create(ask("a long essay", { max_tokens: 64000 })).then(() => null, (e) => e);
+
+  assert.ok(error instanceof Anthropic.RateLimitError, `got ${error}`);
+  assert.deepEqual(attempts.map((a) => a.status), [429], "one attempt: the SDK obeys x-should-retry");
+  assert.equal(attempts[0].headers.get("x-should-retry"), "false");
+  assert.equal(attempts[0].headers.get("retry-after"), null);
+  assert.equal(attempts[0].headers.get("x-tollgate-error-code"), "insufficient_quota");
+  const row = await ledger("u-msg-budget", 1);
+  assert.equal(row.refused, 1);
+});
+
+test("anthropic stream cut by the upstream: the SDK raises, the ledger bills what was generated", async () => {
+  const { key } = await createKey("u-msg-cut", "basic");
+  const id = requestId("msg-cut");
+
+  const stream = anthropic(key).messages.stream(ask("cut me [[sim:tokens=30]] [[sim:cut=5]]"), { headers: { "x-request-id": id } });
+  const error = await stream.finalMessage().then(() => null, (e) => e);
+
+  assert.ok(error instanceof Error, "the cut reaches the caller as an error");
+  const b = await bill(id);
+  assert.equal(b.completionTokens, 5);
+  assert.equal(b.completed, false);
+  const row = await ledger("u-msg-cut", 1);
+  assert.equal(row.estimated_requests, 1);
+  assert.ok(row.output_tokens >= 5, `billed ${row.output_tokens} output tokens for 5 generated`);
+});

@@ -77,9 +77,16 @@ public sealed class GatewayConfig
             Money.TryGetMicrosPerMillion(m.Prices.Input, out long input);
             Money.TryGetMicrosPerMillion(m.Prices.CachedInput ?? m.Prices.Input, out long cached);
             Money.TryGetMicrosPerMillion(m.Prices.Output, out long output);
+            Money.TryGetMicrosPerMillion(m.Prices.CacheWrite5m ?? m.Prices.Input, out long write5m);
+            Money.TryGetMicrosPerMillion(m.Prices.CacheWrite1h ?? m.Prices.Input, out long write1h);
+            var price = new ModelPrice(input, cached, output) { CacheWrite5mMicrosPerMillion = write5m, CacheWrite1hMicrosPerMillion = write1h };
             var definition = new ModelDefinition(name, m.Upstream, m.UpstreamModel ?? name, m.Type,
-                new ModelPrice(input, cached, output), m.ContextWindow, m.MaxOutputTokens, m.Encoding, m.ApproximationMarginPercent, m.OutputCapParameter,
-                m.StreamCutMarginPercent ?? (m.Encoding == Tokenization.TokenEncoding.Approximate ? 100 : 10));
+                price, m.ContextWindow, m.MaxOutputTokens, m.Encoding, m.ApproximationMarginPercent, m.OutputCapParameter,
+                m.StreamCutMarginPercent ?? (m.Encoding == Tokenization.TokenEncoding.Approximate ? 100 : 10))
+            {
+                DocumentTokens = m.DocumentTokens,
+                UncoveredPriceBetas = m.PriceChangingBetas.Except(m.Prices.CoveredBetas, StringComparer.Ordinal).ToFrozenSet(StringComparer.Ordinal),
+            };
             models.Add(definition);
             byName[name] = definition;
             foreach (string alias in m.Aliases)

@@ -19,6 +19,12 @@ public sealed record ModelDefinition(
     /// <summary>How far above the reservation Tollgate's own count of a stream may go before the stream is cut.</summary>
     public int StreamCutMarginPercent { get; init; } = StreamCutMarginPercent;
 
+    /// <summary>Input tokens reserved per document block; null: document blocks are refused.</summary>
+    public int? DocumentTokens { get; init; }
+
+    /// <summary><c>anthropic-beta</c> values that change the model's prices and that its prices do not cover: refused.</summary>
+    public IReadOnlySet<string> UncoveredPriceBetas { get; init; } = System.Collections.Frozen.FrozenSet<string>.Empty;
+
     /// <summary>
     /// The output count, by Tollgate's own tokenizer, above which a stream is certainly over
     /// <paramref name="reservedOutput"/>: the reservation plus <see cref="StreamCutMarginPercent"/> percent (and a few

@@ -44,6 +44,18 @@ public sealed class ModelOptions
 
     /// <summary>Percent added to counts of an <c>approximate</c> encoding, so estimates err high.</summary>
     public int ApproximationMarginPercent { get; set; } = 25;
+
+    /// <summary>
+    /// Input tokens reserved for one document block (a PDF) of an Anthropic Messages request. Unset: document blocks
+    /// other than plain text are refused, since their tokens cannot be counted before the provider bills them.
+    /// </summary>
+    public int? DocumentTokens { get; set; }
+
+    /// <summary>
+    /// <c>anthropic-beta</c> values that change this model's prices (such as long-context pricing). A request naming
+    /// one is refused unless <see cref="PriceOptions.CoveredBetas"/> lists it.
+    /// </summary>
+    public List<string> PriceChangingBetas { get; set; } = [];
 }
 
 /// <summary>Prices of a model in US dollars per million tokens, at most six decimal places (a micro-dollar).</summary>
@@ -57,6 +69,15 @@ public sealed class PriceOptions
 
     /// <summary>Output tokens (reasoning tokens included).</summary>
     public decimal Output { get; set; }
+
+    /// <summary>Input tokens written to the prompt cache for five minutes; defaults to <see cref="Input"/> when absent.</summary>
+    public decimal? CacheWrite5m { get; set; }
+
+    /// <summary>Input tokens written to the prompt cache for an hour; defaults to <see cref="Input"/> when absent.</summary>
+    public decimal? CacheWrite1h { get; set; }
+
+    /// <summary>Price-changing betas (<see cref="ModelOptions.PriceChangingBetas"/>) that these prices already cover.</summary>
+    public List<string> CoveredBetas { get; set; } = [];
 }
 
 /// <summary>Valid values of <see cref="ModelOptions.Type"/>.</summary>

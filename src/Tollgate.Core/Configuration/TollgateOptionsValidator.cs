@@ -137,6 +137,7 @@ public static class TollgateOptionsValidator
         switch (upstream.Kind)
         {
             case UpstreamKinds.OpenAI:
+            case UpstreamKinds.Anthropic:
                 if (!Uri.TryCreate(upstream.BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
                 {
                     errors.Add(new ConfigError($"{path}:BaseUrl", "must be an absolute http or https URL", upstream.BaseUrl));
@@ -146,7 +147,7 @@ public static class TollgateOptionsValidator
             case UpstreamKinds.Simulator:
                 break;
             default:
-                errors.Add(new ConfigError($"{path}:Kind", $"must be '{UpstreamKinds.OpenAI}' or '{UpstreamKinds.Simulator}'", upstream.Kind));
+                errors.Add(new ConfigError($"{path}:Kind", $"must be '{UpstreamKinds.OpenAI}', '{UpstreamKinds.Anthropic}' or '{UpstreamKinds.Simulator}'", upstream.Kind));
                 break;
         }
 
@@ -196,6 +197,36 @@ public static class TollgateOptionsValidator
         }
 
         Price($"{path}:Prices:Output", model.Prices.Output, errors);
+        if (model.Prices.CacheWrite5m is { } write5m)
+        {
+            Price($"{path}:Prices:CacheWrite5m", write5m, errors);
+        }
+
+        if (model.Prices.CacheWrite1h is { } write1h)
+        {
+            Price($"{path}:Prices:CacheWrite1h", write1h, errors);
+        }
+
+        for (int i = 0; i < model.Prices.CoveredBetas.Count; i++)
+        {
+            if (!model.PriceChangingBetas.Contains(model.Prices.CoveredBetas[i]))
+            {
+                errors.Add(new ConfigError($"{path}:Prices:CoveredBetas:{i}", "is not one of the model's PriceChangingBetas", model.Prices.CoveredBetas[i]));
+            }
+        }
+
+        for (int i = 0; i < model.PriceChangingBetas.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(model.PriceChangingBetas[i]) || model.PriceChangingBetas[i].Contains(','))
+            {
+                errors.Add(new ConfigError($"{path}:PriceChangingBetas:{i}", "must be one beta name (no commas)", model.PriceChangingBetas[i]));
+            }
+        }
+
+        if (model.DocumentTokens is < 1 or > 10_000_000)
+        {
+            errors.Add(new ConfigError($"{path}:DocumentTokens", "must be between 1 and 10000000", Str(model.DocumentTokens.Value)));
+        }
         if (model.ContextWindow <= 0)
         {
             errors.Add(new ConfigError($"{path}:ContextWindow", "must be positive", Str(model.ContextWindow)));

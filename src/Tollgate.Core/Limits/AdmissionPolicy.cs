@@ -72,7 +72,9 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
             return new(null, capError);
         }
 
-        var demand = new RequestDemand(inputTokens, request.OutputMultiplier, model.Price);
+        // Input is reserved at the highest rate it can be billed at (a cache write can cost more than plain input).
+        var price = model.Price with { InputMicrosPerMillion = model.Price.HighestInputMicrosPerMillion(request.CacheWrites) };
+        var demand = new RequestDemand(inputTokens, request.OutputMultiplier, price);
         if (input.Task is not null && CheckTask(caller.KeyId, input.Task, input.TaskSource ?? TaskHeader, plan, now) is { } taskError)
         {
             // A 429 like any other: with the caller's limits (those of the refused task aside).
@@ -83,7 +85,7 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
         }
 
         var checks = LimitPlanner.BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, input.Task, input.SourceAddress, demand);
-        long minOutput = plan.ClampOutputToRemaining && request.Endpoint != ApiEndpoint.Embeddings ? 1 : cap;
+        long minOutput = plan.ClampOutputToRemaining && request.Endpoint != ApiEndpoint.Embeddings ? Math.Min(cap, request.MinOutputCap) : cap;
         var decision = await quotas.TryReserveAsync(checks, cap, minOutput, now, cancellationToken).ConfigureAwait(false);
         string? shadow = decision.ShadowRefusals.Count == 0 ? null
             : string.Join("; ", decision.ShadowRefusals.Select(c => $"{c.Scope.Display}: {LimitText.Describe(c)}"));
@@ -188,6 +190,14 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
             }
 
             cap = room;
+        }
+
+        if (cap < request.MinOutputCap)
+        {
+            // Extended thinking needs its budget (at least 1024) below max_tokens; a lowered cap that leaves no room is refused.
+            return (0, GatewayError.InvalidRequest(
+                $"plan {planName}: at most {cap} output tokens for '{model.Name}', which leaves no room for extended thinking (thinking.budget_tokens must be at least {AnthropicRequestReader.MinThinkingBudget} and below max_tokens).",
+                "thinking.budget_tokens", ErrorCodes.MaxTokensTooLarge));
         }
 
         return (cap, null);

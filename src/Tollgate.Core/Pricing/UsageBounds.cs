@@ -10,14 +10,20 @@ namespace Tollgate.Pricing;
 public readonly record struct UsageBounds(long MaxInputTokens, long MaxOutputTokens)
 {
     /// <summary>
-    /// <paramref name="reported"/> held within the bounds (cached input within the input, reasoning within the
-    /// output); <paramref name="clamped"/> tells whether anything was lowered.
+    /// <paramref name="reported"/> held within the bounds (cached input and cache writes within the input,
+    /// reasoning within the output); <paramref name="clamped"/> tells whether anything was lowered.
     /// </summary>
     public TokenUsage Clamp(in TokenUsage reported, out bool clamped)
     {
         long input = Math.Min(reported.InputTokens, MaxInputTokens);
         long output = Math.Min(reported.OutputTokens, MaxOutputTokens);
         clamped = input != reported.InputTokens || output != reported.OutputTokens;
-        return new TokenUsage(input, Math.Min(reported.CachedInputTokens, input), output, Math.Min(reported.ReasoningTokens, output));
+        long cached = Math.Min(reported.CachedInputTokens, input);
+        long write5m = Math.Min(reported.CacheWrite5mTokens, input - cached);
+        return new TokenUsage(input, cached, output, Math.Min(reported.ReasoningTokens, output))
+        {
+            CacheWrite5mTokens = write5m,
+            CacheWrite1hTokens = Math.Min(reported.CacheWrite1hTokens, input - cached - write5m),
+        };
     }
 }

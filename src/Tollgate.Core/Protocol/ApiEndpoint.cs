@@ -11,6 +11,12 @@ public enum ApiEndpoint
 
     /// <summary><c>POST /v1/embeddings</c>.</summary>
     Embeddings,
+
+    /// <summary><c>POST /v1/messages</c> (Anthropic Messages).</summary>
+    Messages,
+
+    /// <summary><c>POST /v1/messages/count_tokens</c> (Anthropic Messages).</summary>
+    MessagesCountTokens,
 }
 
 /// <summary>Names and paths of <see cref="ApiEndpoint"/> values.</summary>
@@ -21,6 +27,8 @@ public static class ApiEndpoints
     {
         ApiEndpoint.ChatCompletions => "chat.completions",
         ApiEndpoint.Completions => "completions",
+        ApiEndpoint.Messages => "messages",
+        ApiEndpoint.MessagesCountTokens => "messages.count_tokens",
         _ => "embeddings",
     };
 
@@ -29,6 +37,11 @@ public static class ApiEndpoints
     {
         ApiEndpoint.ChatCompletions => "chat/completions",
         ApiEndpoint.Completions => "completions",
+        ApiEndpoint.Messages => "messages",
+        ApiEndpoint.MessagesCountTokens => "messages/count_tokens",
         _ => "embeddings",
     };
+
+    /// <summary>Whether <paramref name="endpoint"/> is one of Anthropic's Messages API.</summary>
+    public static bool IsMessages(this ApiEndpoint endpoint) => endpoint is ApiEndpoint.Messages or ApiEndpoint.MessagesCountTokens;
 }

@@ -25,6 +25,37 @@ public interface IUpstreamProtocol
 
     /// <summary>Whether <paramref name="data"/> is the event that ends the stream (OpenAI's <c>[DONE]</c>).</summary>
     bool IsEndOfStream(ReadOnlySpan<byte> data);
+
+    /// <summary>
+    /// A reader of one stream's events, in order. A protocol whose usage spans several events (Anthropic's
+    /// <c>message_start</c> and <c>message_delta</c>) keeps what it has read there; by default each event is read on its
+    /// own with <see cref="ReadEvent"/>.
+    /// </summary>
+    IUpstreamStreamReader OpenStream() => new StatelessStreamReader(this);
+
+    /// <summary>The caller's request headers forwarded upstream verbatim (Anthropic's <c>anthropic-version</c> and <c>anthropic-beta</c>).</summary>
+    IReadOnlyList<string> ForwardedHeaders => [];
+}
+
+/// <summary>Reads the events of one upstream stream, in order (see <see cref="IUpstreamProtocol.OpenStream"/>).</summary>
+public interface IUpstreamStreamReader
+{
+    /// <summary>
+    /// Reads the next event's data; appends the generated text to <paramref name="generated"/> when given. Its usage,
+    /// when it has one, is the stream's usage so far.
+    /// </summary>
+    ResponseScan ReadEvent(ReadOnlySpan<byte> data, StringBuilder? generated);
+
+    /// <summary>Whether <paramref name="data"/> is the event that ends the stream.</summary>
+    bool IsEndOfStream(ReadOnlySpan<byte> data);
+}
+
+/// <summary>A stream whose events each stand alone.</summary>
+internal sealed class StatelessStreamReader(IUpstreamProtocol protocol) : IUpstreamStreamReader
+{
+    public ResponseScan ReadEvent(ReadOnlySpan<byte> data, StringBuilder? generated) => protocol.ReadEvent(data, generated);
+
+    public bool IsEndOfStream(ReadOnlySpan<byte> data) => protocol.IsEndOfStream(data);
 }
 
 /// <summary>What policy changes in the body sent upstream.</summary>

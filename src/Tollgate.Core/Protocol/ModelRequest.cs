@@ -63,6 +63,21 @@ public sealed class ModelRequest : IDisposable
     /// <summary>Whether <c>logit_bias</c> is set.</summary>
     public bool HasLogitBias { get; internal init; }
 
+    /// <summary>The prompt-cache writes the request asks for (Anthropic's <c>cache_control</c> breakpoints).</summary>
+    public Pricing.CacheWrites CacheWrites { get; internal init; }
+
+    /// <summary>Document blocks whose tokens cannot be counted (PDFs): each is reserved at the model's <c>DocumentTokens</c>.</summary>
+    public int DocumentBlocks { get; internal init; }
+
+    /// <summary>Anthropic's <c>thinking.budget_tokens</c>, when extended thinking is enabled.</summary>
+    public long? ThinkingBudget { get; internal init; }
+
+    /// <summary>
+    /// The smallest output cap the request can run with: 1, or above the smallest thinking budget when extended
+    /// thinking is enabled (the budget must stay below the cap).
+    /// </summary>
+    public long MinOutputCap => ThinkingBudget is null ? 1 : AnthropicRequestReader.MinThinkingBudget + 1;
+
     /// <summary>The name of the output cap field the caller used (<c>max_completion_tokens</c> or <c>max_tokens</c>), or null.</summary>
     public string? OutputCapField => MaxCompletionTokens is not null ? "max_completion_tokens" : MaxTokens is not null ? "max_tokens" : null;
 

@@ -20,29 +20,8 @@ public static class ModelRequestParser
     public static bool TryParse(ReadOnlyMemory<byte> body, ApiEndpoint endpoint, out ModelRequest? request, out GatewayError? error)
     {
         request = null;
-        JsonDocument document;
-        try
+        if (!TryParseDocument(body, out var document, out error))
         {
-            document = JsonDocument.Parse(body, s_options);
-        }
-        catch (JsonException e)
-        {
-            error = GatewayError.InvalidRequest(DescribeJsonError(e));
-            return false;
-        }
-        catch (InvalidOperationException)
-        {
-            // The duplicate-key check decodes property names, and throws on one that is not valid Unicode: parse
-            // again without the check (this is the error path) to name where it is.
-            using var lenient = JsonDocument.Parse(body, s_options with { AllowDuplicateProperties = true });
-            error = InvalidText(JsonTextValidator.FindInvalid(lenient.RootElement) ?? "");
-            return false;
-        }
-
-        if (JsonTextValidator.FindInvalid(document.RootElement) is { } invalidPath)
-        {
-            document.Dispose();
-            error = InvalidText(invalidPath);
             return false;
         }
 
@@ -81,6 +60,43 @@ public static class ModelRequestParser
             WantsLogprobs = IsSet(root, "logprobs") || IsSet(root, "top_logprobs"),
             HasLogitBias = IsSet(root, "logit_bias"),
         };
+        return true;
+    }
+
+    /// <summary>
+    /// Parses <paramref name="body"/> strictly (no duplicate keys, comments or trailing commas; every string valid
+    /// Unicode); on failure returns false with a 400 that names where, never quoting the body.
+    /// </summary>
+    internal static bool TryParseDocument(ReadOnlyMemory<byte> body, out JsonDocument document, out GatewayError? error)
+    {
+        document = null!;
+        error = null;
+        try
+        {
+            document = JsonDocument.Parse(body, s_options);
+        }
+        catch (JsonException e)
+        {
+            error = GatewayError.InvalidRequest(DescribeJsonError(e));
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            // The duplicate-key check decodes property names, and throws on one that is not valid Unicode: parse
+            // again without the check (this is the error path) to name where it is.
+            using var lenient = JsonDocument.Parse(body, s_options with { AllowDuplicateProperties = true });
+            error = InvalidText(JsonTextValidator.FindInvalid(lenient.RootElement) ?? "");
+            return false;
+        }
+
+        if (JsonTextValidator.FindInvalid(document.RootElement) is { } invalidPath)
+        {
+            document.Dispose();
+            document = null!;
+            error = InvalidText(invalidPath);
+            return false;
+        }
+
         return true;
     }
 

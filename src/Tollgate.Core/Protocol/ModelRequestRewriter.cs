@@ -142,10 +142,10 @@ public static class ModelRequestRewriter
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static byte[] JsonString(string value) =>
+    internal static byte[] JsonString(string value) =>
         System.Text.Encoding.UTF8.GetBytes("\"" + JsonEncodedText.Encode(value, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).Value + "\"");
 
-    private static byte[] Number(long value) => System.Text.Encoding.ASCII.GetBytes(value.ToString(CultureInfo.InvariantCulture));
+    internal static byte[] Number(long value) => System.Text.Encoding.ASCII.GetBytes(value.ToString(CultureInfo.InvariantCulture));
 
     private static int SkipWhitespace(ReadOnlySpan<byte> body, int index)
     {
@@ -160,7 +160,7 @@ public static class ModelRequestRewriter
     private static bool IsWhitespace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n';
 
     // Where a span the document handed out lies in the body it was parsed from.
-    private static int OffsetIn(ReadOnlySpan<byte> body, ReadOnlySpan<byte> part) =>
+    internal static int OffsetIn(ReadOnlySpan<byte> body, ReadOnlySpan<byte> part) =>
         body.Overlaps(part, out int offset) ? offset : throw new InvalidOperationException("The document was not parsed from this body.");
 
     private readonly record struct Edit(int Start, int Length, byte[] Replacement);

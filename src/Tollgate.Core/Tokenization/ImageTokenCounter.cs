@@ -85,7 +85,16 @@ public static class ImageTokenCounter
             return false;
         }
 
-        var base64 = url.AsSpan(comma + 1);
+        return TryReadBase64Dimensions(url.AsSpan(comma + 1), out width, out height);
+    }
+
+    /// <summary>
+    /// Reads the width and height from the header of a base64-encoded PNG, GIF or JPEG, decoding at most 64 KiB of it;
+    /// false when the header cannot be read.
+    /// </summary>
+    public static bool TryReadBase64Dimensions(ReadOnlySpan<char> base64, out int width, out int height)
+    {
+        width = height = 0;
         base64 = base64[..(Math.Min(base64.Length, MaxHeaderBase64Chars) & ~3)];
         byte[] header = new byte[base64.Length / 4 * 3];
         if (!Convert.TryFromBase64Chars(base64, header, out int length))

@@ -13,9 +13,12 @@ public static class UsageEstimator
     /// <summary>
     /// Counts the request's input. Counting stops once it passes <paramref name="stopAfter"/> (the plan's or the
     /// model's input cap): a request over the cap is refused, and the gateway's CPU is not spent on counting the rest.
+    /// Document blocks that cannot be counted (PDFs) are reserved at the model's <c>DocumentTokens</c> each.
     /// </summary>
     public static long CountInput(ModelRequest request, ModelDefinition model, long stopAfter = long.MaxValue) =>
-        request.CountInput(TokenCounterRegistry.Shared.Get(model.Encoding, model.ApproximationMarginPercent), stopAfter);
+        Pricing.Saturating.Add(
+            request.CountInput(TokenCounterRegistry.Shared.Get(model.Encoding, model.ApproximationMarginPercent), stopAfter),
+            Pricing.Saturating.Multiply(request.DocumentBlocks, model.DocumentTokens ?? 0));
 
     /// <summary>Counts generated output with the model's tokenizer (its approximation margin included).</summary>
     public static long CountOutput(ModelDefinition model, string generated) =>

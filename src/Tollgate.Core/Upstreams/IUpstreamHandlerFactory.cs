@@ -30,4 +30,27 @@ public interface IUpstreamHandlerFactory
 
     /// <summary>The upstream side of the protocol upstreams of this kind speak: OpenAI's API unless the kind says otherwise.</summary>
     Protocol.IUpstreamProtocol Protocol => Tollgate.Protocol.OpenAIUpstreamProtocol.Instance;
+
+    /// <summary>
+    /// The upstream side of the protocol upstreams of this kind speak for <paramref name="endpoint"/>, or null when they
+    /// do not serve it (a request to it is then refused with a 400 naming the upstream's kind). By default
+    /// <see cref="Protocol"/> for OpenAI's endpoints and nothing for Anthropic's.
+    /// </summary>
+    /// <param name="endpoint">The endpoint the caller called.</param>
+    /// <returns>The upstream side of the protocol, or null.</returns>
+    Protocol.IUpstreamProtocol? ProtocolFor(Protocol.ApiEndpoint endpoint) =>
+        Tollgate.Protocol.ApiEndpoints.IsMessages(endpoint) ? null : Protocol;
+
+    /// <summary>Adds the upstream's credential, and any header its kind requires, to a request (by default <c>Authorization: Bearer</c>).</summary>
+    /// <param name="message">The request about to be sent.</param>
+    /// <param name="apiKey">The upstream's API key, or null when it has none.</param>
+    /// <param name="options">The upstream's options.</param>
+    void PrepareRequest(HttpRequestMessage message, string? apiKey, UpstreamOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (apiKey is { Length: > 0 })
+        {
+            message.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+        }
+    }
 }

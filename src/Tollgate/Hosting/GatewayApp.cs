@@ -88,6 +88,7 @@ internal sealed class GatewayApp : IAsyncDisposable
         }
 
         app.MapHealth();
+        app.MapAnthropicApi();
         app.MapOpenAIApi();
 
         var metricsApp = config.Options.Metrics.Enabled

@@ -43,13 +43,14 @@ internal static class GatewayServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Registers the request path: the <c>openai</c> upstream kind and the upstream clients, the pipeline and its steps,
+    /// Registers the request path: the <c>openai</c> and <c>anthropic</c> upstream kinds and the upstream clients, the pipeline and its steps,
     /// metrics, in-flight tracking and shutdown state. Needs <see cref="AddTollgateConfiguration"/>,
     /// <see cref="AddTollgateDataDirectory"/> and <see cref="CoreServiceCollectionExtensions.AddTollgateCore"/>.
     /// </summary>
     public static IServiceCollection AddTollgateGateway(this IServiceCollection services)
     {
         services.AddSingleton<IUpstreamHandlerFactory, OpenAIUpstreamHandlerFactory>();
+        services.AddSingleton<IUpstreamHandlerFactory, AnthropicUpstreamHandlerFactory>();
         services.AddSingleton<UpstreamClients>();
         services.AddSingleton(sp => new GatewayMetrics(sp.GetRequiredService<Audit.LedgerWriter>));
         services.AddSingleton<InFlightRequests>();
@@ -57,9 +58,11 @@ internal static class GatewayServiceCollectionExtensions
         services.AddSingleton<AuthenticateStep>();
         services.AddSingleton<AdmitStep>();
         services.AddSingleton<ForwardStep>();
+        services.AddSingleton<ProtocolFitStep>();
         services.AddSingleton<StreamRelayStep>();
         services.AddSingleton<AuditStep>();
         services.AddSingleton<RequestPipeline>();
+        services.AddSingleton<Endpoints.CountTokensHandler>();
         return services;
     }
 }

@@ -10,7 +10,7 @@ namespace Tollgate.Pipeline;
 
 /// <summary>
 /// A model request's path through the gateway, as a pipeline of small steps, each in its own file:
-/// request id → authenticate → read and parse → authorize → admit (reserve + durable lease) → forward → relay and
+/// request id → authenticate → read and parse → authorize → protocol fit → admit (reserve + durable lease) → forward → relay and
 /// meter → settle → audit. The steps run in order of cost, so a caller without a valid key never makes the gateway
 /// parse a body. Each step's outcome is a value (a refusal stops the pipeline); the reservation has one owner
 /// (<see cref="HeldReservation"/>) that settles or releases it exactly once, and every request ends in exactly one
@@ -21,6 +21,7 @@ internal sealed partial class RequestPipeline(
     AuthenticateStep authenticate,
     AdmitStep admit,
     ForwardStep forward,
+    ProtocolFitStep protocolFit,
     StreamRelayStep streamRelay,
     AuditStep audit,
     ShutdownState shutdown,
@@ -79,9 +80,9 @@ internal sealed partial class RequestPipeline(
     /// route): the caller is authenticated first (401 otherwise), then <paramref name="respond"/> writes the answer or
     /// returns the refusal to send instead. Either way the record names the caller.
     /// </summary>
-    public async Task HandleAuthenticatedAsync(HttpContext http, string endpointName, Func<RequestContext, Task<GatewayError?>> respond)
+    public async Task HandleAuthenticatedAsync(HttpContext http, string endpointName, Func<RequestContext, Task<GatewayError?>> respond, ICallerProtocol? protocol = null)
     {
-        var context = Begin(http, endpointName, ProtocolEndpoint.Default);
+        var context = Begin(http, endpointName, protocol ?? ProtocolEndpoint.Default);
         try
         {
             var error = await authenticate.RunAsync(context).ConfigureAwait(false) ?? await respond(context).ConfigureAwait(false);
@@ -110,6 +111,7 @@ internal sealed partial class RequestPipeline(
             ?? await authenticate.RunAsync(context).ConfigureAwait(false)
             ?? await ReadRequestStep.RunAsync(context, endpoint.Reader).ConfigureAwait(false)
             ?? AuthorizeStep.Run(context)
+            ?? protocolFit.Run(context, endpoint)
             ?? await admit.RunAsync(context).ConfigureAwait(false);
         if (error is not null)
         {

@@ -1,4 +1,6 @@
+using Tollgate.Configuration;
 using Tollgate.Protocol;
+using Tollgate.Protocols.Anthropic;
 using Tollgate.Protocols.OpenAI;
 
 namespace Tollgate.Protocols;
@@ -21,6 +23,18 @@ internal sealed record ProtocolEndpoint(string AuditName, IRequestReader Reader,
     /// <summary><c>POST /v1/embeddings</c>.</summary>
     public static ProtocolEndpoint OpenAIEmbeddings { get; } = new("embeddings", OpenAIRequestReader.Embeddings, OpenAICallerProtocol.Instance);
 
+    /// <summary><c>POST /v1/messages</c> (Anthropic Messages).</summary>
+    public static ProtocolEndpoint AnthropicMessages { get; } = new("messages", AnthropicRequestReader.Messages, AnthropicCallerProtocol.Instance)
+    {
+        CheckHeaders = AnthropicBetas.Check,
+    };
+
+    /// <summary><c>POST /v1/messages/count_tokens</c> (Anthropic Messages).</summary>
+    public static ProtocolEndpoint AnthropicCountTokens { get; } = new("messages.count_tokens", AnthropicRequestReader.CountTokens, AnthropicCallerProtocol.Instance);
+
     /// <summary>The routes that need only an identity (the model list, an unknown route): OpenAI's error shape.</summary>
     public static ICallerProtocol Default => OpenAICallerProtocol.Instance;
+
+    /// <summary>The endpoint's rules on request headers, checked once the model is known (null: none).</summary>
+    public Func<IHeaderDictionary, ModelDefinition, GatewayError?>? CheckHeaders { get; init; }
 }

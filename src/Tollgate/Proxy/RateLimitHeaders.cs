@@ -23,6 +23,12 @@ internal static class RateLimitHeaders
     {
         Write(headers, Pick(statuses, Metric.Requests, refusedBy), "requests");
         Write(headers, Pick(statuses, Metric.Tokens, refusedBy), "tokens");
+        WriteBudget(headers, statuses, refusedBy);
+    }
+
+    /// <summary>The remaining budget and when it resets (the one that refused, else the tightest).</summary>
+    public static void WriteBudget(IHeaderDictionary headers, IReadOnlyList<LimitStatus> statuses, LimitCheck? refusedBy)
+    {
         if (Pick(statuses, Metric.Spend, refusedBy) is { } budget)
         {
             headers[BudgetRemaining] = Money.FormatDollars(budget.Remaining);
@@ -64,7 +70,7 @@ internal static class RateLimitHeaders
         }
     }
 
-    private static LimitStatus? Pick(IReadOnlyList<LimitStatus> statuses, Metric metric, LimitCheck? refusedBy)
+    internal static LimitStatus? Pick(IReadOnlyList<LimitStatus> statuses, Metric metric, LimitCheck? refusedBy)
     {
         LimitStatus? tightest = null;
         foreach (var status in statuses)

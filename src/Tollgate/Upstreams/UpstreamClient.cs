@@ -8,7 +8,7 @@ namespace Tollgate.Upstreams;
 /// reference plus one per <see cref="UpstreamLease"/>. The <see cref="HttpClient"/> is disposed when the count falls
 /// to zero, that is, once the client has been replaced and its last request has ended.
 /// </summary>
-internal sealed class UpstreamClient(string name, UpstreamOptions options, HttpClient http, Uri baseAddress, string? apiKey, IUpstreamProtocol protocol)
+internal sealed class UpstreamClient(string name, UpstreamOptions options, HttpClient http, Uri baseAddress, string? apiKey, IUpstreamHandlerFactory kind)
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Uri> _addresses = new(StringComparer.Ordinal);
     private int _uses = 1;
@@ -23,8 +23,11 @@ internal sealed class UpstreamClient(string name, UpstreamOptions options, HttpC
 
     public string? ApiKey => apiKey;
 
-    /// <summary>The upstream side of the protocol this upstream's kind speaks.</summary>
-    public IUpstreamProtocol Protocol => protocol;
+    /// <summary>The upstream side of the protocol this upstream's kind speaks for <paramref name="endpoint"/>, or null when it does not serve it.</summary>
+    public IUpstreamProtocol? ProtocolFor(ApiEndpoint endpoint) => kind.ProtocolFor(endpoint);
+
+    /// <summary>Adds the upstream's credential (and its kind's required headers) to <paramref name="message"/>.</summary>
+    public void PrepareRequest(HttpRequestMessage message) => kind.PrepareRequest(message, apiKey, options);
 
     /// <summary>The address of <paramref name="path"/> under the base address, resolved once per path.</summary>
     public Uri AddressOf(string path) => _addresses.GetOrAdd(path, static (p, b) => new Uri(b, p), baseAddress);

@@ -51,6 +51,13 @@ internal sealed class UpstreamClients : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether an upstream of <paramref name="options"/>' kind serves <paramref name="endpoint"/> (without building a
+    /// client): a request the upstream cannot take is refused before anything is reserved.
+    /// </summary>
+    public bool Serves(UpstreamOptions options, Protocol.ApiEndpoint endpoint) =>
+        _factories.TryGetValue(options.Kind, out var factory) && factory.ProtocolFor(endpoint) is not null;
+
     /// <summary>Releases every client; one still in use is disposed when its last lease ends.</summary>
     public void Dispose()
     {
@@ -99,6 +106,6 @@ internal sealed class UpstreamClients : IDisposable
 
         string? apiKey = options.ApiKeyEnv is { Length: > 0 } env ? Environment.GetEnvironmentVariable(env) : null;
         var http = new HttpClient(factory.CreateHandler(name, options), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
-        return new UpstreamClient(name, options, http, factory.GetBaseAddress(name, options), apiKey, factory.Protocol);
+        return new UpstreamClient(name, options, http, factory.GetBaseAddress(name, options), apiKey, factory);
     }
 }

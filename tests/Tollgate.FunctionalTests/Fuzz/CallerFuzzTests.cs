@@ -8,7 +8,8 @@ namespace Tollgate.FunctionalTests.Fuzz;
 
 /// <summary>
 /// Several thousand malformed requests (<see cref="MalformedRequestBodies"/>) from a valid key to every endpoint of
-/// the real gateway: never a 5xx, a 400 in OpenAI's shape for what is malformed, exactly one audit record per
+/// the real gateway (Anthropic's <c>/v1/messages</c> included): never a 5xx, a 400 in the endpoint's protocol's shape
+/// (OpenAI's, or Anthropic's for Messages) for what is malformed, exactly one audit record per
 /// request, and a healthy gateway afterwards. Seed and count: <see cref="FuzzSettings"/>.
 /// </summary>
 public sealed class CallerFuzzTests
@@ -81,8 +82,10 @@ public sealed class CallerFuzzTests
 
                 if (status >= 400 && fuzz.Method != HttpMethod.Head)
                 {
-                    string? problem = OpenAIErrorShape.Problem(text, out string? type, out _);
-                    failures.Check(problem is null, "error not in OpenAI's shape", $"{label} -> {status}: {problem}: {Preview(text)}", fuzz.Kind);
+                    bool messages = fuzz.Path.StartsWith("/v1/messages", StringComparison.Ordinal);
+                    string? problem = messages ? AnthropicErrorShape.Problem(text, out string? type) : OpenAIErrorShape.Problem(text, out type, out _);
+                    failures.Check(problem is null, messages ? "error not in Anthropic's shape" : "error not in OpenAI's shape",
+                        $"{label} -> {status}: {problem}: {Preview(text)}", fuzz.Kind);
                     failures.Check(status != 400 || type == "invalid_request_error", "400 without invalid_request_error", $"{label} -> {type}", fuzz.Kind);
                 }
             }
@@ -101,7 +104,7 @@ public sealed class CallerFuzzTests
         var summary = string.Join(", ", outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key}: {o.Value}"));
         int badRequests = outcomes.Where(o => o.Key.EndsWith(" 400", StringComparison.Ordinal)).Sum(o => o.Value);
         failures.Check(badRequests * 2 > iterations, "most requests are 400", summary);
-        foreach (string endpoint in new[] { "/v1/chat/completions", "/v1/completions", "/v1/embeddings" })
+        foreach (string endpoint in new[] { "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/messages" })
         {
             // The generator is not all noise: some bodies are valid and are served.
             failures.Check(outcomes.GetValueOrDefault(endpoint + " 200") > 0, "some requests are served", $"{endpoint}: {summary}");

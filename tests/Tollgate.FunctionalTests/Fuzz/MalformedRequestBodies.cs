@@ -91,8 +91,9 @@ internal static class MalformedRequestBodies
 
         var (endpoint, valid) = route switch
         {
-            < 40 => ("/v1/chat/completions", ValidRequestBodies.Chat(random)),
-            < 70 => ("/v1/completions", ValidRequestBodies.Completion(random)),
+            < 35 => ("/v1/chat/completions", ValidRequestBodies.Chat(random)),
+            < 55 => ("/v1/completions", ValidRequestBodies.Completion(random)),
+            < 75 => (random.Next(5) == 0 ? "/v1/messages?beta=true" : "/v1/messages", ValidRequestBodies.Messages(random)),
             _ => ("/v1/embeddings", ValidRequestBodies.Embedding(random)),
         };
         var (kind, bytes) = Mutate(random, valid);

@@ -115,6 +115,44 @@ internal static class ValidRequestBodies
         return body;
     }
 
+    /// <summary>An Anthropic Messages body, in the shapes Claude Code and the Anthropic SDKs send.</summary>
+    public static JsonObject Messages(Random random)
+    {
+        var messages = new JsonArray { new JsonObject { ["role"] = "user", ["content"] = "Hello there, how are you?" } };
+        if (random.Next(3) == 0)
+        {
+            messages.Add(new JsonObject
+            {
+                ["role"] = "assistant",
+                ["content"] = new JsonArray(new JsonObject
+                {
+                    ["type"] = "tool_use", ["id"] = "toolu_1", ["name"] = "get_weather", ["input"] = new JsonObject { ["city"] = "Paris" },
+                }),
+            });
+            messages.Add(new JsonObject
+            {
+                ["role"] = "user",
+                ["content"] = new JsonArray(
+                    new JsonObject { ["type"] = "tool_result", ["tool_use_id"] = "toolu_1", ["content"] = "sunny" },
+                    new JsonObject { ["type"] = "text", ["text"] = "And tomorrow?", ["cache_control"] = new JsonObject { ["type"] = "ephemeral" } }),
+            });
+        }
+
+        var body = new JsonObject { ["model"] = "sim-claude", ["max_tokens"] = 16, ["messages"] = messages };
+        AddSome(random, body,
+            ("system", new JsonArray(new JsonObject { ["type"] = "text", ["text"] = "Be brief." })),
+            ("stream", true),
+            ("temperature", 0.2),
+            ("metadata", new JsonObject { ["user_id"] = "user-1" }),
+            ("tools", new JsonArray(new JsonObject
+            {
+                ["name"] = "get_weather",
+                ["description"] = "The weather.",
+                ["input_schema"] = new JsonObject { ["type"] = "object", ["properties"] = new JsonObject { ["city"] = new JsonObject { ["type"] = "string" } } },
+            })));
+        return body;
+    }
+
     private static void AddSome(Random random, JsonObject body, params (string Name, JsonNode? Value)[] optional)
     {
         foreach (var (name, value) in optional)

@@ -165,6 +165,19 @@ internal sealed class TestGateway : IAsyncDisposable
         return new OpenAIClient(new ApiKeyCredential(key), options);
     }
 
+    /// <summary>
+    /// An official Anthropic client pointed at the gateway (nothing changed but the base URL and the key), with retries
+    /// off unless <paramref name="maxRetries"/> says otherwise, and request ids set by <paramref name="requestIds"/>.
+    /// </summary>
+    public global::Anthropic.AnthropicClient Anthropic(string key, RequestIdHandler requestIds, int maxRetries = 0) => new()
+    {
+        BaseUrl = Address.ToString().TrimEnd('/'),
+        ApiKey = key,
+        MaxRetries = maxRetries,
+        Timeout = TimeSpan.FromSeconds(60),
+        HttpClient = new HttpClient(requestIds) { Timeout = TimeSpan.FromSeconds(60) },
+    };
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();

@@ -50,7 +50,7 @@ public sealed class CompositionTests : IDisposable
     }
 
     [Fact]
-    public async Task GatewayServices_BothUpstreamKindsRegistered_AndEarlierRegistrationsKept()
+    public async Task GatewayServices_EveryUpstreamKindRegistered_AndEarlierRegistrationsKept()
     {
         var (configuration, config) = CliContext.LoadConfig(null);
         var time = new FakeTimeProvider();
@@ -67,7 +67,7 @@ public sealed class CompositionTests : IDisposable
             .BuildServiceProvider();
 
         Assert.Equal(
-            [UpstreamKinds.OpenAI, UpstreamKinds.Simulator],
+            [UpstreamKinds.Anthropic, UpstreamKinds.OpenAI, UpstreamKinds.Simulator],
             services.GetServices<IUpstreamHandlerFactory>().Select(f => f.Kind).Order(StringComparer.Ordinal));
         Assert.Same(time, services.GetRequiredService<TimeProvider>());
         Assert.Same(quotas, services.GetRequiredService<IQuotaStore>());

@@ -186,15 +186,15 @@ internal sealed class StepHarness : IAsyncDisposable
     }
 
     /// <summary>An upstream answer whose headers arrived: status 200, <paramref name="content"/> as its body, no HTTP server.</summary>
-    public UpstreamCall Call(Stream content, string mediaType, string upstream = "scripted")
+    public UpstreamCall Call(Stream content, string mediaType, string upstream = "scripted", IUpstreamProtocol? protocol = null)
     {
         var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(content) };
         response.Content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
         var options = Config.Options.Upstreams[upstream];
         var deadline = new CancellationTokenSource();
         var body = new UpstreamBody(content, options.IdleTimeout, deadline.Token);
-        var client = new UpstreamClient(upstream, options, new HttpClient(), new Uri("http://127.0.0.1/"), null, OpenAIUpstreamProtocol.Instance);
-        return new UpstreamCall(new UpstreamLease(client), new HttpRequestMessage(), response, deadline, default, body, options, OpenAIUpstreamProtocol.Instance,
+        var client = new UpstreamClient(upstream, options, new HttpClient(), new Uri("http://127.0.0.1/"), null, new OpenAIUpstreamHandlerFactory());
+        return new UpstreamCall(new UpstreamLease(client), new HttpRequestMessage(), response, deadline, default, body, options, protocol ?? OpenAIUpstreamProtocol.Instance,
             Config.Options.Gateway.AbandonedStreamUsageWait);
     }
 

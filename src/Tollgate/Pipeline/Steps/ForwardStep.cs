@@ -30,8 +30,14 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
         // The lease keeps the client alive (a reload may replace it) until the answer has been read.
         var lease = upstreams.Rent(model.UpstreamName, upstreamOptions);
         var upstream = lease.Client;
-        var protocol = upstream.Protocol;
         var http = context.Http;
+        if (upstream.ProtocolFor(request.Endpoint) is not { } protocol)
+        {
+            // A reload changed the model's upstream since the protocol was checked: nothing was sent.
+            lease.Dispose();
+            await held.ReleaseAsync().ConfigureAwait(false);
+            return (null, ProtocolFitStep.Unserved(model, upstreamOptions, request.Endpoint));
+        }
 
         // Everything made below belongs to the UpstreamCall once it exists; until then, to this method, which disposes
         // it on every other way out (a refusal, or an exception).
@@ -50,10 +56,16 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
             };
             message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             message.Headers.TryAddWithoutValidation(ClientRequestIdHeader, context.RequestId);
-            if (upstream.ApiKey is { Length: > 0 } apiKey)
+            foreach (string name in protocol.ForwardedHeaders)
             {
-                message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+                // Forwarded verbatim (Anthropic's version and betas); the caller's credentials never are.
+                if (http.Request.Headers.TryGetValue(name, out var values))
+                {
+                    message.Headers.TryAddWithoutValidation(name, (IEnumerable<string>)values);
+                }
             }
+
+            upstream.PrepareRequest(message);
 
             if (request.Stream)
             {
@@ -91,7 +103,8 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
             }
 
             context.UpstreamStatus = (int)response.StatusCode;
-            context.UpstreamRequestId = response.Headers.TryGetValues("x-request-id", out var ids) ? Display.Bounded(ids.First()) : null;
+            context.UpstreamRequestId = response.Headers.TryGetValues("x-request-id", out var ids) || response.Headers.TryGetValues("request-id", out ids)
+                ? Display.Bounded(ids.First()) : null;
             if (!response.IsSuccessStatusCode)
             {
                 context.UpstreamEnded();

@@ -52,6 +52,7 @@ internal sealed class StreamRelayStep(ShutdownState shutdown)
         bool done = false;
         GatewayError? cut = null;
         await TryWriteAsync(context, call, ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
+        var upstreamStream = call.Protocol.OpenStream();
         var events = new SseEventReader(call.Body);
         await using (events.ConfigureAwait(false))
         {
@@ -83,14 +84,14 @@ internal sealed class StreamRelayStep(ShutdownState shutdown)
                 ReadOnlyMemory<byte> relay = sse.Raw;
                 if (sse.Data is { } data)
                 {
-                    if (call.Protocol.IsEndOfStream(data))
+                    if (upstreamStream.IsEndOfStream(data))
                     {
                         // Held back: a usage event may have to be sent before it.
                         done = true;
                         break;
                     }
 
-                    var scan = call.Protocol.ReadEvent(data, generated);
+                    var scan = upstreamStream.ReadEvent(data, generated);
                     if (scan.IsError)
                     {
                         context.Reason = ErrorCodes.UpstreamError;
