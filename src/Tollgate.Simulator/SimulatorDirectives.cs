@@ -46,6 +46,16 @@ internal sealed partial record SimulatorDirectives
     /// <summary><c>reasoning=N</c>: add N unseen reasoning tokens to the completion.</summary>
     public int Reasoning { get; init; }
 
+    /// <summary>
+    /// <c>first=N</c>: the faults (<c>rate_limit</c>, <c>error</c>, <c>hang</c>, <c>cut</c>, <c>garbage</c>) apply only
+    /// to the first N calls that carry the same <c>x-client-request-id</c>, counted across every simulated upstream of
+    /// the process; later calls (a gateway's retries and fallbacks) are answered normally.
+    /// </summary>
+    public int? First { get; init; }
+
+    /// <summary>These directives without their faults (see <see cref="First"/>).</summary>
+    public SimulatorDirectives WithoutFaults() => this with { RateLimit = false, Error = false, Hang = false, Cut = null, Garbage = false, First = null };
+
     /// <summary>Reads every directive in <paramref name="text"/>; false with a message when one is unknown or malformed.</summary>
     public static bool TryParse(string text, out SimulatorDirectives directives, out string? error)
     {
@@ -86,6 +96,7 @@ internal sealed partial record SimulatorDirectives
         ("cut", _) when TryCount(value, out int n) => d with { Cut = n },
         ("cached", _) when TryCount(value, out int n) => d with { Cached = n },
         ("reasoning", _) when TryCount(value, out int n) => d with { Reasoning = n },
+        ("first", _) when TryCount(value, out int n) => d with { First = n },
         _ => null,
     };
 

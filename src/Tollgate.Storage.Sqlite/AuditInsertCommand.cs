@@ -10,11 +10,11 @@ internal sealed class AuditInsertCommand : IAsyncDisposable
         "INSERT INTO audit (ts, request_id, upstream_request_id, endpoint, key_id, tenant, user, model, upstream, decision, reason, "
         + "stream, input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_nanos, usage_source, status, "
         + "upstream_status, latency_ms, upstream_latency_ms, client_aborted, task, source_address, reservation_id, output_cap, "
-        + "overshoot, shadow_refusals, warning, reported_input_tokens, reported_output_tokens, usage_clamped, billing_rule) VALUES ("
+        + "overshoot, shadow_refusals, warning, reported_input_tokens, reported_output_tokens, usage_clamped, billing_rule, attempts) VALUES ("
         + "$ts, $request_id, $upstream_request_id, $endpoint, $key_id, $tenant, $user, $model, $upstream, $decision, $reason, "
         + "$stream, $input_tokens, $cached_input_tokens, $output_tokens, $reasoning_tokens, $cost_nanos, $usage_source, $status, "
         + "$upstream_status, $latency_ms, $upstream_latency_ms, $client_aborted, $task, $source_address, $reservation_id, $output_cap, "
-        + "$overshoot, $shadow_refusals, $warning, $reported_input_tokens, $reported_output_tokens, $usage_clamped, $billing_rule);";
+        + "$overshoot, $shadow_refusals, $warning, $reported_input_tokens, $reported_output_tokens, $usage_clamped, $billing_rule, $attempts);";
 
     private readonly SqliteCommand _command;
     private readonly SqliteParameter _ts;
@@ -51,6 +51,7 @@ internal sealed class AuditInsertCommand : IAsyncDisposable
     private readonly SqliteParameter _reportedOutputTokens;
     private readonly SqliteParameter _usageClamped;
     private readonly SqliteParameter _billingRule;
+    private readonly SqliteParameter _attempts;
 
     public AuditInsertCommand(SqliteConnection connection, SqliteTransaction transaction)
     {
@@ -91,6 +92,7 @@ internal sealed class AuditInsertCommand : IAsyncDisposable
         _reportedOutputTokens = Add("$reported_output_tokens", SqliteType.Integer);
         _usageClamped = Add("$usage_clamped", SqliteType.Integer);
         _billingRule = Add("$billing_rule", SqliteType.Text);
+        _attempts = Add("$attempts", SqliteType.Text);
         _command.Prepare();
     }
 
@@ -131,6 +133,7 @@ internal sealed class AuditInsertCommand : IAsyncDisposable
         _reportedOutputTokens.Value = DbValue.Of(record.ReportedOutputTokens);
         _usageClamped.Value = record.UsageClamped ? 1L : 0L;
         _billingRule.Value = DbValue.Of(record.BillingRule);
+        _attempts.Value = AttemptsJson.ToDbValue(record.Attempts);
         return _command.ExecuteNonQueryAsync(cancellationToken);
     }
 

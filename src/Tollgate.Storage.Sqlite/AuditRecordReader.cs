@@ -11,7 +11,7 @@ internal static class AuditRecordReader
         "ts, request_id, upstream_request_id, endpoint, key_id, tenant, user, model, upstream, decision, reason, stream, "
         + "input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_nanos, usage_source, status, "
         + "upstream_status, latency_ms, upstream_latency_ms, client_aborted, task, source_address, reservation_id, output_cap, "
-        + "overshoot, shadow_refusals, warning, reported_input_tokens, reported_output_tokens, usage_clamped, billing_rule";
+        + "overshoot, shadow_refusals, warning, reported_input_tokens, reported_output_tokens, usage_clamped, billing_rule, attempts";
 
     public static AuditRecord Read(SqliteDataReader reader) => new()
     {
@@ -46,5 +46,6 @@ internal static class AuditRecordReader
         ReportedOutputTokens = DbValue.GetNullableInt64(reader, 31),
         UsageClamped = reader.GetInt64(32) != 0,
         BillingRule = DbValue.GetNullableString(reader, 33),
+        Attempts = AttemptsJson.Read(DbValue.GetNullableString(reader, 34), reader.GetString(1)),
     };
 }

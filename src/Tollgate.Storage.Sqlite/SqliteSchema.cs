@@ -126,6 +126,11 @@ internal static class SqliteSchema
         CREATE TRIGGER api_key_secrets_updated AFTER UPDATE ON api_key_secrets BEGIN UPDATE key_generation SET value = value + 1 WHERE id = 1; END;
         CREATE TRIGGER api_key_secrets_deleted AFTER DELETE ON api_key_secrets BEGIN UPDATE key_generation SET value = value + 1 WHERE id = 1; END;
         """,
+        // 5: the attempts of a request that was retried or went to a fallback (upstream, model, status, reason,
+        // tokens, cost, reservation), as a JSON array; NULL for a request that made one attempt.
+        """
+        ALTER TABLE audit ADD COLUMN attempts TEXT;
+        """,
     ];
 
     /// <summary>Applies the migrations <paramref name="connection"/>'s file lacks, in one write transaction.</summary>

@@ -57,6 +57,8 @@ internal static class GatewayServiceCollectionExtensions
         services.AddSingleton<AuthenticateStep>();
         services.AddSingleton<AdmitStep>();
         services.AddSingleton<ForwardStep>();
+        services.AddSingleton<Resilience.UpstreamResilienceRegistry>();
+        services.AddSingleton<ResilientForwardStep>();
         services.AddSingleton<StreamRelayStep>();
         services.AddSingleton<AuditStep>();
         services.AddSingleton<RequestPipeline>();

@@ -19,8 +19,7 @@ namespace Tollgate.Pipeline;
 internal sealed partial class RequestPipeline(
     GatewayConfigMonitor config,
     AuthenticateStep authenticate,
-    AdmitStep admit,
-    ForwardStep forward,
+    ResilientForwardStep admitAndForward,
     StreamRelayStep streamRelay,
     AuditStep audit,
     ShutdownState shutdown,
@@ -109,14 +108,14 @@ internal sealed partial class RequestPipeline(
         var error = ReadRequestStep.CheckMediaType(context.Http.Request)
             ?? await authenticate.RunAsync(context).ConfigureAwait(false)
             ?? await ReadRequestStep.RunAsync(context, endpoint.Reader).ConfigureAwait(false)
-            ?? AuthorizeStep.Run(context)
-            ?? await admit.RunAsync(context).ConfigureAwait(false);
+            ?? AuthorizeStep.Run(context);
         if (error is not null)
         {
             return error;
         }
 
-        var (call, forwardError) = await forward.RunAsync(context).ConfigureAwait(false);
+        // Admit + forward, once per attempt when the model has fallbacks or its upstream retries or breaks circuits.
+        var (call, forwardError) = await admitAndForward.RunAsync(context).ConfigureAwait(false);
         if (call is null)
         {
             return forwardError;

@@ -41,6 +41,12 @@ internal sealed class UpstreamCall : IAsyncDisposable
 
     public TimeSpan AbandonWait { get; }
 
+    /// <summary>When the upstream's <c>TotalTimeout</c> ends the call, as a <see cref="System.Diagnostics.Stopwatch"/> timestamp; 0 for none.</summary>
+    public long TotalDeadline { get; init; }
+
+    /// <summary>Whether the upstream's <c>TotalTimeout</c> has passed (so a read that was cancelled was cut by it).</summary>
+    public bool PastTotalTimeout => TotalDeadline != 0 && System.Diagnostics.Stopwatch.GetTimestamp() >= TotalDeadline;
+
     /// <summary>The response's Content-Length, when it sent one.</summary>
     public long? ContentLength => _response.Content.Headers.ContentLength;
 
@@ -48,7 +54,18 @@ internal sealed class UpstreamCall : IAsyncDisposable
     public bool IsEventStream => _response.Content.Headers.ContentType?.MediaType == "text/event-stream";
 
     /// <summary>The caller left: keep reading at most <see cref="AbandonWait"/> more.</summary>
-    public void CallerLeft() => TryCancelAfter(_deadline, AbandonWait);
+    public void CallerLeft()
+    {
+        var wait = AbandonWait;
+        if (TotalDeadline != 0)
+        {
+            // Never later than the call's total timeout.
+            var rest = System.Diagnostics.Stopwatch.GetElapsedTime(System.Diagnostics.Stopwatch.GetTimestamp(), TotalDeadline);
+            wait = rest < wait ? (rest > TimeSpan.Zero ? rest : TimeSpan.FromTicks(1)) : wait;
+        }
+
+        TryCancelAfter(_deadline, wait);
+    }
 
     public async ValueTask DisposeAsync()
     {
