@@ -72,11 +72,12 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
                 catch (Exception e) when (e is IOException or OperationCanceledException or HttpRequestException)
                 {
                     bool ours = !context.ClientAborted && !shutdown.HardStop.IsCancellationRequested;
-                    cut = call.Body.TimedOut && ours
-                        ? new GatewayError(504, ErrorTypes.Server, ErrorCodes.UpstreamTimeout, $"The upstream for '{model.Name}' stalled mid-stream.")
-                        : call.PastTotalTimeout && ours
+                    // The body's cancellation also follows the call's deadline, so the total timeout is looked at first.
+                    cut = call.PastTotalTimeout && ours
                         ? new GatewayError(504, ErrorTypes.Server, ErrorCodes.UpstreamTimeout,
                             $"The upstream for '{model.Name}' did not finish within its total timeout of {call.Options.TotalTimeout!.Value.TotalSeconds:0.#} s; the stream was cut.")
+                        : call.Body.TimedOut && ours
+                        ? new GatewayError(504, ErrorTypes.Server, ErrorCodes.UpstreamTimeout, $"The upstream for '{model.Name}' stalled mid-stream.")
                         : new GatewayError(502, ErrorTypes.Server, ErrorCodes.UpstreamError, $"The stream from the upstream for '{model.Name}' was cut.");
                     break;
                 }
