@@ -19,7 +19,9 @@ namespace Tollgate.Pipeline;
 internal sealed partial class RequestPipeline(
     GatewayConfigMonitor config,
     AuthenticateStep authenticate,
-    ResilientForwardStep admitAndForward,
+    AdmitStep admit,
+    ForwardStep forward,
+    ResilientForwardStep resilience,
     StreamRelayStep streamRelay,
     AuditStep audit,
     ShutdownState shutdown,
@@ -114,11 +116,25 @@ internal sealed partial class RequestPipeline(
             return error;
         }
 
-        // Admit + forward, once per attempt when the model has fallbacks or its upstream retries or breaks circuits.
-        var (call, forwardError) = await admitAndForward.RunAsync(context).ConfigureAwait(false);
+        UpstreamCall? call;
+        if (ResilientForwardStep.AppliesTo(context))
+        {
+            // Admit + forward once per attempt: the model has fallbacks, or its upstream a breaker, retries or a cool-down.
+            (call, error) = await resilience.RunAsync(context).ConfigureAwait(false);
+        }
+        else
+        {
+            error = await admit.RunAsync(context).ConfigureAwait(false);
+            call = null;
+            if (error is null)
+            {
+                (call, error) = await forward.RunAsync(context).ConfigureAwait(false);
+            }
+        }
+
         if (call is null)
         {
-            return forwardError;
+            return error;
         }
 
         await using (call.ConfigureAwait(false))

@@ -44,8 +44,11 @@ internal sealed class UpstreamCall : IAsyncDisposable
     /// <summary>When the upstream's <c>TotalTimeout</c> ends the call, as a <see cref="System.Diagnostics.Stopwatch"/> timestamp; 0 for none.</summary>
     public long TotalDeadline { get; init; }
 
-    /// <summary>Whether the upstream's <c>TotalTimeout</c> has passed (so a read that was cancelled was cut by it).</summary>
-    public bool PastTotalTimeout => TotalDeadline != 0 && System.Diagnostics.Stopwatch.GetTimestamp() >= TotalDeadline;
+    /// <summary>
+    /// Whether the call's deadline fired while it has a <c>TotalTimeout</c>: past the headers the deadline is the total
+    /// timeout unless the caller left or the gateway is stopping (which the reader tells apart).
+    /// </summary>
+    public bool PastTotalTimeout => TotalDeadline != 0 && _deadline.IsCancellationRequested;
 
     /// <summary>The response's Content-Length, when it sent one.</summary>
     public long? ContentLength => _response.Content.Headers.ContentLength;

@@ -8,8 +8,8 @@ namespace Tollgate.Pipeline.Steps;
 
 /// <summary>
 /// Steps 5 and 6 with upstream resilience around them: admit + forward, once per attempt. A request whose model has
-/// no fallbacks and whose upstream has no breaker, retries or cool-down takes the plain path (one admission, one
-/// call) and pays nothing more. Otherwise its candidates — the model, then its fallbacks in order, each skipped unless
+/// no fallbacks and whose upstream has no breaker, retries or cool-down does not come here (<see cref="AppliesTo"/>):
+/// the pipeline admits and forwards it once and it pays nothing more. Otherwise its candidates — the model, then its fallbacks in order, each skipped unless
 /// the caller's plan includes it — are tried until one answers:
 /// <list type="bullet">
 /// <item>a candidate whose breaker is open or whose upstream cools down after a 429 is passed over before anything
@@ -31,20 +31,19 @@ internal sealed class ResilientForwardStep(AdmitStep admit, ForwardStep forward,
     /// <summary>The response header naming the model that answered, sent only when a fallback did.</summary>
     public const string FallbackHeader = "x-tollgate-fallback-model";
 
-    public ValueTask<(UpstreamCall? Call, GatewayError? Error)> RunAsync(RequestContext context)
+    /// <summary>
+    /// Whether the request needs this step: its model has fallbacks, or its upstream a breaker, retries or a
+    /// cool-down. Otherwise the pipeline admits and forwards once, as if this step did not exist.
+    /// </summary>
+    public static bool AppliesTo(RequestContext context)
     {
         var model = context.Model!;
-        var fallbacks = context.Config.FallbacksOf(model);
-        return fallbacks.Count == 0 && !context.Config.Options.Upstreams[model.UpstreamName].HasResilience
-            ? RunPlainAsync(context)
-            : RunResilientAsync(context, model, fallbacks);
+        return context.Config.FallbacksOf(model).Count > 0 || context.Config.Options.Upstreams[model.UpstreamName].HasResilience;
     }
 
-    private async ValueTask<(UpstreamCall? Call, GatewayError? Error)> RunPlainAsync(RequestContext context)
-    {
-        var error = await admit.RunAsync(context).ConfigureAwait(false);
-        return error is null ? await forward.RunAsync(context).ConfigureAwait(false) : (null, error);
-    }
+    /// <summary>Admits and forwards the request's attempts until one answers; the first candidate's error when none does.</summary>
+    public ValueTask<(UpstreamCall? Call, GatewayError? Error)> RunAsync(RequestContext context) =>
+        RunResilientAsync(context, context.Model!, context.Config.FallbacksOf(context.Model!));
 
     private async ValueTask<(UpstreamCall? Call, GatewayError? Error)> RunResilientAsync(RequestContext context, ModelDefinition primary,
         IReadOnlyList<ModelDefinition> fallbacks)
