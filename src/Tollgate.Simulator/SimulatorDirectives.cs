@@ -63,6 +63,16 @@ internal sealed partial record SimulatorDirectives
     /// <summary><c>cache_write_1h=N</c>: report N prompt tokens as written to the cache for an hour (Messages only).</summary>
     public int CacheWrite1h { get; init; }
 
+    /// <summary>
+    /// <c>first=N</c>: the faults (<c>rate_limit</c>, <c>error</c>, <c>hang</c>, <c>cut</c>, <c>garbage</c>) apply only
+    /// to the first N calls that carry the same <c>x-client-request-id</c>, counted across every simulated upstream of
+    /// the process; later calls (a gateway's retries and fallbacks) are answered normally.
+    /// </summary>
+    public int? First { get; init; }
+
+    /// <summary>These directives without their faults (see <see cref="First"/>).</summary>
+    public SimulatorDirectives WithoutFaults() => this with { RateLimit = false, Error = false, Hang = false, Cut = null, Garbage = false, First = null };
+
     /// <summary>Reads every directive in <paramref name="text"/>; false with a message when one is unknown or malformed.</summary>
     public static bool TryParse(string text, out SimulatorDirectives directives, out string? error)
     {
@@ -107,6 +117,7 @@ internal sealed partial record SimulatorDirectives
         ("call", { Length: > 0 } call) when SimulatorStep.TryParseCall(call) is { } step => d with { Script = [.. d.Script, step] },
         ("cache_write", _) when TryCount(value, out int n) => d with { CacheWrite5m = n },
         ("cache_write_1h", _) when TryCount(value, out int n) => d with { CacheWrite1h = n },
+        ("first", _) when TryCount(value, out int n) => d with { First = n },
         _ => null,
     };
 

@@ -13,7 +13,9 @@ public sealed class SimulatorEngine
     /// <param name="timeProvider">The clock for latency and <c>created</c> timestamps.</param>
     /// <param name="latency">How slowly the model answers.</param>
     /// <param name="encodingForModel">The token encoding of a model id (null result: <c>o200k_base</c>).</param>
-    public SimulatorEngine(TimeProvider timeProvider, SimulatorLatencyOptions latency, Func<string, string?>? encodingForModel = null)
+    /// <param name="calls">The call counter of <c>[[sim:first=N]]</c>, shared with other engines of the process; a new one when null.</param>
+    public SimulatorEngine(TimeProvider timeProvider, SimulatorLatencyOptions latency, Func<string, string?>? encodingForModel = null,
+        SimulatorCallCounter? calls = null)
     {
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(latency);
@@ -22,7 +24,8 @@ public sealed class SimulatorEngine
             new SimulatorLatency(timeProvider, latency),
             encodingForModel ?? (static _ => null),
             Billing,
-            Barrier);
+            Barrier,
+            calls ?? new SimulatorCallCounter());
     }
 
     /// <summary>What the simulated provider billed.</summary>

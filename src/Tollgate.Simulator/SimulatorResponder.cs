@@ -19,7 +19,8 @@ internal sealed class SimulatorResponder(
     SimulatorLatency latency,
     Func<string, string?> encodingForModel,
     SimulatorBilling billing,
-    SimulatorBarrier barrier)
+    SimulatorBarrier barrier,
+    SimulatorCallCounter calls)
 {
     /// <summary>Serves one request to <paramref name="kind"/>; throws <see cref="OperationCanceledException"/> when cancelled.</summary>
     public async Task ServeAsync(
@@ -55,6 +56,11 @@ internal sealed class SimulatorResponder(
         {
             await SendErrorAsync(response, requestId, SimulatorError.BadRequest(message!), cancellationToken, anthropic);
             return;
+        }
+
+        if (directives.First is { } first && calls.Next(clientRequestId) > first)
+        {
+            directives = directives.WithoutFaults();
         }
 
         var call = new SimulatorCall(request, directives, clientRequestId, requestId, timeProvider.GetUtcNow().ToUnixTimeSeconds(), billing);

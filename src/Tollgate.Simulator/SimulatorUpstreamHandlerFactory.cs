@@ -18,6 +18,7 @@ public sealed class SimulatorUpstreamHandlerFactory : IUpstreamHandlerFactory
     private readonly ConcurrentDictionary<string, SimulatorEngine> _engines = new(StringComparer.Ordinal);
     private readonly TimeProvider _timeProvider;
     private readonly IGatewayConfigSource _config;
+    private readonly SimulatorCallCounter _calls = new();
 
     /// <summary>Creates the factory.</summary>
     /// <param name="timeProvider">The clock of every engine (latency, <c>created</c> timestamps).</param>
@@ -55,7 +56,7 @@ public sealed class SimulatorUpstreamHandlerFactory : IUpstreamHandlerFactory
     private SimulatorEngine CreateEngine(string upstreamName)
     {
         var latency = _config.Current.Options.Upstreams.TryGetValue(upstreamName, out var options) ? options.Simulator : new SimulatorLatencyOptions();
-        return new SimulatorEngine(_timeProvider, latency, EncodingFor);
+        return new SimulatorEngine(_timeProvider, latency, EncodingFor, _calls);
     }
 
     private string? EncodingFor(string upstreamModel)

@@ -10,11 +10,11 @@ internal sealed class AuditInsertCommand : IAsyncDisposable
         "INSERT INTO audit (ts, request_id, upstream_request_id, endpoint, key_id, tenant, user, model, upstream, decision, reason, "
         + "stream, input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_nanos, usage_source, status, "
         + "upstream_status, latency_ms, upstream_latency_ms, client_aborted, task, source_address, reservation_id, output_cap, "
-        + "overshoot, shadow_refusals, warning, reported_input_tokens, reported_output_tokens, usage_clamped, billing_rule, cache_write_5m_tokens, cache_write_1h_tokens) VALUES ("
+        + "overshoot, shadow_refusals, warning, reported_input_tokens, reported_output_tokens, usage_clamped, billing_rule, cache_write_5m_tokens, cache_write_1h_tokens, attempts) VALUES ("
         + "$ts, $request_id, $upstream_request_id, $endpoint, $key_id, $tenant, $user, $model, $upstream, $decision, $reason, "
         + "$stream, $input_tokens, $cached_input_tokens, $output_tokens, $reasoning_tokens, $cost_nanos, $usage_source, $status, "
         + "$upstream_status, $latency_ms, $upstream_latency_ms, $client_aborted, $task, $source_address, $reservation_id, $output_cap, "
-        + "$overshoot, $shadow_refusals, $warning, $reported_input_tokens, $reported_output_tokens, $usage_clamped, $billing_rule, $cache_write_5m_tokens, $cache_write_1h_tokens);";
+        + "$overshoot, $shadow_refusals, $warning, $reported_input_tokens, $reported_output_tokens, $usage_clamped, $billing_rule, $cache_write_5m_tokens, $cache_write_1h_tokens, $attempts);";
 
     private readonly SqliteCommand _command;
     private readonly SqliteParameter _ts;
@@ -53,6 +53,7 @@ internal sealed class AuditInsertCommand : IAsyncDisposable
     private readonly SqliteParameter _billingRule;
     private readonly SqliteParameter _cacheWrite5mTokens;
     private readonly SqliteParameter _cacheWrite1hTokens;
+    private readonly SqliteParameter _attempts;
 
     public AuditInsertCommand(SqliteConnection connection, SqliteTransaction transaction)
     {
@@ -95,6 +96,7 @@ internal sealed class AuditInsertCommand : IAsyncDisposable
         _billingRule = Add("$billing_rule", SqliteType.Text);
         _cacheWrite5mTokens = Add("$cache_write_5m_tokens", SqliteType.Integer);
         _cacheWrite1hTokens = Add("$cache_write_1h_tokens", SqliteType.Integer);
+        _attempts = Add("$attempts", SqliteType.Text);
         _command.Prepare();
     }
 
@@ -137,6 +139,7 @@ internal sealed class AuditInsertCommand : IAsyncDisposable
         _billingRule.Value = DbValue.Of(record.BillingRule);
         _cacheWrite5mTokens.Value = record.Usage.CacheWrite5mTokens;
         _cacheWrite1hTokens.Value = record.Usage.CacheWrite1hTokens;
+        _attempts.Value = AttemptsJson.ToDbValue(record.Attempts);
         return _command.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -12,7 +12,7 @@ internal static class AuditRecordReader
         + "input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_nanos, usage_source, status, "
         + "upstream_status, latency_ms, upstream_latency_ms, client_aborted, task, source_address, reservation_id, output_cap, "
         + "overshoot, shadow_refusals, warning, reported_input_tokens, reported_output_tokens, usage_clamped, billing_rule, "
-        + "cache_write_5m_tokens, cache_write_1h_tokens";
+        + "cache_write_5m_tokens, cache_write_1h_tokens, attempts";
 
     public static AuditRecord Read(SqliteDataReader reader) => new()
     {
@@ -51,5 +51,6 @@ internal static class AuditRecordReader
         ReportedOutputTokens = DbValue.GetNullableInt64(reader, 31),
         UsageClamped = reader.GetInt64(32) != 0,
         BillingRule = DbValue.GetNullableString(reader, 33),
+        Attempts = AttemptsJson.Read(DbValue.GetNullableString(reader, 36), reader.GetString(1)),
     };
 }

@@ -191,22 +191,27 @@ public sealed partial class SqliteLedgerStore
         {
             for (int i = 0; i < records.Count; i++)
             {
-                if (records[i].ReservationId is not { } id)
+                var record = records[i];
+                if (record.ReservationId is { } id)
                 {
-                    continue;
+                    delete ??= PrepareDelete(connection, transaction);
+                    delete.Parameters[0].Value = id;
+                    await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                if (delete is null)
+                // A request that was retried or went to a fallback held one reservation (and lease) per attempt.
+                if (record.Attempts is { } attempts)
                 {
-                    delete = connection.CreateCommand();
-                    delete.Transaction = transaction;
-                    delete.CommandText = "DELETE FROM reservation_leases WHERE id = $id;";
-                    delete.Parameters.Add("$id", SqliteType.Text);
-                    delete.Prepare();
+                    foreach (var attempt in attempts)
+                    {
+                        if (attempt.ReservationId is { } attemptId && attemptId != record.ReservationId)
+                        {
+                            delete ??= PrepareDelete(connection, transaction);
+                            delete.Parameters[0].Value = attemptId;
+                            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                        }
+                    }
                 }
-
-                delete.Parameters[0].Value = id;
-                await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -216,6 +221,16 @@ public sealed partial class SqliteLedgerStore
                 await delete.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    private static SqliteCommand PrepareDelete(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        var delete = connection.CreateCommand();
+        delete.Transaction = transaction;
+        delete.CommandText = "DELETE FROM reservation_leases WHERE id = $id;";
+        delete.Parameters.Add("$id", SqliteType.Text);
+        delete.Prepare();
+        return delete;
     }
 
     private static ReservationLease ReadLease(SqliteDataReader reader) => new()

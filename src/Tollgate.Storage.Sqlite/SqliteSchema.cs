@@ -131,6 +131,12 @@ internal static class SqliteSchema
         ALTER TABLE audit ADD COLUMN cache_write_5m_tokens INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE audit ADD COLUMN cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0;
         """,
+
+        // 6: the attempts of a request that was retried or went to a fallback (upstream, model, status, reason,
+        // tokens, cost, reservation), as a JSON array; NULL for a request that made one attempt.
+        """
+        ALTER TABLE audit ADD COLUMN attempts TEXT;
+        """,
     ];
 
     /// <summary>Applies the migrations <paramref name="connection"/>'s file lacks, in one write transaction.</summary>

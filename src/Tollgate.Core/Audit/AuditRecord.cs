@@ -108,6 +108,34 @@ public sealed record AuditRecord
 
     /// <summary>A budget warning raised by this request (first crossing of the threshold in a window); null when none.</summary>
     public string? Warning { get; init; }
+
+    /// <summary>
+    /// Every attempt of a request that was retried or went to a fallback, in order (the last is the one whose outcome
+    /// the caller saw); null for a request that made one attempt at its own model, which the record's own fields
+    /// describe. <see cref="Usage"/> and <see cref="CostNanos"/> are then the sums over the attempts, and writing the
+    /// record deletes the lease of each attempt's reservation.
+    /// </summary>
+    public IReadOnlyList<UpstreamAttempt>? Attempts { get; init; }
+
+    /// <summary>The reservation ids this record settles: its own and those of its attempts.</summary>
+    public IEnumerable<string> SettledReservationIds()
+    {
+        if (ReservationId is { } own)
+        {
+            yield return own;
+        }
+
+        if (Attempts is { } attempts)
+        {
+            foreach (var attempt in attempts)
+            {
+                if (attempt.ReservationId is { } id && id != ReservationId)
+                {
+                    yield return id;
+                }
+            }
+        }
+    }
 }
 
 /// <summary>Values of <see cref="AuditRecord.Decision"/>.</summary>

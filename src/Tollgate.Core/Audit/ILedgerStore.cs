@@ -5,7 +5,8 @@ public interface ILedgerStore
 {
     /// <summary>
     /// Writes a batch atomically: all of it or none of it. In the same transaction, deletes the reservation leases
-    /// that the records settle (<see cref="AuditRecord.ReservationId"/>), so a crash can neither lose a settled
+    /// that the records settle (<see cref="AuditRecord.ReservationId"/> and each of <see cref="AuditRecord.Attempts"/>'
+    /// reservations: <see cref="AuditRecord.SettledReservationIds"/>), so a crash can neither lose a settled
     /// request's spend nor leave its lease to be billed twice.
     /// </summary>
     Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken);

@@ -33,7 +33,7 @@ public sealed class InMemoryLedgerStore : ILedgerStore
             _records.AddRange(records);
             foreach (var record in records)
             {
-                if (record.ReservationId is { } id)
+                foreach (string id in record.SettledReservationIds())
                 {
                     _leases.Remove(id);
                 }

@@ -48,6 +48,15 @@ public sealed class GatewayConfig
     /// <summary>Every model, in configuration order.</summary>
     public IReadOnlyList<ModelDefinition> Models { get; }
 
+    /// <summary>
+    /// The fallbacks of <paramref name="model"/>, in order (see <see cref="ModelOptions.Fallbacks"/>): other models,
+    /// or the same model on another upstream (its <see cref="ModelDefinition.UpstreamName"/> replaced). Empty for most.
+    /// </summary>
+    public IReadOnlyList<ModelDefinition> FallbacksOf(ModelDefinition model) =>
+        _fallbacks.TryGetValue(model.Name, out var list) ? list : [];
+
+    private FrozenDictionary<string, ModelDefinition[]> _fallbacks = FrozenDictionary<string, ModelDefinition[]>.Empty;
+
     /// <summary>Resolves a public name or alias.</summary>
     public bool TryGetModel(string name, out ModelDefinition model) => _modelsByName.TryGetValue(name, out model!);
 
@@ -95,6 +104,18 @@ public sealed class GatewayConfig
             }
         }
 
+        var fallbacks = new Dictionary<string, ModelDefinition[]>(StringComparer.Ordinal);
+        foreach (var (name, m) in options.Models)
+        {
+            if (m.Fallbacks.Count > 0)
+            {
+                var primary = byName[name];
+                fallbacks[name] = [.. m.Fallbacks.Select(f => f.StartsWith(ResilienceValidator.UpstreamPrefix, StringComparison.Ordinal)
+                    ? primary with { UpstreamName = f[ResilienceValidator.UpstreamPrefix.Length..] }
+                    : byName[f])];
+            }
+        }
+
         var planModels = new Dictionary<string, FrozenSet<string>>(StringComparer.Ordinal);
         var allPlans = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (planName, plan) in options.Plans)
@@ -121,6 +142,7 @@ public sealed class GatewayConfig
             GlobalTimeZone = globalZone,
             _defaultTenantZone = defaultZone,
             _tenantZones = tenantZones.ToFrozenDictionary(StringComparer.Ordinal),
+            _fallbacks = fallbacks.ToFrozenDictionary(StringComparer.Ordinal),
         };
         errors = [];
         return true;

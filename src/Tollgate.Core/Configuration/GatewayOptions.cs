@@ -12,6 +12,13 @@ public sealed class GatewayOptions
     /// <summary>How long the gateway keeps reading an upstream stream after its caller left, to learn the billed usage.</summary>
     public TimeSpan AbandonedStreamUsageWait { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Once a stream's 200 went out, the longest the caller waits without a byte: when the upstream is silent this
+    /// long (a long time to first token), the gateway sends a keep-alive in the caller's protocol (an SSE comment,
+    /// <c>: keep-alive</c>). Zero turns keep-alives off.
+    /// </summary>
+    public TimeSpan StreamKeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>On SIGTERM, how long in-flight requests may take to finish before they are cut and settled.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

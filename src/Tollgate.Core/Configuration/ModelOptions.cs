@@ -56,6 +56,14 @@ public sealed class ModelOptions
     /// one is refused unless <see cref="PriceOptions.CoveredBetas"/> lists it.
     /// </summary>
     public List<string> PriceChangingBetas { get; set; } = [];
+
+    /// <summary>
+    /// What to try, in order, when this model's upstream cannot answer (its breaker is open, it is cooling down after
+    /// a 429, its quota is spent, or it failed in a way known to be unbilled): the name or alias of another model
+    /// (skipped for a caller whose plan does not include it), or <c>upstream:NAME</c> for this same model on another
+    /// upstream.
+    /// </summary>
+    public List<string> Fallbacks { get; set; } = [];
 }
 
 /// <summary>Prices of a model in US dollars per million tokens, at most six decimal places (a micro-dollar).</summary>

@@ -42,6 +42,11 @@ public static class TollgateOptionsValidator
             }
         }
 
+        foreach (var (name, model) in options.Models)
+        {
+            ResilienceValidator.ValidateFallbacks($"{Root}:Models:{name}", name, model, options, names, errors);
+        }
+
         foreach (var (name, plan) in options.Plans)
         {
             for (int i = 0; i < plan.Models.Count; i++)
@@ -159,6 +164,7 @@ public static class TollgateOptionsValidator
         Positive($"{path}:ConnectTimeout", upstream.ConnectTimeout, errors);
         Positive($"{path}:ResponseTimeout", upstream.ResponseTimeout, errors);
         Positive($"{path}:IdleTimeout", upstream.IdleTimeout, errors);
+        ResilienceValidator.ValidateUpstream(path, upstream, errors);
         foreach (var outcome in Enum.GetValues<UnknownOutcome>())
         {
             string rule = upstream.UnknownOutcomes.RuleFor(outcome);
@@ -274,6 +280,7 @@ public static class TollgateOptionsValidator
 
         NotNegative($"{Root}:Gateway:AbandonedStreamUsageWait", g.AbandonedStreamUsageWait, errors);
         NotNegative($"{Root}:Gateway:DrainTimeout", g.DrainTimeout, errors);
+        NotNegative($"{Root}:Gateway:StreamKeepAliveInterval", g.StreamKeepAliveInterval, errors);
         Positive($"{Root}:Ledger:FlushInterval", options.Ledger.FlushInterval, errors);
         Positive($"{Root}:Ledger:BusyTimeout", options.Ledger.BusyTimeout, errors);
         Positive($"{Root}:Ledger:ReadinessProbeInterval", options.Ledger.ReadinessProbeInterval, errors);

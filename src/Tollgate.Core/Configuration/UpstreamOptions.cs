@@ -27,6 +27,35 @@ public sealed class UpstreamOptions
     /// <summary>Longest silence allowed between two reads of a response body (a stalled stream is cut after it).</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Longest one call to this upstream may take, from sending the request to the last byte of its answer (a
+    /// stream included); null for no bound beyond the other timeouts. Before the headers the shorter of this and
+    /// <see cref="ResponseTimeout"/> applies.
+    /// </summary>
+    public TimeSpan? TotalTimeout { get; set; }
+
+    /// <summary>
+    /// The provider's own quota for this upstream (requests and tokens per minute), reserved atomically with every
+    /// other limit of a request; null for none.
+    /// </summary>
+    public UpstreamLimitsOptions? Limits { get; set; }
+
+    /// <summary>A circuit breaker in front of this upstream; null for none.</summary>
+    public CircuitBreakerOptions? CircuitBreaker { get; set; }
+
+    /// <summary>Retries on this upstream of failures known to be unbilled; null for none.</summary>
+    public RetryOptions? Retry { get; set; }
+
+    /// <summary>
+    /// How long an upstream 429 cools this upstream down: its <c>Retry-After</c> (1 s when it sends none), at most
+    /// this. While it cools, requests go to a model's fallbacks or are refused without calling it. Zero (the
+    /// default): a 429 is passed on and does not cool the upstream down.
+    /// </summary>
+    public TimeSpan MaxRetryWait { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Whether any resilience setting (breaker, retries, cool-down) is on for this upstream.</summary>
+    public bool HasResilience => CircuitBreaker is not null || Retry is { MaxRetries: > 0 } || MaxRetryWait > TimeSpan.Zero;
+
     /// <summary>How a request is billed when its upstream outcome is unknown (see <see cref="UnknownOutcomeOptions"/>).</summary>
     public UnknownOutcomeOptions UnknownOutcomes { get; set; } = new();
 

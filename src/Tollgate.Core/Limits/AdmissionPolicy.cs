@@ -15,8 +15,9 @@ namespace Tollgate.Limits;
 /// <param name="Task">The caller's task id (<c>x-tollgate-task</c>, or an agent's session id), or null.</param>
 /// <param name="SourceAddress">The caller's resolved source address, or null.</param>
 /// <param name="TaskSource">The header the task id came from (<c>x-tollgate-task</c> or one of the plan's <c>TaskHeaders</c>), named in refusals.</param>
+/// <param name="FollowUp">A later attempt (retry or fallback) of a request an earlier attempt already counted (see <see cref="RequestDemand.FollowUp"/>).</param>
 public readonly record struct AdmissionRequest(CallerIdentity Caller, ModelRequest Request, ModelDefinition Model, GatewayConfig Config, string? Task, string? SourceAddress,
-    string? TaskSource = null);
+    string? TaskSource = null, bool FollowUp = false);
 
 /// <summary>Admission's decision: the admission, or the refusal; and shadow-mode refusals either way.</summary>
 /// <param name="Admission">The admission, when admitted.</param>
@@ -74,7 +75,7 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
 
         // Input is reserved at the highest rate it can be billed at (a cache write can cost more than plain input).
         var price = model.Price with { InputMicrosPerMillion = model.Price.HighestInputMicrosPerMillion(request.CacheWrites) };
-        var demand = new RequestDemand(inputTokens, request.OutputMultiplier, price);
+        var demand = new RequestDemand(inputTokens, request.OutputMultiplier, price, input.FollowUp);
         if (input.Task is not null && CheckTask(caller.KeyId, input.Task, input.TaskSource ?? TaskHeader, plan, now) is { } taskError)
         {
             // A 429 like any other: with the caller's limits (those of the refused task aside).
@@ -85,6 +86,7 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
         }
 
         var checks = LimitPlanner.BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, input.Task, input.SourceAddress, demand);
+        LimitPlanner.AddUpstream(checks, config, model.UpstreamName, caller.Tenant, demand);
         long minOutput = plan.ClampOutputToRemaining && request.Endpoint != ApiEndpoint.Embeddings ? Math.Min(cap, request.MinOutputCap) : cap;
         var decision = await quotas.TryReserveAsync(checks, cap, minOutput, now, cancellationToken).ConfigureAwait(false);
         string? shadow = decision.ShadowRefusals.Count == 0 ? null
@@ -224,7 +226,9 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
     {
         var check = decision.RefusedBy!;
         var retry = decision.SuggestedRetryAfter;
-        var error = check.Scope.IsVisibleToCaller ? CallerRefusal(decision, check) : GatewayRefusal(decision, check);
+        var error = check.Scope.IsVisibleToCaller ? CallerRefusal(decision, check)
+            : check.Scope.Kind == ScopeKind.Upstream ? UpstreamRefusal(decision)
+            : GatewayRefusal(decision, check);
         return error with
         {
             RetryAfter = retry,
@@ -254,6 +258,13 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
             _ => new GatewayError(429, check.Metric == Metric.Requests ? "requests" : "tokens", ErrorCodes.RateLimitExceeded, message),
         };
     }
+
+    // The provider's quota is shared by every tenant: its figures are never shown either. A model with fallbacks tries
+    // them before this refusal reaches the caller.
+    private static GatewayError UpstreamRefusal(AdmissionDecision decision) =>
+        new(429, "requests", ErrorCodes.UpstreamQuotaExceeded, decision.SuggestedRetryAfter is not null
+            ? "The provider's quota for this model is used up for the moment; retry shortly."
+            : "The provider's quota for this model cannot admit a request this large; lower max_tokens or the input.");
 
     // Never reveal the gateway-wide figures.
     private static GatewayError GatewayRefusal(AdmissionDecision decision, LimitCheck check)

@@ -57,9 +57,13 @@ public static class LimitPlanner
             }
         }
 
-        Add(limits.RequestsPerMinute, nameof(limits.RequestsPerMinute), Metric.Requests, Window.Minute, 1, 0);
-        Add(limits.RequestsPerHour, nameof(limits.RequestsPerHour), Metric.Requests, Window.Hour, 1, 0);
-        Add(limits.RequestsPerDay, nameof(limits.RequestsPerDay), Metric.Requests, Window.Day, 1, 0);
+        if (!demand.FollowUp)
+        {
+            Add(limits.RequestsPerMinute, nameof(limits.RequestsPerMinute), Metric.Requests, Window.Minute, 1, 0);
+            Add(limits.RequestsPerHour, nameof(limits.RequestsPerHour), Metric.Requests, Window.Hour, 1, 0);
+            Add(limits.RequestsPerDay, nameof(limits.RequestsPerDay), Metric.Requests, Window.Day, 1, 0);
+        }
+
         Add(limits.TokensPerMinute, nameof(limits.TokensPerMinute), Metric.Tokens, Window.Minute, input, multiplier);
         Add(limits.TokensPerHour, nameof(limits.TokensPerHour), Metric.Tokens, Window.Hour, input, multiplier);
         Add(limits.TokensPerDay, nameof(limits.TokensPerDay), Metric.Tokens, Window.Day, input, multiplier);
@@ -71,6 +75,46 @@ public static class LimitPlanner
         AddBudget(checks, scope, limits.BudgetPerDay, Window.CalendarDay, limits.Shadow.Contains(nameof(limits.BudgetPerDay)), demand);
         AddBudget(checks, scope, limits.BudgetPerMonth, Window.CalendarMonth, limits.Shadow.Contains(nameof(limits.BudgetPerMonth)), demand);
     }
+
+    /// <summary>
+    /// Adds the checks of upstream <paramref name="upstream"/>'s own quota (<see cref="UpstreamOptions.Limits"/>), and
+    /// of <paramref name="tenant"/>'s share of it when one is set; nothing when the upstream has none. Every attempt
+    /// counts one call to the upstream, a follow-up attempt too.
+    /// </summary>
+    public static void AddUpstream(List<LimitCheck> checks, GatewayConfig config, string upstream, string tenant, in RequestDemand demand)
+    {
+        ArgumentNullException.ThrowIfNull(checks);
+        ArgumentNullException.ThrowIfNull(config);
+        if (!config.Options.Upstreams.TryGetValue(upstream, out var options) || options.Limits is not { } limits
+            || (limits.RequestsPerMinute is null && limits.TokensPerMinute is null))
+        {
+            return;
+        }
+
+        var scope = new Scope(ScopeKind.Upstream, "up:" + upstream, "upstream " + upstream, TimeZoneInfo.Utc);
+        AddUpstreamRates(checks, scope, limits.RequestsPerMinute, limits.TokensPerMinute, demand);
+        if (limits.TenantSharePercent is { } share and < 100)
+        {
+            var tenantScope = new Scope(ScopeKind.Upstream, "up:" + upstream + "/t:" + tenant, "upstream " + upstream + " for tenant " + tenant, TimeZoneInfo.Utc);
+            AddUpstreamRates(checks, tenantScope, Share(limits.RequestsPerMinute, share), Share(limits.TokensPerMinute, share), demand);
+        }
+    }
+
+    private static void AddUpstreamRates(List<LimitCheck> checks, Scope scope, long? requests, long? tokens, in RequestDemand demand)
+    {
+        if (requests is { } r)
+        {
+            checks.Add(new LimitCheck(scope, Metric.Requests, Window.Minute, r, 1, 0));
+        }
+
+        if (tokens is { } t)
+        {
+            checks.Add(new LimitCheck(scope, Metric.Tokens, Window.Minute, t, demand.InputTokens, demand.OutputMultiplier));
+        }
+    }
+
+    // A share rounds up, so a small quota still leaves every tenant at least one call.
+    private static long? Share(long? limit, int percent) => limit is { } l ? Math.Max(1, (long)(((Int128)l * percent + 99) / 100)) : null;
 
     /// <summary>Adds a spend check of <paramref name="dollars"/> over <paramref name="window"/>.</summary>
     public static void AddBudget(List<LimitCheck> checks, Scope scope, decimal? dollars, Window window, bool shadow, in RequestDemand demand)

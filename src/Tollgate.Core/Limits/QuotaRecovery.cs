@@ -40,7 +40,9 @@ public sealed partial class QuotaRecovery(ILedgerStore ledger, IApiKeyStore keys
     /// <summary>
     /// Each allowed record of a key since <paramref name="now"/> − <see cref="LookBack"/>, oldest first, with the
     /// checks of its scopes under the key's plan as configured now (a key no longer in the store counts against its
-    /// tenant's, its address's and the gateway's limits only). Read lazily, as the quota store enumerates it.
+    /// tenant's, its address's and the gateway's limits only), and of its upstream's quota; a record with attempts
+    /// counts each call against its own upstream's quota as an entry of its own. Read lazily, as the quota store
+    /// enumerates it.
     /// </summary>
     public async IAsyncEnumerable<PastUsage> ReadHistoryAsync(GatewayConfig config, DateTimeOffset now,
         [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -62,7 +64,30 @@ public sealed partial class QuotaRecovery(ILedgerStore ledger, IApiKeyStore keys
             }
 
             var checks = LimitPlanner.BuildChecks(config, plan, record.KeyId, record.Tenant, record.User, record.Task, record.SourceAddress, default);
+            if (record.Attempts is null && record.Upstream is not null)
+            {
+                LimitPlanner.AddUpstream(checks, config, record.Upstream, record.Tenant, default);
+            }
+
             yield return new PastUsage(checks, new ActualUsage(record.Usage.InputTokens, record.Usage.OutputTokens, record.CostNanos), record.Timestamp);
+            if (record.Attempts is { } attempts)
+            {
+                // Each call an attempt made counts against its own upstream's quota, with what it was billed.
+                foreach (var attempt in attempts)
+                {
+                    var upstream = new List<LimitCheck>(4);
+                    // A candidate passed over made no call; one the breaker refused after admission was released.
+                    if (attempt.ReservationId is not null && attempt.Reason != Protocol.ErrorCodes.UpstreamUnavailable)
+                    {
+                        LimitPlanner.AddUpstream(upstream, config, attempt.Upstream, record.Tenant, default);
+                    }
+
+                    if (upstream.Count > 0)
+                    {
+                        yield return new PastUsage(upstream, new ActualUsage(attempt.Usage.InputTokens, attempt.Usage.OutputTokens, attempt.CostNanos), record.Timestamp);
+                    }
+                }
+            }
         }
     }
 

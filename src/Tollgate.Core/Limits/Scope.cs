@@ -20,6 +20,9 @@ public enum ScopeKind
 
     /// <summary>The whole gateway. Its figures are never shown to callers.</summary>
     Global,
+
+    /// <summary>One upstream's own quota (or one tenant's share of it). Its figures are never shown to callers.</summary>
+    Upstream,
 }
 
 /// <summary>A scope: its kind, its counter id, and the name a caller sees in messages.</summary>
@@ -30,5 +33,5 @@ public enum ScopeKind
 public sealed record Scope(ScopeKind Kind, string Id, string Display, TimeZoneInfo TimeZone)
 {
     /// <summary>Whether a caller may see this scope's figures.</summary>
-    public bool IsVisibleToCaller => Kind != ScopeKind.Global;
+    public bool IsVisibleToCaller => Kind is not (ScopeKind.Global or ScopeKind.Upstream);
 }

@@ -15,4 +15,11 @@ public readonly record struct TokenUsage(long InputTokens, long CachedInputToken
 
     /// <summary>Input plus output (saturating).</summary>
     public long TotalTokens => Saturating.Add(InputTokens, OutputTokens);
+
+    /// <summary>This usage and <paramref name="other"/> together, field by field (saturating): the usage of several attempts of one request.</summary>
+    public TokenUsage Plus(in TokenUsage other) => new(
+        Saturating.Add(InputTokens, other.InputTokens),
+        Saturating.Add(CachedInputTokens, other.CachedInputTokens),
+        Saturating.Add(OutputTokens, other.OutputTokens),
+        Saturating.Add(ReasoningTokens, other.ReasoningTokens));
 }

@@ -109,6 +109,12 @@ public static class ErrorCodes
     /// <summary>The upstream is rate limiting the gateway.</summary>
     public const string UpstreamRateLimited = "upstream_rate_limited";
 
+    /// <summary>The upstream's circuit breaker is open: it failed too often lately, so requests to it are paused.</summary>
+    public const string UpstreamUnavailable = "upstream_unavailable";
+
+    /// <summary>The provider's own quota for the upstream (<c>Upstreams:NAME:Limits</c>) is used up for now.</summary>
+    public const string UpstreamQuotaExceeded = "upstream_quota_exceeded";
+
     /// <summary>The upstream refused the request as invalid (its message is passed on).</summary>
     public const string UpstreamRejectedRequest = "upstream_rejected_request";
 

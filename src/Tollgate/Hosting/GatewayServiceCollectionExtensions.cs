@@ -59,6 +59,8 @@ internal static class GatewayServiceCollectionExtensions
         services.AddSingleton<AdmitStep>();
         services.AddSingleton<ForwardStep>();
         services.AddSingleton<ProtocolFitStep>();
+        services.AddSingleton<Resilience.UpstreamResilienceRegistry>();
+        services.AddSingleton<ResilientForwardStep>();
         services.AddSingleton<StreamRelayStep>();
         services.AddSingleton<AuditStep>();
         services.AddSingleton<RequestPipeline>();

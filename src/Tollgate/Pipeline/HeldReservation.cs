@@ -58,6 +58,9 @@ internal sealed partial class HeldReservation : IAsyncDisposable
     /// <summary>The unknown-outcome rule that made the bill, e.g. <c>timeout_before_headers:reservation</c>.</summary>
     public string? Rule { get; private set; }
 
+    /// <summary>The unknown outcome that made the bill, when one did (e.g. a connect failure).</summary>
+    public UnknownOutcome? Outcome { get; private set; }
+
     /// <summary>Whether the reservation has been settled or released.</summary>
     public bool Ended => Volatile.Read(ref _ended) != 0;
 
@@ -126,6 +129,7 @@ internal sealed partial class HeldReservation : IAsyncDisposable
     public void BillUnknown(UpstreamOptions upstream, UnknownOutcome outcome, string arrived)
     {
         string rule = upstream.UnknownOutcomes.RuleFor(outcome);
+        Outcome = outcome;
         Rule = BillingRules.Name(outcome) + ":" + rule;
         switch (rule)
         {

@@ -19,6 +19,8 @@ internal sealed class RequestContext(HttpContext http, string endpoint, ICallerP
     private readonly long _started = Stopwatch.GetTimestamp();
     private long _upstreamStarted;
     private long _upstreamElapsed;
+    private List<UpstreamAttempt>? _attempts;
+    private HeldReservation? _lastAttempt;
 
     public HttpContext Http { get; } = http;
 
@@ -65,8 +67,36 @@ internal sealed class RequestContext(HttpContext http, string endpoint, ICallerP
 
     public string? UpstreamRequestId { get; set; }
 
-    /// <summary>The owner of the request's reservation, once admitted.</summary>
+    /// <summary>The owner of the request's reservation, once admitted (of its current attempt, when it makes several).</summary>
     public HeldReservation? Reservation { get; set; }
+
+    /// <summary>Whether an attempt of this request was admitted: a later one (a retry, a fallback) is a follow-up, and the request counts once.</summary>
+    public bool Admitted { get; set; }
+
+    /// <summary>
+    /// Whether the answer came from a fallback rather than the model (and upstream) the caller asked for: such an
+    /// answer must never be stored or served as the requested model's (a response cache keys on the request).
+    /// </summary>
+    public bool AnsweredByFallback { get; set; }
+
+    /// <summary>Whether the request made or passed over more than one attempt, so its record lists them.</summary>
+    public bool HasAttempts => _attempts is not null;
+
+    /// <summary>
+    /// Ends the current attempt, whose reservation is settled: it joins the record's attempts with
+    /// <paramref name="reason"/>, and <see cref="Reservation"/> is free for the next attempt's.
+    /// </summary>
+    public void EndAttempt(string reason)
+    {
+        var held = Reservation!;
+        (_attempts ??= new(4)).Add(AttemptOf(held, UpstreamStatus, reason));
+        _lastAttempt = held;
+        Reservation = null;
+    }
+
+    /// <summary>Records a candidate passed over before its call (nothing billed), with its reservation when one was made and released.</summary>
+    public void PassOver(ModelDefinition model, string reason, string? releasedReservationId = null) =>
+        (_attempts ??= new(4)).Add(new UpstreamAttempt { Upstream = model.UpstreamName, Model = model.Name, Reason = reason, ReservationId = releasedReservationId });
 
     public void UpstreamStarted() => _upstreamStarted = Stopwatch.GetTimestamp();
 
@@ -82,8 +112,28 @@ internal sealed class RequestContext(HttpContext http, string endpoint, ICallerP
     public AuditRecord ToRecord()
     {
         UpstreamEnded();
-        var held = Reservation;
+        var current = Reservation;
+        // With several attempts the record's own figures are the last admitted attempt's, its usage and cost the sums.
+        var held = current ?? _lastAttempt;
         var admission = held?.Admission;
+        var usage = current?.Usage ?? default;
+        long cost = current?.CostNanos ?? 0;
+        if (_attempts is not null)
+        {
+            if (current is not null)
+            {
+                _attempts.Add(AttemptOf(current, UpstreamStatus, Reason));
+            }
+
+            usage = default;
+            cost = 0;
+            foreach (var attempt in _attempts)
+            {
+                usage = usage.Plus(attempt.Usage);
+                cost = Saturating.Add(cost, attempt.CostNanos);
+            }
+        }
+
         return new AuditRecord
         {
             Timestamp = Timestamp,
@@ -98,8 +148,8 @@ internal sealed class RequestContext(HttpContext http, string endpoint, ICallerP
             Decision = Decision,
             Reason = Reason,
             Stream = Stream,
-            Usage = held?.Usage ?? default,
-            CostNanos = held?.CostNanos ?? 0,
+            Usage = usage,
+            CostNanos = cost,
             UsageSource = held?.Source ?? UsageSource.None,
             Status = Http.Response.StatusCode,
             UpstreamStatus = UpstreamStatus,
@@ -117,8 +167,20 @@ internal sealed class RequestContext(HttpContext http, string endpoint, ICallerP
             BillingRule = held?.Rule,
             ShadowRefusals = ShadowRefusals,
             Warning = admission?.Warning,
+            Attempts = _attempts,
         };
     }
+
+    private static UpstreamAttempt AttemptOf(HeldReservation held, int? status, string reason) => new()
+    {
+        Upstream = held.Model.UpstreamName,
+        Model = held.Model.Name,
+        Status = status,
+        Reason = reason,
+        Usage = held.Usage,
+        CostNanos = held.CostNanos,
+        ReservationId = held.Admission.Reservation.Id,
+    };
 
     // A caller-supplied model name is audited, but bounded.
     private static string? Truncate(string? value) => value is { Length: > 128 } ? value[..128] : value;

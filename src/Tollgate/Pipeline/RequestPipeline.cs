@@ -22,6 +22,7 @@ internal sealed partial class RequestPipeline(
     AdmitStep admit,
     ForwardStep forward,
     ProtocolFitStep protocolFit,
+    ResilientForwardStep resilience,
     StreamRelayStep streamRelay,
     AuditStep audit,
     ShutdownState shutdown,
@@ -111,17 +112,31 @@ internal sealed partial class RequestPipeline(
             ?? await authenticate.RunAsync(context).ConfigureAwait(false)
             ?? await ReadRequestStep.RunAsync(context, endpoint.Reader).ConfigureAwait(false)
             ?? AuthorizeStep.Run(context)
-            ?? protocolFit.Run(context, endpoint)
-            ?? await admit.RunAsync(context).ConfigureAwait(false);
+            ?? protocolFit.Run(context, endpoint);
         if (error is not null)
         {
             return error;
         }
 
-        var (call, forwardError) = await forward.RunAsync(context).ConfigureAwait(false);
+        UpstreamCall? call;
+        if (ResilientForwardStep.AppliesTo(context))
+        {
+            // Admit + forward once per attempt: the model has fallbacks, or its upstream a breaker, retries or a cool-down.
+            (call, error) = await resilience.RunAsync(context).ConfigureAwait(false);
+        }
+        else
+        {
+            error = await admit.RunAsync(context).ConfigureAwait(false);
+            call = null;
+            if (error is null)
+            {
+                (call, error) = await forward.RunAsync(context).ConfigureAwait(false);
+            }
+        }
+
         if (call is null)
         {
-            return forwardError;
+            return error;
         }
 
         await using (call.ConfigureAwait(false))

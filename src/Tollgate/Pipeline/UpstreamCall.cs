@@ -41,6 +41,15 @@ internal sealed class UpstreamCall : IAsyncDisposable
 
     public TimeSpan AbandonWait { get; }
 
+    /// <summary>When the upstream's <c>TotalTimeout</c> ends the call, as a <see cref="System.Diagnostics.Stopwatch"/> timestamp; 0 for none.</summary>
+    public long TotalDeadline { get; init; }
+
+    /// <summary>
+    /// Whether the call's deadline fired while it has a <c>TotalTimeout</c>: past the headers the deadline is the total
+    /// timeout unless the caller left or the gateway is stopping (which the reader tells apart).
+    /// </summary>
+    public bool PastTotalTimeout => TotalDeadline != 0 && _deadline.IsCancellationRequested;
+
     /// <summary>The response's Content-Length, when it sent one.</summary>
     public long? ContentLength => _response.Content.Headers.ContentLength;
 
@@ -48,7 +57,18 @@ internal sealed class UpstreamCall : IAsyncDisposable
     public bool IsEventStream => _response.Content.Headers.ContentType?.MediaType == "text/event-stream";
 
     /// <summary>The caller left: keep reading at most <see cref="AbandonWait"/> more.</summary>
-    public void CallerLeft() => TryCancelAfter(_deadline, AbandonWait);
+    public void CallerLeft()
+    {
+        var wait = AbandonWait;
+        if (TotalDeadline != 0)
+        {
+            // Never later than the call's total timeout.
+            var rest = System.Diagnostics.Stopwatch.GetElapsedTime(System.Diagnostics.Stopwatch.GetTimestamp(), TotalDeadline);
+            wait = rest < wait ? (rest > TimeSpan.Zero ? rest : TimeSpan.FromTicks(1)) : wait;
+        }
+
+        TryCancelAfter(_deadline, wait);
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -18,6 +18,12 @@ internal interface ICallerProtocol
     /// <summary>The bytes that end a successful stream (OpenAI's <c>data: [DONE]</c>).</summary>
     ReadOnlyMemory<byte> EndOfStream { get; }
 
+    /// <summary>
+    /// What keeps a started stream alive while the upstream is silent (a long time to first token), without changing
+    /// what the caller reads: OpenAI's is an SSE comment line, <c>: keep-alive</c>.
+    /// </summary>
+    ReadOnlyMemory<byte> KeepAlive { get; }
+
     /// <summary>Writes <paramref name="error"/> as the whole response: status, headers and body.</summary>
     Task WriteErrorAsync(HttpContext http, GatewayError error);
 

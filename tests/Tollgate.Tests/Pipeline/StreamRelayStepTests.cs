@@ -18,7 +18,7 @@ public sealed class StreamRelayStepTests : IAsyncLifetime
     private readonly ShutdownState _shutdown = new();
     private readonly StreamRelayStep _step;
 
-    public StreamRelayStepTests() => _step = new StreamRelayStep(_shutdown);
+    public StreamRelayStepTests() => _step = new StreamRelayStep(_shutdown, _harness.Time);
 
     public Task InitializeAsync() => Task.CompletedTask;
 

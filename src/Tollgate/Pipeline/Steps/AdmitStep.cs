@@ -12,8 +12,9 @@ namespace Tollgate.Pipeline.Steps;
 /// durable (the lease) before anything is forwarded.
 /// </summary>
 /// <remarks>
-/// Where what comes next goes: a shedding queue waits before this step; resilience wraps this step and the forward
-/// step, one admission per attempt; a response cache looks up after this step and before forwarding.
+/// Where what comes next goes: a shedding queue waits before this step; resilience (<see cref="ResilientForwardStep"/>)
+/// wraps this step and the forward step, one admission per attempt (a later attempt is a follow-up: the caller's
+/// request-count limits are not charged again); a response cache looks up after this step and before forwarding.
 /// </remarks>
 internal sealed class AdmitStep(AdmissionPolicy policy, IQuotaStore quotas, LedgerWriter ledger, ILedgerStore ledgerStore, TimeProvider time, ILogger<HeldReservation> logger)
 {
@@ -35,7 +36,7 @@ internal sealed class AdmitStep(AdmissionPolicy policy, IQuotaStore quotas, Ledg
         AdmissionOutcome outcome;
         try
         {
-            outcome = await policy.DecideAsync(new AdmissionRequest(caller, request, model, context.Config, context.Task, context.SourceAddress, taskHeader),
+            outcome = await policy.DecideAsync(new AdmissionRequest(caller, request, model, context.Config, context.Task, context.SourceAddress, taskHeader, context.Admitted),
                 time.GetUtcNow(), context.Http.RequestAborted).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (context.Http.RequestAborted.IsCancellationRequested)
@@ -78,6 +79,7 @@ internal sealed class AdmitStep(AdmissionPolicy policy, IQuotaStore quotas, Ledg
 
         context.Protocol.WriteLimits(context.Http.Response.Headers, admission.Statuses, admission.Warning);
         context.Decision = Decisions.Allowed;
+        context.Admitted = true;
         return null;
     }
 }

@@ -31,6 +31,12 @@ internal static class BufferedRelayStep
             // nothing. Counting a broken body errs high (its JSON envelope is counted too), capped at the reservation.
             string text = generated.Length > 0 ? generated.ToString() : Encoding.UTF8.GetString(body);
             held.BillUnknown(call.Options, UnknownOutcome.InvalidBody, text);
+            if (!complete && call.PastTotalTimeout && !context.ClientAborted)
+            {
+                return new GatewayError(504, ErrorTypes.Server, ErrorCodes.UpstreamTimeout,
+                    $"The upstream for '{model.Name}' did not finish within its total timeout of {call.Options.TotalTimeout!.Value.TotalSeconds:0.#} s.");
+            }
+
             return new GatewayError(502, ErrorTypes.Server, ErrorCodes.UpstreamError, complete
                 ? $"The upstream for '{model.Name}' returned a response that is not valid JSON."
                 : $"The upstream for '{model.Name}' closed the connection before the response was complete.");

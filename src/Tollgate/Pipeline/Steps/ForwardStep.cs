@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Tollgate.Configuration;
@@ -76,7 +77,11 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
             // the gateway keeps reading (for a bounded time) to learn what was billed.
             var timeout = CancellationTokenSource.CreateLinkedTokenSource(shutdown.HardStop);
             deadline = timeout;
-            timeout.CancelAfter(upstreamOptions.ResponseTimeout);
+            // TotalTimeout bounds the whole call (the body included); before the headers, the shorter of the two applies.
+            long started = Stopwatch.GetTimestamp();
+            var total = upstreamOptions.TotalTimeout;
+            var responseTimeout = total is { } t && t < upstreamOptions.ResponseTimeout ? t : upstreamOptions.ResponseTimeout;
+            timeout.CancelAfter(responseTimeout);
             var abandonWait = context.Config.Options.Gateway.AbandonedStreamUsageWait;
             onAbort = http.RequestAborted.Register(() =>
             {
@@ -84,6 +89,9 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
                 UpstreamCall.TryCancelAfter(timeout, abandonWait);
             });
 
+            // A retry or fallback starts afresh: what an earlier attempt's upstream said is not this one's.
+            context.UpstreamStatus = null;
+            context.UpstreamRequestId = null;
             context.UpstreamStarted();
             try
             {
@@ -92,10 +100,16 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
             catch (Exception e) when (e is OperationCanceledException or HttpRequestException)
             {
                 context.UpstreamEnded();
-                return (null, Unanswered(context, held, upstreamOptions, e, timedOut: timeout.IsCancellationRequested));
+                return (null, Unanswered(context, held, upstreamOptions, e, timedOut: timeout.IsCancellationRequested, responseTimeout));
             }
 
-            UpstreamCall.TryCancelAfter(timeout, context.ClientAborted ? abandonWait : Timeout.InfiniteTimeSpan);
+            var rest = total is { } limit ? limit - Stopwatch.GetElapsedTime(started) : Timeout.InfiniteTimeSpan;
+            if (rest != Timeout.InfiniteTimeSpan && rest <= TimeSpan.Zero)
+            {
+                rest = TimeSpan.FromTicks(1);
+            }
+
+            UpstreamCall.TryCancelAfter(timeout, context.ClientAborted && (rest == Timeout.InfiniteTimeSpan || abandonWait < rest) ? abandonWait : rest);
             if (context.ClientAborted)
             {
                 // The caller may have left between the check and the reset above: keep the bound in force.
@@ -113,7 +127,10 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
 
             var content = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
             var reader = new UpstreamBody(content, upstreamOptions.IdleTimeout, timeout.Token);
-            call = new UpstreamCall(lease, message, response, timeout, onAbort, reader, upstreamOptions, protocol, abandonWait);
+            call = new UpstreamCall(lease, message, response, timeout, onAbort, reader, upstreamOptions, protocol, abandonWait)
+            {
+                TotalDeadline = total is { } whole ? started + (long)(whole.TotalSeconds * Stopwatch.Frequency) : 0,
+            };
             return (call, null);
         }
         finally
@@ -130,7 +147,7 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
     }
 
     // No response headers: a connect failure (the request never left), or an outcome the provider may bill.
-    private static GatewayError Unanswered(RequestContext context, HeldReservation held, UpstreamOptions options, Exception e, bool timedOut)
+    private static GatewayError Unanswered(RequestContext context, HeldReservation held, UpstreamOptions options, Exception e, bool timedOut, TimeSpan responseTimeout)
     {
         string model = context.Model!.Name;
         if (e is HttpRequestException http)
@@ -152,7 +169,7 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
         return context.ClientAborted
             ? new GatewayError(499, ErrorTypes.InvalidRequest, Audit.AuditReasons.ClientAborted, "The caller closed the connection.")
             : new GatewayError(504, ErrorTypes.Server, ErrorCodes.UpstreamTimeout,
-                $"The upstream for '{model}' did not respond within {options.ResponseTimeout.TotalSeconds:0.#} s.");
+                $"The upstream for '{model}' did not respond within {responseTimeout.TotalSeconds:0.#} s.");
     }
 
     private static async Task<GatewayError> UpstreamErrorAsync(string model, HttpResponseMessage response, UpstreamClient upstream, CancellationToken cancellationToken)

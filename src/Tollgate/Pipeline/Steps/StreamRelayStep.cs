@@ -17,7 +17,12 @@ namespace Tollgate.Pipeline.Steps;
 /// leaves, the gateway keeps reading without relaying, for a bounded time, to learn what the provider billed; if the
 /// stream ends without usage, what was received is counted with the model's tokenizer and billed as an estimate.
 /// </summary>
-internal sealed class StreamRelayStep(ShutdownState shutdown)
+/// <remarks>
+/// Once the 200 went out, the caller waits on the stream: <see cref="StreamOutput"/> sends the caller protocol's
+/// keep-alive while the upstream is silent (a long time to first token), and a failure after that point ends the
+/// stream with the protocol's error event instead of a cut connection.
+/// </remarks>
+internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
 {
     public async ValueTask<GatewayError?> RunAsync(RequestContext context, UpstreamCall call)
     {
@@ -51,7 +56,9 @@ internal sealed class StreamRelayStep(ShutdownState shutdown)
         TokenUsage? reported = null;
         bool done = false;
         GatewayError? cut = null;
-        await TryWriteAsync(context, call, ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
+        var output = new StreamOutput(context, call, time, context.Config.Options.Gateway.StreamKeepAliveInterval);
+        await using var keepAlive = output.ConfigureAwait(false);
+        await output.WriteAsync(ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
         var upstreamStream = call.Protocol.OpenStream();
         var events = new SseEventReader(call.Body);
         await using (events.ConfigureAwait(false))
@@ -65,7 +72,12 @@ internal sealed class StreamRelayStep(ShutdownState shutdown)
                 }
                 catch (Exception e) when (e is IOException or OperationCanceledException or HttpRequestException)
                 {
-                    cut = call.Body.TimedOut && !context.ClientAborted && !shutdown.HardStop.IsCancellationRequested
+                    bool ours = !context.ClientAborted && !shutdown.HardStop.IsCancellationRequested;
+                    // The body's cancellation also follows the call's deadline, so the total timeout is looked at first.
+                    cut = call.PastTotalTimeout && ours
+                        ? new GatewayError(504, ErrorTypes.Server, ErrorCodes.UpstreamTimeout,
+                            $"The upstream for '{model.Name}' did not finish within its total timeout of {call.Options.TotalTimeout!.Value.TotalSeconds:0.#} s; the stream was cut.")
+                        : call.Body.TimedOut && ours
                         ? new GatewayError(504, ErrorTypes.Server, ErrorCodes.UpstreamTimeout, $"The upstream for '{model.Name}' stalled mid-stream.")
                         : new GatewayError(502, ErrorTypes.Server, ErrorCodes.UpstreamError, $"The stream from the upstream for '{model.Name}' was cut.");
                     break;
@@ -152,7 +164,7 @@ internal sealed class StreamRelayStep(ShutdownState shutdown)
 
                 if (!relay.IsEmpty)
                 {
-                    await TryWriteAsync(context, call, relay).ConfigureAwait(false);
+                    await output.WriteAsync(relay).ConfigureAwait(false);
                 }
             }
         }
@@ -184,17 +196,17 @@ internal sealed class StreamRelayStep(ShutdownState shutdown)
             if (request.IncludeUsage && reported is null)
             {
                 // The caller asked for usage and the upstream sent none: send Tollgate's own count, marked estimated.
-                await TryWriteAsync(context, call, caller.EstimatedUsageEvent(
+                await output.WriteAsync(caller.EstimatedUsageEvent(
                     new EstimatedUsage(context.RequestId, request.Endpoint, model.Name, held.Usage, held.CostNanos))).ConfigureAwait(false);
             }
 
-            await TryWriteAsync(context, call, caller.EndOfStream).ConfigureAwait(false);
+            await output.WriteAsync(caller.EndOfStream).ConfigureAwait(false);
         }
 
         if (cut is not null)
         {
             context.Reason = cut.Code;
-            await TryWriteAsync(context, call, caller.ErrorEvent(cut)).ConfigureAwait(false);
+            await output.WriteAsync(caller.ErrorEvent(cut)).ConfigureAwait(false);
         }
         else if (context.ClientAborted)
         {
@@ -202,29 +214,5 @@ internal sealed class StreamRelayStep(ShutdownState shutdown)
         }
 
         return null;
-    }
-
-    private static async Task TryWriteAsync(RequestContext context, UpstreamCall call, ReadOnlyMemory<byte> bytes)
-    {
-        if (context.ClientAborted)
-        {
-            return;
-        }
-
-        var http = context.Http;
-        try
-        {
-            if (!bytes.IsEmpty)
-            {
-                await http.Response.Body.WriteAsync(bytes, http.RequestAborted).ConfigureAwait(false);
-            }
-
-            await http.Response.Body.FlushAsync(http.RequestAborted).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
-        {
-            context.ClientAborted = true;
-            call.CallerLeft();
-        }
     }
 }

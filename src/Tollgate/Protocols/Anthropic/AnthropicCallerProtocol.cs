@@ -13,6 +13,7 @@ namespace Tollgate.Protocols.Anthropic;
 /// </summary>
 internal sealed class AnthropicCallerProtocol : ICallerProtocol
 {
+    private static readonly byte[] s_ping = "event: ping\ndata: {\"type\": \"ping\"}\n\n"u8.ToArray();
     private static readonly byte[] s_stop = "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"u8.ToArray();
 
     private AnthropicCallerProtocol()
@@ -24,6 +25,9 @@ internal sealed class AnthropicCallerProtocol : ICallerProtocol
     public string StreamContentType => "text/event-stream; charset=utf-8";
 
     public ReadOnlyMemory<byte> EndOfStream => s_stop;
+
+    // Anthropic's own keep-alive: a ping event, which its SDKs read and skip.
+    public ReadOnlyMemory<byte> KeepAlive => s_ping;
 
     public Task WriteErrorAsync(HttpContext http, GatewayError error) => AnthropicErrorWriter.WriteAsync(http, error);
 

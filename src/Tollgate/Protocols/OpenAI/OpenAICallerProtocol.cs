@@ -14,6 +14,7 @@ namespace Tollgate.Protocols.OpenAI;
 internal sealed class OpenAICallerProtocol : ICallerProtocol
 {
     private static readonly byte[] s_done = "data: [DONE]\n\n"u8.ToArray();
+    private static readonly byte[] s_keepAlive = ": keep-alive\n\n"u8.ToArray();
 
     private OpenAICallerProtocol()
     {
@@ -24,6 +25,8 @@ internal sealed class OpenAICallerProtocol : ICallerProtocol
     public string StreamContentType => "text/event-stream; charset=utf-8";
 
     public ReadOnlyMemory<byte> EndOfStream => s_done;
+
+    public ReadOnlyMemory<byte> KeepAlive => s_keepAlive;
 
     public Task WriteErrorAsync(HttpContext http, GatewayError error) => OpenAIErrorWriter.WriteAsync(http, error);
 
