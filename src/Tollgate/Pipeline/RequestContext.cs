@@ -68,6 +68,9 @@ internal sealed class RequestContext(HttpContext http, string endpoint, ICallerP
     /// <summary>The owner of the request's reservation, once admitted.</summary>
     public HeldReservation? Reservation { get; set; }
 
+    /// <summary>Whether the request holds one of the gateway's concurrency slots (<see cref="Steps.QueueStep"/>).</summary>
+    public bool HoldsSlot { get; set; }
+
     public void UpstreamStarted() => _upstreamStarted = Stopwatch.GetTimestamp();
 
     public void UpstreamEnded()
