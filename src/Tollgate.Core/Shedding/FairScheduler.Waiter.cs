@@ -5,9 +5,8 @@ namespace Tollgate.Shedding;
 /// <summary>One request waiting for a slot.</summary>
 public sealed partial class FairScheduler
 {
-    private static readonly Action<object?> s_timedOut = static state => ((Waiter)state!).Expire(SlotOutcome.TimedOut);
+    private static readonly TimerCallback s_timedOut = static state => ((Waiter)state!).Expire(SlotOutcome.TimedOut);
     private static readonly Action<object?> s_canceled = static state => ((Waiter)state!).Expire(SlotOutcome.Canceled);
-    private static readonly TimerCallback s_timerCallback = static state => s_timedOut(state);
 
     /// <summary>
     /// A waiter in a tenant's line and the value task its request awaits. Whoever takes it out of the line, under
@@ -39,7 +38,7 @@ public sealed partial class FairScheduler
         // Runs out of the lock, after the waiter joined its line: a timer or a token that fires at once finds it there.
         public void Start(TimeProvider time, TimeSpan maxWait, CancellationToken cancellationToken)
         {
-            _timer = time.CreateTimer(s_timerCallback, this, maxWait, Timeout.InfiniteTimeSpan);
+            _timer = time.CreateTimer(s_timedOut, this, maxWait, Timeout.InfiniteTimeSpan);
             _registration = cancellationToken.UnsafeRegister(s_canceled, this);
         }
 

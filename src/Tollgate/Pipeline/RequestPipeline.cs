@@ -11,10 +11,11 @@ namespace Tollgate.Pipeline;
 /// <summary>
 /// A model request's path through the gateway, as a pipeline of small steps, each in its own file:
 /// request id → authenticate → read and parse → authorize → queue (a concurrency slot, by fair share) → admit
-/// (reserve + durable lease) → forward → relay and meter → settle → audit. The steps run in order of cost, so a caller without a valid key never makes the gateway
-/// parse a body. Each step's outcome is a value (a refusal stops the pipeline); the reservation has one owner
-/// (<see cref="HeldReservation"/>) that settles or releases it exactly once, and every request ends in exactly one
-/// audit record, whatever the way it ends.
+/// (reserve + durable lease) → forward → relay and meter → settle → audit. The steps run in order of cost, so a
+/// caller without a valid key never makes the gateway parse a body. Each step's outcome is a value (a refusal stops
+/// the pipeline); the reservation has one owner (<see cref="HeldReservation"/>) that settles or releases it exactly
+/// once, the concurrency slot is given back on every path, and every request ends in exactly one audit record,
+/// whatever the way it ends.
 /// </summary>
 internal sealed partial class RequestPipeline(
     GatewayConfigMonitor config,

@@ -33,6 +33,33 @@ public sealed class FairSchedulerTests
     }
 
     [Fact]
+    public void TryAcquire_NobodyWaiting_AllocatesNothing()
+    {
+        var scheduler = Scheduler(capacity: 8);
+        var watched = Scheduler(capacity: 8, cpuPercent: 90, memoryBytes: 1L << 40);
+        for (int i = 0; i < 100; i++)
+        {
+            AcquireRelease(scheduler);
+            AcquireRelease(watched);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10_000; i++)
+        {
+            AcquireRelease(scheduler);
+            AcquireRelease(watched);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+        static void AcquireRelease(FairScheduler scheduler)
+        {
+            Assert.True(scheduler.TryAcquire());
+            scheduler.Release();
+        }
+    }
+
+    [Fact]
     public void TryAcquire_WhileSomeoneWaits_LeavesTheFreedSlotToTheWaiter()
     {
         var scheduler = Full(capacity: 1);
