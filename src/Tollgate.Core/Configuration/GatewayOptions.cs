@@ -21,4 +21,13 @@ public sealed class GatewayOptions
 
     /// <summary>On SIGTERM, how long in-flight requests may take to finish before they are cut and settled.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Requests that may wait for a slot when <c>Global:MaxConcurrentRequests</c> are in flight (0: none wait; a request over it gets 503 <c>overloaded</c>).</summary>
+    public int QueueLength { get; set; } = 256;
+
+    /// <summary>The longest a request waits for a slot before it gets 503 <c>overloaded</c>.</summary>
+    public TimeSpan MaxQueueWait { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Load thresholds at which the gateway stops taking on more concurrent work.</summary>
+    public SheddingOptions Shedding { get; set; } = new();
 }

@@ -5,6 +5,12 @@ public sealed class TenantOptions : LimitsOptions
 {
     /// <summary>IANA time zone of this tenant's calendar budgets; defaults to <see cref="GlobalOptions.TimeZone"/>.</summary>
     public string? TimeZone { get; set; }
+
+    /// <summary>
+    /// This tenant's share of the gateway's concurrency slots while requests wait for one (1 – 1000): a tenant of
+    /// weight 3 is served three slots for every one of a tenant of weight 1.
+    /// </summary>
+    public int Weight { get; set; } = 1;
 }
 
 /// <summary>Limits on the whole gateway (e.g. total spend per day: the automatic shutoff). Callers never see these figures.</summary>

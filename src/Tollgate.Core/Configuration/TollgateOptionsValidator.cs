@@ -85,6 +85,7 @@ public static class TollgateOptionsValidator
         }
 
         ValidateEdge(options, errors);
+        SheddingValidator.Validate(Root, options, errors);
         RepetitionOptionsValidator.Validate(options.Repetition, $"{Root}:Repetition", errors);
     }
 

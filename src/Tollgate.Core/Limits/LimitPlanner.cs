@@ -40,12 +40,17 @@ public static class LimitPlanner
             Add(checks, new Scope(ScopeKind.SourceAddress, "ip:" + source, "address " + source, zone), config.Options.SourceAddresses, demand);
         }
 
-        Add(checks, new Scope(ScopeKind.Global, "g", "gateway", config.GlobalTimeZone), config.Options.Global, demand);
+        // The gateway's own concurrency is the shedding queue's (Shedding/FairScheduler, before admission), unless it runs in shadow mode.
+        Add(checks, new Scope(ScopeKind.Global, "g", "gateway", config.GlobalTimeZone), config.Options.Global, demand,
+            concurrencyQueued: !Shedding.QueueSettings.IsShadowed(config.Options.Global));
         return checks;
     }
 
-    /// <summary>Adds a check for every limit set in <paramref name="limits"/> on <paramref name="scope"/>.</summary>
-    public static void Add(List<LimitCheck> checks, Scope scope, LimitsOptions limits, in RequestDemand demand)
+    /// <summary>
+    /// Adds a check for every limit set in <paramref name="limits"/> on <paramref name="scope"/>; with
+    /// <paramref name="concurrencyQueued"/>, all but <c>MaxConcurrentRequests</c>, which a queue enforces instead.
+    /// </summary>
+    public static void Add(List<LimitCheck> checks, Scope scope, LimitsOptions limits, in RequestDemand demand, bool concurrencyQueued = false)
     {
         long input = demand.InputTokens;
         long multiplier = demand.OutputMultiplier;
@@ -71,7 +76,11 @@ public static class LimitPlanner
         Add(limits.InputTokensPerDay, nameof(limits.InputTokensPerDay), Metric.InputTokens, Window.Day, input, 0);
         Add(limits.OutputTokensPerMinute, nameof(limits.OutputTokensPerMinute), Metric.OutputTokens, Window.Minute, 0, multiplier);
         Add(limits.OutputTokensPerDay, nameof(limits.OutputTokensPerDay), Metric.OutputTokens, Window.Day, 0, multiplier);
-        Add(limits.MaxConcurrentRequests, nameof(limits.MaxConcurrentRequests), Metric.Concurrency, Window.Concurrent, 1, 0);
+        if (!concurrencyQueued)
+        {
+            Add(limits.MaxConcurrentRequests, nameof(limits.MaxConcurrentRequests), Metric.Concurrency, Window.Concurrent, 1, 0);
+        }
+
         AddBudget(checks, scope, limits.BudgetPerDay, Window.CalendarDay, limits.Shadow.Contains(nameof(limits.BudgetPerDay)), demand);
         AddBudget(checks, scope, limits.BudgetPerMonth, Window.CalendarMonth, limits.Shadow.Contains(nameof(limits.BudgetPerMonth)), demand);
     }

@@ -85,6 +85,13 @@ public static class ErrorCodes
     /// <summary>The gateway is shutting down.</summary>
     public const string ShuttingDown = "shutting_down";
 
+    /// <summary>
+    /// The gateway shed the request (503, <c>Retry-After: 1</c>): its queue for a concurrency slot was full, or the
+    /// wait ran out. Each protocol's writer gives it that protocol's type: OpenAI's <c>service_unavailable_error</c>,
+    /// Anthropic's <c>overloaded_error</c>.
+    /// </summary>
+    public const string Overloaded = "overloaded";
+
     /// <summary>A request or token rate limit refused.</summary>
     public const string RateLimitExceeded = "rate_limit_exceeded";
 

@@ -1,9 +1,11 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Tollgate.Configuration;
 using Tollgate.Identity;
 using Tollgate.Metrics;
 using Tollgate.Pipeline;
 using Tollgate.Pipeline.Steps;
 using Tollgate.Proxy;
+using Tollgate.Shedding;
 using Tollgate.Storage.Sqlite;
 using Tollgate.Upstreams;
 
@@ -43,8 +45,9 @@ internal static class GatewayServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Registers the request path: the <c>openai</c> and <c>anthropic</c> upstream kinds and the upstream clients, the pipeline and its steps,
-    /// metrics, in-flight tracking and shutdown state. Needs <see cref="AddTollgateConfiguration"/>,
+    /// Registers the request path: the <c>openai</c> and <c>anthropic</c> upstream kinds and the upstream clients, the
+    /// pipeline and its steps, the shedding queue (<see cref="FairScheduler"/>, reading the process's load through an
+    /// <see cref="ILoadSignal"/> unless another is registered), metrics, in-flight tracking and shutdown state. Needs <see cref="AddTollgateConfiguration"/>,
     /// <see cref="AddTollgateDataDirectory"/> and <see cref="CoreServiceCollectionExtensions.AddTollgateCore"/>.
     /// </summary>
     public static IServiceCollection AddTollgateGateway(this IServiceCollection services)
@@ -56,6 +59,10 @@ internal static class GatewayServiceCollectionExtensions
         services.AddSingleton<InFlightRequests>();
         services.AddSingleton<ShutdownState>();
         services.AddSingleton<AuthenticateStep>();
+        services.TryAddSingleton<ILoadSignal, ProcessLoadSignal>();
+        services.AddSingleton<FairScheduler>();
+        services.AddSingleton<QueueMetrics>();
+        services.AddSingleton<QueueStep>();
         services.AddSingleton<AdmitStep>();
         services.AddSingleton<ForwardStep>();
         services.AddSingleton<ProtocolFitStep>();

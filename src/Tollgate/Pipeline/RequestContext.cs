@@ -98,6 +98,9 @@ internal sealed class RequestContext(HttpContext http, string endpoint, ICallerP
     public void PassOver(ModelDefinition model, string reason, string? releasedReservationId = null) =>
         (_attempts ??= new(4)).Add(new UpstreamAttempt { Upstream = model.UpstreamName, Model = model.Name, Reason = reason, ReservationId = releasedReservationId });
 
+    /// <summary>Whether the request holds one of the gateway's concurrency slots (<see cref="Steps.QueueStep"/>).</summary>
+    public bool HoldsSlot { get; set; }
+
     public void UpstreamStarted() => _upstreamStarted = Stopwatch.GetTimestamp();
 
     public void UpstreamEnded()

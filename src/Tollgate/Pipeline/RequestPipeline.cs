@@ -10,15 +10,17 @@ namespace Tollgate.Pipeline;
 
 /// <summary>
 /// A model request's path through the gateway, as a pipeline of small steps, each in its own file:
-/// request id → authenticate → read and parse → authorize → protocol fit → admit (reserve + durable lease) → forward → relay and
-/// meter → settle → audit. The steps run in order of cost, so a caller without a valid key never makes the gateway
-/// parse a body. Each step's outcome is a value (a refusal stops the pipeline); the reservation has one owner
-/// (<see cref="HeldReservation"/>) that settles or releases it exactly once, and every request ends in exactly one
-/// audit record, whatever the way it ends.
+/// request id → authenticate → read and parse → authorize → protocol fit → queue (a concurrency slot, by fair share)
+/// → admit (reserve + durable lease) → forward → relay and meter → settle → audit. The steps run in order of cost, so
+/// a caller without a valid key never makes the gateway parse a body. Each step's outcome is a value (a refusal stops
+/// the pipeline); the reservation has one owner (<see cref="HeldReservation"/>) that settles or releases it exactly
+/// once, the concurrency slot is given back on every path, and every request ends in exactly one audit record,
+/// whatever the way it ends.
 /// </summary>
 internal sealed partial class RequestPipeline(
     GatewayConfigMonitor config,
     AuthenticateStep authenticate,
+    QueueStep queue,
     AdmitStep admit,
     ForwardStep forward,
     ProtocolFitStep protocolFit,
@@ -44,6 +46,8 @@ internal sealed partial class RequestPipeline(
 
             if (error is not null)
             {
+                // Nor does a refused request keep its concurrency slot while the refusal is written.
+                queue.Leave(context);
                 await RefuseAsync(context, error).ConfigureAwait(false);
             }
         }
@@ -71,6 +75,7 @@ internal sealed partial class RequestPipeline(
                 await held.DisposeAsync().ConfigureAwait(false);
             }
 
+            queue.Leave(context);
             context.Request?.Dispose();
             audit.End(context);
         }
@@ -112,7 +117,8 @@ internal sealed partial class RequestPipeline(
             ?? await authenticate.RunAsync(context).ConfigureAwait(false)
             ?? await ReadRequestStep.RunAsync(context, endpoint.Reader).ConfigureAwait(false)
             ?? AuthorizeStep.Run(context)
-            ?? protocolFit.Run(context, endpoint);
+            ?? protocolFit.Run(context, endpoint)
+            ?? await queue.RunAsync(context).ConfigureAwait(false);
         if (error is not null)
         {
             return error;
