@@ -11,6 +11,9 @@ public enum ApiEndpoint
 
     /// <summary><c>POST /v1/embeddings</c>.</summary>
     Embeddings,
+
+    /// <summary><c>POST /v1/responses</c> (OpenAI's Responses API).</summary>
+    Responses,
 }
 
 /// <summary>Names and paths of <see cref="ApiEndpoint"/> values.</summary>
@@ -21,6 +24,7 @@ public static class ApiEndpoints
     {
         ApiEndpoint.ChatCompletions => "chat.completions",
         ApiEndpoint.Completions => "completions",
+        ApiEndpoint.Responses => "responses",
         _ => "embeddings",
     };
 
@@ -29,6 +33,7 @@ public static class ApiEndpoints
     {
         ApiEndpoint.ChatCompletions => "chat/completions",
         ApiEndpoint.Completions => "completions",
+        ApiEndpoint.Responses => "responses",
         _ => "embeddings",
     };
 }

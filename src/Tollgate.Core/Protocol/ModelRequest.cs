@@ -63,8 +63,11 @@ public sealed class ModelRequest : IDisposable
     /// <summary>Whether <c>logit_bias</c> is set.</summary>
     public bool HasLogitBias { get; internal init; }
 
+    /// <summary>The name of the field <see cref="MaxTokens"/> came from (<c>max_output_tokens</c> for the Responses API).</summary>
+    public string MaxTokensField { get; internal init; } = "max_tokens";
+
     /// <summary>The name of the output cap field the caller used (<c>max_completion_tokens</c> or <c>max_tokens</c>), or null.</summary>
-    public string? OutputCapField => MaxCompletionTokens is not null ? "max_completion_tokens" : MaxTokens is not null ? "max_tokens" : null;
+    public string? OutputCapField => MaxCompletionTokens is not null ? "max_completion_tokens" : MaxTokens is not null ? MaxTokensField : null;
 
     /// <summary>Output tokens per unit of output cap: every choice (and every best_of candidate) is billed.</summary>
     public long OutputMultiplier => Endpoint == ApiEndpoint.Embeddings ? 0 : Math.Max(N, BestOf);

@@ -20,13 +20,14 @@ internal static class OpenAIEndpoints
         v1.MapPost("/chat/completions", (HttpContext http, RequestPipeline pipeline) => pipeline.HandleAsync(http, ProtocolEndpoint.OpenAIChatCompletions));
         v1.MapPost("/completions", (HttpContext http, RequestPipeline pipeline) => pipeline.HandleAsync(http, ProtocolEndpoint.OpenAICompletions));
         v1.MapPost("/embeddings", (HttpContext http, RequestPipeline pipeline) => pipeline.HandleAsync(http, ProtocolEndpoint.OpenAIEmbeddings));
+        v1.MapPost("/responses", (HttpContext http, RequestPipeline pipeline) => pipeline.HandleAsync(http, ProtocolEndpoint.OpenAIResponses));
         v1.MapGet("/models", (HttpContext http, RequestPipeline pipeline, GatewayConfigMonitor config) =>
             pipeline.HandleAuthenticatedAsync(http, "models", exchange => WriteModelsAsync(exchange, config.Current)));
         v1.MapGet("/models/{id}", (HttpContext http, string id, RequestPipeline pipeline, GatewayConfigMonitor config) =>
             pipeline.HandleAuthenticatedAsync(http, "models.retrieve", exchange => WriteModelAsync(exchange, id, config.Current)));
         v1.Map("/{**rest}", (HttpContext http, RequestPipeline pipeline) => pipeline.HandleAuthenticatedAsync(http, "unrouted", _ =>
             Task.FromResult<GatewayError?>(new GatewayError(404, ErrorTypes.InvalidRequest, ErrorCodes.NotFound,
-                $"Unknown route: {http.Request.Method} {Display.Bounded(http.Request.Path.Value, 80)}. Tollgate serves /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models and /v1/models/{{model}}."))));
+                $"Unknown route: {http.Request.Method} {Display.Bounded(http.Request.Path.Value, 80)}. Tollgate serves /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/responses, /v1/models and /v1/models/{{model}}."))));
         return app;
     }
 

@@ -30,7 +30,7 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
         // The lease keeps the client alive (a reload may replace it) until the answer has been read.
         var lease = upstreams.Rent(model.UpstreamName, upstreamOptions);
         var upstream = lease.Client;
-        var protocol = upstream.Protocol;
+        var protocol = upstream.Protocol.ForEndpoint(request.Endpoint);
         var http = context.Http;
 
         // Everything made below belongs to the UpstreamCall once it exists; until then, to this method, which disposes
