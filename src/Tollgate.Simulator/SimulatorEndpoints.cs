@@ -24,6 +24,7 @@ public static class SimulatorEndpoints
         app.MapPost("/v1/chat/completions", context => ServeAsync(context, engine, SimulatorEndpointKind.ChatCompletions));
         app.MapPost("/v1/completions", context => ServeAsync(context, engine, SimulatorEndpointKind.Completions));
         app.MapPost("/v1/embeddings", context => ServeAsync(context, engine, SimulatorEndpointKind.Embeddings));
+        app.MapPost("/v1/responses", context => ServeAsync(context, engine, SimulatorEndpointKind.Responses));
         app.MapGet("/v1/models", context => ServeAsync(context, engine, SimulatorEndpointKind.Models));
 
         var control = app.MapGroup("/_simulator");

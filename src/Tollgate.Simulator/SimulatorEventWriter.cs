@@ -17,6 +17,15 @@ internal sealed class SimulatorEventWriter(PipeWriter writer) : IDisposable
         return _json;
     }
 
+    /// <summary>Starts an event named <paramref name="name"/> (<c>event: name</c>), as the Responses API frames its events.</summary>
+    public Utf8JsonWriter BeginEvent(string name)
+    {
+        writer.Write("event: "u8);
+        writer.Write(System.Text.Encoding.UTF8.GetBytes(name));
+        writer.Write("\n"u8);
+        return BeginEvent();
+    }
+
     /// <summary>Ends the event and flushes it, waiting out backpressure; false when the client has gone.</summary>
     public async ValueTask<bool> EndEventAsync(CancellationToken cancellationToken)
     {

@@ -41,6 +41,11 @@ internal sealed class SimulatorHandler(SimulatorResponder responder) : HttpMessa
                 return SimulatorEndpointKind.Completions;
             }
 
+            if (path.EndsWith("/responses", StringComparison.Ordinal))
+            {
+                return SimulatorEndpointKind.Responses;
+            }
+
             if (path.EndsWith("/embeddings", StringComparison.Ordinal))
             {
                 return SimulatorEndpointKind.Embeddings;

@@ -5,7 +5,7 @@ using Tollgate.Tokenization;
 namespace Tollgate.Simulator;
 
 /// <summary>The fields of an OpenAI request that the simulator acts on, read once from the body.</summary>
-internal sealed class SimulatorRequest
+internal sealed partial class SimulatorRequest
 {
     /// <summary>Embedding dimensions when the request names none.</summary>
     public const int DefaultDimensions = 8;
@@ -56,6 +56,7 @@ internal sealed class SimulatorRequest
     {
         SimulatorEndpointKind.ChatCompletions => "chat/completions",
         SimulatorEndpointKind.Completions => "completions",
+        SimulatorEndpointKind.Responses => "responses",
         _ => "embeddings",
     };
 
@@ -103,6 +104,11 @@ internal sealed class SimulatorRequest
         {
             error = SimulatorError.BadRequest("You must provide a model parameter.", "model");
             return false;
+        }
+
+        if (kind == SimulatorEndpointKind.Responses)
+        {
+            return TryReadResponses(root, modelId, counterForModel, out request, out error);
         }
 
         string inputName = kind switch

@@ -100,6 +100,10 @@ internal sealed class SimulatorResponder(
         {
             await SendAsync(response, new(200, SimulatorResponseHead.Json, call.RequestId), SimulatorJson.Garbage.ToArray(), cancellationToken);
         }
+        else if (call.Request.Stream && call.IsResponse)
+        {
+            await SimulatorResponsesStreaming.WriteAsync(call, response, latency, cancellationToken);
+        }
         else if (call.Request.Stream)
         {
             await SimulatorStreaming.WriteAsync(call, response, latency, cancellationToken);
@@ -119,6 +123,10 @@ internal sealed class SimulatorResponder(
             if (call.Request.Kind == SimulatorEndpointKind.Embeddings)
             {
                 SimulatorJson.WriteEmbeddings(json, call, !call.Directives.NoUsage);
+            }
+            else if (call.IsResponse)
+            {
+                SimulatorJson.WriteResponse(json, call, SimulatorResponseStatus.Final(call), !call.Directives.NoUsage);
             }
             else
             {
