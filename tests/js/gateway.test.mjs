@@ -892,3 +892,110 @@ for (const method of ["jsonSchema", "functionCalling"]) {
     assert.equal(row.refused, 0);
   });
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The Responses API (client.responses): billed exactly once from its usage, plain and streamed
+
+test("responses.create: usage and cost match the simulator's bill and the ledger", async () => {
+  const { key } = await createKey("u-resp", "basic");
+  const { data, response } = await client(key).responses
+    .create({ model: "sim-mini", instructions: "Be brief.", input: "Say hello. [[sim:tokens=7]] [[sim:cached=2]] [[sim:reasoning=3]]" })
+    .withResponse();
+  const b = await bill(response.headers.get("x-request-id"));
+  assert.equal(b.endpoint, "responses");
+  assert.equal(data.object, "response");
+  assert.equal(data.status, "completed");
+  assert.equal(data.output_text.trim().split(/\s+/).length, 7);
+  assert.equal(data.usage.input_tokens, b.promptTokens);
+  assert.equal(data.usage.input_tokens_details.cached_tokens, 2);
+  assert.equal(data.usage.output_tokens, 10);
+  assert.equal(data.usage.output_tokens_details.reasoning_tokens, 3);
+  assert.equal(data.usage.cost_nanousd, costNanos("sim-mini", b));
+  await assertLedgerMatches("u-resp", "sim-mini", [b]);
+});
+
+test("responses.create stream: deltas, then response.completed with the usage and its cost; no [DONE]", async () => {
+  const { key } = await createKey("u-resp-stream", "basic");
+  const id = requestId("respstream");
+  const stream = await client(key).responses.create(
+    { model: "sim-mini", input: [{ role: "user", content: [{ type: "input_text", text: "Tell a story. [[sim:tokens=12]]" }] }], stream: true },
+    { headers: { "x-request-id": id } },
+  );
+  const events = [];
+  for await (const event of stream) events.push(event);
+  assert.equal(events[0].type, "response.created");
+  const text = events.filter((e) => e.type === "response.output_text.delta").map((e) => e.delta).join("");
+  assert.equal(text.trim().split(/\s+/).length, 12);
+  const last = events.at(-1);
+  assert.equal(last.type, "response.completed");
+  assert.deepEqual(events.map((e) => e.sequence_number), events.map((_, i) => i));
+  const b = await bill(id);
+  assert.equal(b.stream, true);
+  assert.equal(last.response.usage.output_tokens, b.completionTokens);
+  assert.equal(last.response.usage.cost_nanousd, costNanos("sim-mini", b));
+  await assertLedgerMatches("u-resp-stream", "sim-mini", [b]);
+});
+
+test("responses stream cut by the upstream: an error event ends it, the ledger bills what was generated", async () => {
+  const { key } = await createKey("u-resp-cut", "basic");
+  const id = requestId("respcut");
+  const stream = await client(key).responses.create(
+    { model: "sim-mini", input: "Go on. [[sim:tokens=20]] [[sim:cut=4]]", stream: true },
+    { headers: { "x-request-id": id } },
+  );
+  const events = [];
+  for await (const event of stream) events.push(event);
+  const last = events.at(-1);
+  assert.equal(last.type, "error");
+  assert.equal(last.code, "upstream_error");
+  const b = await bill(id);
+  assert.equal(b.completed, false);
+  assert.equal(b.completionTokens, 4);
+  await assertLedgerMatches("u-resp-cut", "sim-mini", [b], { estimated: 1 });
+});
+
+test("responses.create with a required function tool: a call whose arguments fit its schema, billed exactly", async () => {
+  const { key } = await createKey("u-resp-tool", "basic");
+  const { data, response } = await client(key).responses
+    .create({
+      model: "sim-mini",
+      input: "What is the weather in Paris?",
+      tool_choice: "required",
+      tools: [{
+        type: "function",
+        name: "get_weather",
+        strict: false,
+        parameters: { type: "object", properties: { city: { type: "string" }, days: { type: "integer" } }, required: ["city", "days"] },
+      }],
+    })
+    .withResponse();
+  const call = data.output.find((item) => item.type === "function_call");
+  assert.ok(call, "a function_call output item");
+  assert.equal(call.name, "get_weather");
+  const args = JSON.parse(call.arguments);
+  assert.equal(typeof args.city, "string");
+  assert.ok(Number.isInteger(args.days));
+  const b = await bill(response.headers.get("x-request-id"));
+  await assertLedgerMatches("u-resp-tool", "sim-mini", [b]);
+});
+
+test("responses.create refusals: state and hosted tools Tollgate cannot price are 400 param_not_allowed, never forwarded", async () => {
+  const { key } = await createKey("u-resp-refused", "basic");
+  for (const [extra, param] of [
+    [{ previous_response_id: "resp_123" }, "previous_response_id"],
+    [{ tools: [{ type: "web_search" }] }, "tools[0].type"],
+    [{ background: true }, "background"],
+  ]) {
+    const id = requestId("respref");
+    const err = await client(key).responses
+      .create({ model: "sim-mini", input: "x", ...extra }, { headers: { "x-request-id": id } })
+      .then(() => assert.fail("expected a 400"), (e) => e);
+    assert.ok(err instanceof OpenAI.BadRequestError, `got ${err}`);
+    assert.equal(err.code, "param_not_allowed");
+    assert.equal(err.param, param);
+    await assertNoBill(id);
+  }
+  const row = await ledger("u-resp-refused", 3);
+  assert.equal(row.refused, 3);
+  assert.equal(row.cost_nanousd, 0);
+});
