@@ -22,7 +22,8 @@ public sealed class SimulatorEngine
             new SimulatorLatency(timeProvider, latency),
             encodingForModel ?? (static _ => null),
             Billing,
-            Barrier);
+            Barrier,
+            new SimulatorStoredResponses());
     }
 
     /// <summary>What the simulated provider billed.</summary>

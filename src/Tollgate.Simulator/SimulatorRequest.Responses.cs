@@ -23,8 +23,13 @@ internal sealed partial class SimulatorRequest
             return false;
         }
 
+        bool stored = !root.TryGetProperty("store", out var storeElement) || storeElement.ValueKind != JsonValueKind.False;
+        string? previous = root.TryGetProperty("previous_response_id", out var previousElement) && previousElement.ValueKind == JsonValueKind.String
+            ? previousElement.GetString()
+            : null;
         if (!TryReadBool(root, "stream", out bool stream, out error)
             || !TryReadCount(root, "max_output_tokens", int.MaxValue, out int? maxOutputTokens, out error)
+            || !TryReadBool(root, "store", out _, out error)
             || !SimulatorToolRequest.TryReadResponses(root, input, out var tools, out error))
         {
             return false;
@@ -48,6 +53,8 @@ internal sealed partial class SimulatorRequest
             PromptTokens = PromptTokenCounter.CountResponses(root, counter),
             Tools = tools,
             Counter = counter,
+            PreviousResponseId = previous,
+            Store = stored,
         };
         return true;
     }

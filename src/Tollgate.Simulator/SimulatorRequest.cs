@@ -40,7 +40,13 @@ internal sealed partial class SimulatorRequest
     public required string PromptText { get; init; }
 
     /// <summary>Input tokens, counted with <see cref="PromptTokenCounter"/>.</summary>
-    public required long PromptTokens { get; init; }
+    public required long PromptTokens { get; set; }
+
+    /// <summary>The stored response a Responses API request continues (<c>previous_response_id</c>), or null.</summary>
+    public string? PreviousResponseId { get; init; }
+
+    /// <summary>Whether the provider keeps the response (Responses API <c>store</c>, default true).</summary>
+    public bool Store { get; init; } = true;
 
     /// <summary>The tools, tool choice and output format of a chat request.</summary>
     public SimulatorToolRequest Tools { get; init; } = SimulatorToolRequest.None;

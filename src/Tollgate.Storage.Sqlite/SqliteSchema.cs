@@ -126,6 +126,19 @@ internal static class SqliteSchema
         CREATE TRIGGER api_key_secrets_updated AFTER UPDATE ON api_key_secrets BEGIN UPDATE key_generation SET value = value + 1 WHERE id = 1; END;
         CREATE TRIGGER api_key_secrets_deleted AFTER DELETE ON api_key_secrets BEGIN UPDATE key_generation SET value = value + 1 WHERE id = 1; END;
         """,
+        // 5: reserved for the audit of attempts (resilience); a no-op here.
+        "SELECT 1;",
+        // 6: which key created which stored response (Responses API), and what its request billed.
+        """
+        CREATE TABLE response_owners (
+            response_id   TEXT NOT NULL PRIMARY KEY,
+            key_id        TEXT NOT NULL,
+            model         TEXT NOT NULL,
+            input_tokens  INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            created_at    INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        """,
     ];
 
     /// <summary>Applies the migrations <paramref name="connection"/>'s file lacks, in one write transaction.</summary>

@@ -224,7 +224,6 @@ public sealed class ResponsesApiTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("""{"model":"sim-mini","input":"x","previous_response_id":"resp_1"}""", "previous_response_id")]
     [InlineData("""{"model":"sim-mini","input":"x","conversation":"conv_1"}""", "conversation")]
     [InlineData("""{"model":"sim-mini","input":"x","prompt":{"id":"pmpt_1"}}""", "prompt")]
     [InlineData("""{"model":"sim-mini","input":"x","background":true}""", "background")]
@@ -266,7 +265,7 @@ public sealed class ResponsesApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task OfficialClient_Refusal_SurfacesAs400()
+    public async Task OfficialClient_UnknownPreviousResponse_SurfacesAs404()
     {
         var client = _gateway.OpenAI(await _gateway.CreateKeyAsync()).GetResponsesClient();
 
@@ -277,7 +276,7 @@ public sealed class ResponsesApiTests : IAsyncLifetime
             InputItems = { ResponseItem.CreateUserMessageItem("continue") },
         }));
 
-        Assert.Equal(400, e.Status);
+        Assert.Equal(404, e.Status);
     }
 
     [Fact]

@@ -982,7 +982,6 @@ test("responses.create with a required function tool: a call whose arguments fit
 test("responses.create refusals: state and hosted tools Tollgate cannot price are 400 param_not_allowed, never forwarded", async () => {
   const { key } = await createKey("u-resp-refused", "basic");
   for (const [extra, param] of [
-    [{ previous_response_id: "resp_123" }, "previous_response_id"],
     [{ tools: [{ type: "web_search" }] }, "tools[0].type"],
     [{ background: true }, "background"],
   ]) {
@@ -995,6 +994,13 @@ test("responses.create refusals: state and hosted tools Tollgate cannot price ar
     assert.equal(err.param, param);
     await assertNoBill(id);
   }
+  const id = requestId("respref");
+  const err = await client(key).responses
+    .create({ model: "sim-mini", input: "x", previous_response_id: "resp_unknown" }, { headers: { "x-request-id": id } })
+    .then(() => assert.fail("expected a 404"), (e) => e);
+  assert.ok(err instanceof OpenAI.NotFoundError, `got ${err}`);
+  assert.equal(err.param, "previous_response_id");
+  await assertNoBill(id);
   const row = await ledger("u-resp-refused", 3);
   assert.equal(row.refused, 3);
   assert.equal(row.cost_nanousd, 0);

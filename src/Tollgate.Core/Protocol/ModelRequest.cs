@@ -63,6 +63,15 @@ public sealed class ModelRequest : IDisposable
     /// <summary>Whether <c>logit_bias</c> is set.</summary>
     public bool HasLogitBias { get; internal init; }
 
+    /// <summary>The stored response a Responses API request continues (<c>previous_response_id</c>), or null.</summary>
+    public string? PreviousResponseId { get; internal init; }
+
+    /// <summary>
+    /// Input the request carries that is not in its body (the stored chain a <c>previous_response_id</c> continues), as
+    /// the gateway knows it; added to the counted input. Set by the host before admission.
+    /// </summary>
+    public long HiddenInputTokens { get; set; }
+
     /// <summary>The name of the field <see cref="MaxTokens"/> came from (<c>max_output_tokens</c> for the Responses API).</summary>
     public string MaxTokensField { get; internal init; } = "max_tokens";
 

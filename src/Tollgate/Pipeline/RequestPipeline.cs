@@ -110,6 +110,7 @@ internal sealed partial class RequestPipeline(
             ?? await authenticate.RunAsync(context).ConfigureAwait(false)
             ?? await ReadRequestStep.RunAsync(context, endpoint.Reader).ConfigureAwait(false)
             ?? AuthorizeStep.Run(context)
+            ?? await PreviousResponseStep.RunAsync(context).ConfigureAwait(false)
             ?? await admit.RunAsync(context).ConfigureAwait(false);
         if (error is not null)
         {

@@ -36,7 +36,7 @@ public sealed class ResponsesProtocolTests
     [InlineData("""{"model":"m","input":"x","stream_options":{}}""", "stream_options", ErrorCodes.InvalidRequest)]
     [InlineData("""{"model":"m","input":"x","tools":{}}""", "tools", ErrorCodes.InvalidRequest)]
     [InlineData("""{"model":"m","input":"x","text":{"format":"json"}}""", "text.format", ErrorCodes.InvalidRequest)]
-    [InlineData("""{"model":"m","input":"x","previous_response_id":"resp_1"}""", "previous_response_id", ErrorCodes.ParamNotAllowed)]
+    [InlineData("""{"model":"m","input":"x","previous_response_id":5}""", "previous_response_id", ErrorCodes.InvalidRequest)]
     [InlineData("""{"model":"m","input":"x","conversation":{"id":"conv_1"}}""", "conversation", ErrorCodes.ParamNotAllowed)]
     [InlineData("""{"model":"m","input":"x","prompt":{"id":"pmpt_1"}}""", "prompt", ErrorCodes.ParamNotAllowed)]
     [InlineData("""{"model":"m","input":"x","background":true}""", "background", ErrorCodes.ParamNotAllowed)]
@@ -58,6 +58,26 @@ public sealed class ResponsesProtocolTests
         using var request = Read("""{"model":"m","input":"x","previous_response_id":null,"conversation":null,"background":false,"tools":[{"type":"function","name":"f"},{"type":"custom","name":"g"}]}""");
 
         Assert.Equal("m", request.Model);
+    }
+
+    [Fact]
+    public void TryRead_PreviousResponseId_ReadAndHiddenInputAddedToTheCount()
+    {
+        using var request = Read("""{"model":"m","input":"more","previous_response_id":"resp_7"}""");
+        long visible = request.CountInput(s_counter);
+
+        request.HiddenInputTokens = 1000;
+
+        Assert.Equal("resp_7", request.PreviousResponseId);
+        Assert.Equal(visible + 1000, request.CountInput(s_counter));
+    }
+
+    [Fact]
+    public void ScanResponseAndFinalEvent_ResponseIdRead()
+    {
+        Assert.Equal("resp_1", ResponsesScanner.ScanResponse("""{"id":"resp_1","object":"response","output":[],"usage":null}"""u8, null).ResponseId);
+        Assert.Equal("resp_2", ResponsesScanner.ScanEvent("""{"type":"response.completed","response":{"id":"resp_2","output":[{"id":"msg_1"}],"usage":{"input_tokens":1,"output_tokens":1}}}"""u8, null).ResponseId);
+        Assert.Null(ResponsesScanner.ScanEvent("""{"type":"response.output_text.delta","item_id":"msg_1","delta":"x"}"""u8, null).ResponseId);
     }
 
     [Fact]

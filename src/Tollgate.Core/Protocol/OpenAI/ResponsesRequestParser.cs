@@ -21,7 +21,8 @@ internal static class ResponsesRequestParser
     {
         request = null;
         var root = document.RootElement;
-        error = Validate(root, out string model, out bool stream, out long? maxOutput, out bool logprobs);
+        error = Validate(root, out string model, out bool stream, out long? maxOutput, out bool logprobs)
+            ?? ReadString(root, "previous_response_id");
         if (error is not null)
         {
             document.Dispose();
@@ -33,6 +34,9 @@ internal static class ResponsesRequestParser
             Reader = ResponsesRequestReader.Instance,
             Body = body,
             MaxTokensField = CapField,
+            PreviousResponseId = root.TryGetProperty("previous_response_id", out var previous) && previous.ValueKind == JsonValueKind.String
+                ? previous.GetString()
+                : null,
             WantsLogprobs = logprobs,
         };
         return true;
@@ -60,7 +64,7 @@ internal static class ResponsesRequestParser
         }
 
         model = modelElement.GetString()!;
-        foreach (string stored in (ReadOnlySpan<string>)["previous_response_id", "conversation", "prompt"])
+        foreach (string stored in (ReadOnlySpan<string>)["conversation", "prompt"])
         {
             if (IsPresent(root, stored))
             {

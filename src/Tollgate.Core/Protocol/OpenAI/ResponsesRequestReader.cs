@@ -27,7 +27,7 @@ public sealed class ResponsesRequestReader : IRequestReader
 
     /// <inheritdoc />
     public long CountInput(ModelRequest request, TokenCounter counter, long stopAfter) =>
-        PromptTokenCounter.CountResponses(request.Document.RootElement, counter, stopAfter);
+        Pricing.Saturating.Add(PromptTokenCounter.CountResponses(request.Document.RootElement, counter, stopAfter), request.HiddenInputTokens);
 
     /// <inheritdoc />
     public string InputText(ModelRequest request, int maxChars)

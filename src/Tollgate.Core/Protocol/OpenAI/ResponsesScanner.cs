@@ -40,6 +40,12 @@ public static class ResponsesScanner
                     reader.Read();
                     ReadUsage(ref reader, ref scan);
                 }
+                else if (!isEvent && reader.ValueTextEquals("id"u8))
+                {
+                    reader.Read();
+                    scan.ResponseId = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    reader.Skip();
+                }
                 else if (reader.ValueTextEquals("type"u8))
                 {
                     reader.Read();
@@ -113,10 +119,16 @@ public static class ResponsesScanner
                 continue;
             }
 
-            if (reader.ValueTextEquals("usage"u8))
+            if (reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("usage"u8))
             {
                 reader.Read();
                 ReadUsage(ref reader, ref scan);
+            }
+            else if (reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("id"u8))
+            {
+                reader.Read();
+                scan.ResponseId = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                reader.Skip();
             }
             else
             {
