@@ -1005,3 +1005,47 @@ test("responses.create refusals: state and hosted tools Tollgate cannot price ar
   assert.equal(row.refused, 3);
   assert.equal(row.cost_nanousd, 0);
 });
+
+test("responses.retrieve, cancel and delete: the owner's calls are audited and never billed; another key gets 404", async () => {
+  const { key: owner } = await createKey("u-resp-owner", "basic");
+  const { key: other } = await createKey("u-resp-other", "basic");
+  const { data: created, response } = await client(owner).responses
+    .create({ model: "sim-mini", input: "Keep this. [[sim:tokens=5]]" })
+    .withResponse();
+  const b = await bill(response.headers.get("x-request-id"));
+
+  const fetched = await client(owner).responses.retrieve(created.id);
+  assert.equal(fetched.id, created.id);
+  assert.equal(fetched.output_text, created.output_text);
+  for (const call of [
+    () => client(other).responses.retrieve(created.id),
+    () => client(other).responses.cancel(created.id),
+    () => client(other).responses.delete(created.id),
+    () => client(other).responses.create({ model: "sim-mini", input: "go on", previous_response_id: created.id }),
+  ]) {
+    const err = await call().then(() => assert.fail("expected a 404"), (e) => e);
+    assert.ok(err instanceof OpenAI.NotFoundError, `got ${err}`);
+  }
+  await client(owner).responses.cancel(created.id);
+  await client(owner).responses.delete(created.id);
+  const gone = await client(owner).responses.retrieve(created.id).then(() => assert.fail("expected a 404"), (e) => e);
+  assert.ok(gone instanceof OpenAI.NotFoundError, `got ${gone}`);
+
+  // One billed request (the creation); the retrievals, the cancel and the deletes cost nothing.
+  const row = await ledger("u-resp-owner", 5);
+  assert.equal(row.input_tokens, b.promptTokens);
+  assert.equal(row.output_tokens, b.completionTokens);
+  assert.equal(row.cost_nanousd, costNanos("sim-mini", b));
+});
+
+test("responses.create with previous_response_id: the chain is billed as input, exactly as the provider billed it", async () => {
+  const { key } = await createKey("u-resp-chain", "basic");
+  const first = await client(key).responses.create({ model: "sim-mini", input: "Begin. [[sim:tokens=9]]" });
+  const { data: second, response } = await client(key).responses
+    .create({ model: "sim-mini", input: "Continue. [[sim:tokens=4]]", previous_response_id: first.id })
+    .withResponse();
+  const b = await bill(response.headers.get("x-request-id"));
+  assert.equal(second.usage.input_tokens, b.promptTokens);
+  assert.ok(b.promptTokens > first.usage.input_tokens + first.usage.output_tokens, "the chain is billed as input");
+  assert.equal(second.usage.cost_nanousd, costNanos("sim-mini", b));
+});
