@@ -792,7 +792,7 @@ test("models.retrieve: a model outside the plan looks exactly like one that does
 });
 
 test("an unknown route: 401 for a bad key before 404, the 404 audited under the caller (raw fetch)", async () => {
-  const post = (authorization) => fetch(`${ctx.apiUrl}/v1/responses`, {
+  const post = (authorization) => fetch(`${ctx.apiUrl}/v1/assistants`, {
     method: "POST",
     headers: { ...(authorization ? { authorization } : {}), "content-type": "application/json" },
     body: JSON.stringify({ model: "sim-mini", input: "hi" }),
