@@ -179,6 +179,29 @@ public sealed class StoredResponsesTests : IAsyncLifetime
         Assert.Equal(new TokenUsage(third.Bill.PromptTokens, 0, 3, 0), third.Record.Usage);
     }
 
+    [Fact]
+    public async Task InputTokens_CountedLocallyEqualToTheProviderAndNeverBilled()
+    {
+        string key = await _gateway.CreateKeyAsync();
+        const string Body = """{"model":"sim-mini","instructions":"Be terse.","input":[{"role":"user","content":"How many tokens? [[sim:tokens=3]]"}]}""";
+        int bills = _gateway.Simulator.Billing.All.Count;
+
+        using var count = await _gateway.Http.SendAsync(ChatCompletionTests.Json(key, Body, "/v1/responses/input_tokens"));
+        using var counted = JsonDocument.Parse(await count.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, count.StatusCode);
+        Assert.Equal("response.input_tokens", counted.RootElement.GetProperty("object").GetString());
+        Assert.Equal(bills, _gateway.Simulator.Billing.All.Count);
+        var record = await _gateway.AuditAsync(count.Headers.GetValues("x-request-id").Single());
+        Assert.Equal(("responses.input_tokens", 0L), (record.Endpoint, record.CostNanos));
+
+        using var create = await _gateway.Http.SendAsync(ChatCompletionTests.Json(key, Body, "/v1/responses"));
+        using var created = JsonDocument.Parse(await create.Content.ReadAsStringAsync());
+        Assert.Equal(created.RootElement.GetProperty("usage").GetProperty("input_tokens").GetInt64(), counted.RootElement.GetProperty("input_tokens").GetInt64());
+
+        using var refused = await _gateway.Http.SendAsync(ChatCompletionTests.Json(key, """{"model":"sim-mini","input":"x","previous_response_id":"resp_nope"}""", "/v1/responses/input_tokens"));
+        Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+    }
+
     private async Task<(HttpStatusCode Status, AuditRecord Record, Simulator.SimulatorBill Bill)> ChainAsync(string key, string previousId, string text)
     {
         using var request = ChatCompletionTests.Json(key, $$"""{"model":"sim-mini","input":"{{text}}","previous_response_id":"{{previousId}}"}""", "/v1/responses");

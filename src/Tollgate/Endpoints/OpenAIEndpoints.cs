@@ -21,6 +21,7 @@ internal static class OpenAIEndpoints
         v1.MapPost("/completions", (HttpContext http, RequestPipeline pipeline) => pipeline.HandleAsync(http, ProtocolEndpoint.OpenAICompletions));
         v1.MapPost("/embeddings", (HttpContext http, RequestPipeline pipeline) => pipeline.HandleAsync(http, ProtocolEndpoint.OpenAIEmbeddings));
         v1.MapPost("/responses", (HttpContext http, RequestPipeline pipeline) => pipeline.HandleAsync(http, ProtocolEndpoint.OpenAIResponses));
+        v1.MapResponseInputTokens();
         v1.MapStoredResponses();
         v1.MapGet("/models", (HttpContext http, RequestPipeline pipeline, GatewayConfigMonitor config) =>
             pipeline.HandleAuthenticatedAsync(http, "models", exchange => WriteModelsAsync(exchange, config.Current)));

@@ -103,3 +103,46 @@ internal static class StoredResponseEndpoints
         return null;
     }
 }
+
+/// <summary>
+/// <c>POST /v1/responses/input_tokens</c>: the input tokens a Responses request would be billed, counted by the gateway
+/// (the model's tokenizer, and for a <c>previous_response_id</c> the chain the ledger knows, owner only). Read and
+/// checked like a request to <c>/v1/responses</c>, audited, never forwarded and never billed.
+/// </summary>
+internal static class InputTokensEndpoint
+{
+    public static RouteGroupBuilder MapResponseInputTokens(this RouteGroupBuilder v1)
+    {
+        v1.MapPost("/responses/input_tokens", (HttpContext http, RequestPipeline pipeline) =>
+            pipeline.HandleAuthenticatedAsync(http, "responses.input_tokens", CountAsync));
+        return v1;
+    }
+
+    private static async Task<GatewayError?> CountAsync(RequestContext context)
+    {
+        try
+        {
+            var error = ReadRequestStep.CheckMediaType(context.Http.Request)
+                ?? await ReadRequestStep.RunAsync(context, ResponsesRequestReader.Instance).ConfigureAwait(false)
+                ?? AuthorizeStep.Run(context)
+                ?? await PreviousResponseStep.RunAsync(context).ConfigureAwait(false);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            long tokens = Tokenization.UsageEstimator.CountInput(context.Request!, context.Model!, long.MaxValue);
+            var response = context.Http.Response;
+            response.StatusCode = 200;
+            response.ContentType = "application/json";
+            await response.WriteAsync(
+                $$"""{"object":"response.input_tokens","input_tokens":{{tokens.ToString(System.Globalization.CultureInfo.InvariantCulture)}}}""",
+                CancellationToken.None).ConfigureAwait(false);
+            return null;
+        }
+        finally
+        {
+            context.Request?.Dispose();
+        }
+    }
+}
