@@ -26,6 +26,7 @@ public static class CoreServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IQuotaStore, InMemoryQuotaStore>();
+        services.TryAddSingleton<Responses.IResponseOwnerStore, Responses.InMemoryResponseOwnerStore>();
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<ApiKeyIssuer>();
         services.AddSingleton<TaskRegistry>();

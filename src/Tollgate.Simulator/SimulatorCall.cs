@@ -25,7 +25,7 @@ internal sealed class SimulatorCall
         RequestId = requestId;
         Created = created;
         _billing = billing;
-        CompletionId = (IsMessages ? "msg_sim" : IsChat ? "chatcmpl-sim" : "cmpl-sim") + requestId[SimulatorIds.RequestIdPrefix.Length..];
+        CompletionId = (IsMessages ? "msg_sim" : IsChat ? "chatcmpl-sim" : IsResponse ? "resp_sim" : "cmpl-sim") + requestId[SimulatorIds.RequestIdPrefix.Length..];
     }
 
     /// <summary>The request.</summary>
@@ -54,6 +54,9 @@ internal sealed class SimulatorCall
 
     /// <summary>Whether this is a chat completion (else a legacy text completion, embeddings or a message).</summary>
     public bool IsChat => Request.Kind == SimulatorEndpointKind.ChatCompletions;
+
+    /// <summary>Whether this is a Responses API request (<c>/v1/responses</c>).</summary>
+    public bool IsResponse => Request.Kind == SimulatorEndpointKind.Responses;
 
     /// <summary>Records the bill for <paramref name="contentTokens"/> words plus the planned reasoning, once.</summary>
     public void Settle(long contentTokens, bool completed) =>

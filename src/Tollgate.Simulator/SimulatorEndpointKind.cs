@@ -12,6 +12,9 @@ internal enum SimulatorEndpointKind
     /// <summary><c>POST /v1/embeddings</c>.</summary>
     Embeddings,
 
+    /// <summary><c>POST /v1/responses</c> (the Responses API).</summary>
+    Responses,
+
     /// <summary><c>GET /v1/models</c>.</summary>
     Models,
 

@@ -25,6 +25,10 @@ public static class SimulatorEndpoints
         app.MapPost("/v1/chat/completions", context => ServeAsync(context, engine, SimulatorEndpointKind.ChatCompletions));
         app.MapPost("/v1/completions", context => ServeAsync(context, engine, SimulatorEndpointKind.Completions));
         app.MapPost("/v1/embeddings", context => ServeAsync(context, engine, SimulatorEndpointKind.Embeddings));
+        app.MapPost("/v1/responses", context => ServeAsync(context, engine, SimulatorEndpointKind.Responses));
+        app.MapGet("/v1/responses/{id}", context => engine.Responder.ServeStoredAsync("GET", (string)context.Request.RouteValues["id"]!, false, new SimulatorKestrelResponse(context), context.RequestAborted));
+        app.MapDelete("/v1/responses/{id}", context => engine.Responder.ServeStoredAsync("DELETE", (string)context.Request.RouteValues["id"]!, false, new SimulatorKestrelResponse(context), context.RequestAborted));
+        app.MapPost("/v1/responses/{id}/cancel", context => engine.Responder.ServeStoredAsync("POST", (string)context.Request.RouteValues["id"]!, true, new SimulatorKestrelResponse(context), context.RequestAborted));
         app.MapGet("/v1/models", context => ServeAsync(context, engine, SimulatorEndpointKind.Models));
         app.MapPost("/v1/messages", context => ServeAsync(context, engine, SimulatorEndpointKind.Messages));
         app.MapPost("/v1/messages/count_tokens", context => ServeAsync(context, engine, SimulatorEndpointKind.MessagesCountTokens));

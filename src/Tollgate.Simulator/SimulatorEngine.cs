@@ -25,7 +25,8 @@ public sealed class SimulatorEngine
             encodingForModel ?? (static _ => null),
             Billing,
             Barrier,
-            calls ?? new SimulatorCallCounter());
+            calls ?? new SimulatorCallCounter(),
+            new SimulatorStoredResponses());
     }
 
     /// <summary>What the simulated provider billed.</summary>

@@ -23,6 +23,10 @@ internal sealed record SimulatorError(int StatusCode, string Type, string? Code,
     public static SimulatorError BadRequest(string message, string? param = null) =>
         new(400, "invalid_request_error", null, param, message);
 
+    /// <summary>A 404 for a stored response the simulator does not hold.</summary>
+    public static SimulatorError ResponseNotFound(string id, string? param) =>
+        new(404, "invalid_request_error", null, param, $"Response with id '{id}' not found.");
+
     /// <summary>A 404 for a route the simulator does not serve.</summary>
     public static SimulatorError UnknownUrl(string method, string path) =>
         new(404, "invalid_request_error", "unknown_url", null, $"Unknown request URL: {method} {path}.");

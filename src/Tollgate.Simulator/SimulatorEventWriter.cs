@@ -17,11 +17,11 @@ internal sealed class SimulatorEventWriter(PipeWriter writer) : IDisposable
         return _json;
     }
 
-    /// <summary>Starts a named event (<c>event: NAME</c>, as Anthropic's streams have); then write the data as with <see cref="BeginEvent()"/>.</summary>
+    /// <summary>Starts a named event (<c>event: NAME</c>, as Anthropic's streams and the Responses API frame their events); then write the data as with <see cref="BeginEvent()"/>.</summary>
     public Utf8JsonWriter BeginEvent(string name)
     {
         writer.Write("event: "u8);
-        writer.Write(System.Text.Encoding.ASCII.GetBytes(name));
+        writer.Write(System.Text.Encoding.UTF8.GetBytes(name));
         writer.Write("\n"u8);
         return BeginEvent();
     }

@@ -18,12 +18,34 @@ internal sealed class SimulatorHandler(SimulatorResponder responder) : HttpMessa
             : null;
 
         var exchange = new SimulatorHandlerExchange(request);
+        var storedRoute = StoredRoute(request.Method, path);
         _ = exchange.RunAsync(
-            (response, token) => kind is { } known
+            (response, token) => storedRoute is { } route
+                ? responder.ServeStoredAsync(request.Method.Method, route.Id, route.Cancel, response, token)
+                : kind is { } known
                 ? responder.ServeAsync(known, body, clientRequestId, response, token)
                 : SimulatorResponder.ServeUnknownAsync(request.Method.Method, path, response, token),
             cancellationToken);
         return await exchange.Response;
+    }
+
+    // GET or DELETE …/responses/{id}, POST …/responses/{id}/cancel.
+    private static (string Id, bool Cancel)? StoredRoute(HttpMethod method, string path)
+    {
+        path = path.TrimEnd('/');
+        int at = path.LastIndexOf("/responses/", StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        string rest = Uri.UnescapeDataString(path[(at + "/responses/".Length)..]);
+        if (method == HttpMethod.Post && rest.EndsWith("/cancel", StringComparison.Ordinal) && rest.IndexOf('/') == rest.Length - "/cancel".Length)
+        {
+            return (rest[..^"/cancel".Length], true);
+        }
+
+        return (method == HttpMethod.Get || method == HttpMethod.Delete) && rest.Length > 0 && !rest.Contains('/') ? (rest, false) : null;
     }
 
     private static SimulatorEndpointKind? Route(HttpMethod method, string path)
@@ -49,6 +71,11 @@ internal sealed class SimulatorHandler(SimulatorResponder responder) : HttpMessa
             if (path.EndsWith("/completions", StringComparison.Ordinal))
             {
                 return SimulatorEndpointKind.Completions;
+            }
+
+            if (path.EndsWith("/responses", StringComparison.Ordinal))
+            {
+                return SimulatorEndpointKind.Responses;
             }
 
             if (path.EndsWith("/embeddings", StringComparison.Ordinal))

@@ -5,7 +5,7 @@ using Tollgate.Tokenization;
 namespace Tollgate.Simulator;
 
 /// <summary>The fields of an OpenAI request that the simulator acts on, read once from the body.</summary>
-internal sealed class SimulatorRequest
+internal sealed partial class SimulatorRequest
 {
     /// <summary>Embedding dimensions when the request names none.</summary>
     public const int DefaultDimensions = 8;
@@ -40,7 +40,13 @@ internal sealed class SimulatorRequest
     public required string PromptText { get; init; }
 
     /// <summary>Input tokens, counted with <see cref="PromptTokenCounter"/>.</summary>
-    public required long PromptTokens { get; init; }
+    public required long PromptTokens { get; set; }
+
+    /// <summary>The stored response a Responses API request continues (<c>previous_response_id</c>), or null.</summary>
+    public string? PreviousResponseId { get; init; }
+
+    /// <summary>Whether the provider keeps the response (Responses API <c>store</c>, default true).</summary>
+    public bool Store { get; init; } = true;
 
     /// <summary>The tools, tool choice and output format of a chat request.</summary>
     public SimulatorToolRequest Tools { get; init; } = SimulatorToolRequest.None;
@@ -58,6 +64,7 @@ internal sealed class SimulatorRequest
         SimulatorEndpointKind.Completions => "completions",
         SimulatorEndpointKind.Messages => "messages",
         SimulatorEndpointKind.MessagesCountTokens => "messages/count_tokens",
+        SimulatorEndpointKind.Responses => "responses",
         _ => "embeddings",
     };
 
@@ -108,6 +115,11 @@ internal sealed class SimulatorRequest
         {
             error = SimulatorError.BadRequest("You must provide a model parameter.", "model");
             return false;
+        }
+
+        if (kind == SimulatorEndpointKind.Responses)
+        {
+            return TryReadResponses(root, modelId, counterForModel, out request, out error);
         }
 
         string inputName = kind switch

@@ -20,7 +20,8 @@ internal sealed class SimulatorResponder(
     Func<string, string?> encodingForModel,
     SimulatorBilling billing,
     SimulatorBarrier barrier,
-    SimulatorCallCounter calls)
+    SimulatorCallCounter calls,
+    SimulatorStoredResponses stored)
 {
     /// <summary>Serves one request to <paramref name="kind"/>; throws <see cref="OperationCanceledException"/> when cancelled.</summary>
     public async Task ServeAsync(
@@ -52,7 +53,19 @@ internal sealed class SimulatorResponder(
             return;
         }
 
-        if (!SimulatorDirectives.TryParse(request!.PromptText, out var directives, out string? message))
+        if (request!.PreviousResponseId is { } previousId)
+        {
+            if (stored.Find(previousId) is not { } previous)
+            {
+                await SendErrorAsync(response, requestId, SimulatorError.ResponseNotFound(previousId, "previous_response_id"), cancellationToken);
+                return;
+            }
+
+            // The provider bills the stored chain as input.
+            request.PromptTokens += previous.ChainTokens;
+        }
+
+        if (!SimulatorDirectives.TryParse(request.PromptText, out var directives, out string? message))
         {
             await SendErrorAsync(response, requestId, SimulatorError.BadRequest(message!), cancellationToken, anthropic);
             return;
@@ -116,16 +129,52 @@ internal sealed class SimulatorResponder(
         {
             await SendAsync(response, new(200, SimulatorResponseHead.Json, call.RequestId), SimulatorJson.Garbage.ToArray(), cancellationToken);
         }
-        else if (call.Request.Stream)
-        {
-            await (anthropic
-                ? SimulatorMessagesStreaming.WriteAsync(call, response, latency, cancellationToken)
-                : SimulatorStreaming.WriteAsync(call, response, latency, cancellationToken));
-        }
         else
         {
-            await WriteWholeAsync(call, response, cancellationToken);
+            if (call.IsResponse && call.Request.Store)
+            {
+                // Stored before it is sent, so a client that has read it can retrieve or continue it.
+                stored.Store(call);
+            }
+
+            if (call.Request.Stream)
+            {
+                await (call.IsResponse ? SimulatorResponsesStreaming.WriteAsync(call, response, latency, cancellationToken)
+                    : anthropic ? SimulatorMessagesStreaming.WriteAsync(call, response, latency, cancellationToken)
+                    : SimulatorStreaming.WriteAsync(call, response, latency, cancellationToken));
+            }
+            else
+            {
+                await WriteWholeAsync(call, response, cancellationToken);
+            }
         }
+    }
+
+    /// <summary>Serves <c>GET</c> / <c>DELETE /v1/responses/{id}</c> and <c>POST /v1/responses/{id}/cancel</c>.</summary>
+    public Task ServeStoredAsync(string method, string id, bool cancel, ISimulatorResponse response, CancellationToken cancellationToken)
+    {
+        string requestId = SimulatorIds.NewRequestId();
+        var found = stored.Find(id);
+        if (found is null)
+        {
+            return SendErrorAsync(response, requestId, SimulatorError.ResponseNotFound(id, null), cancellationToken);
+        }
+
+        if (method == "DELETE" && !cancel)
+        {
+            stored.Delete(id);
+            return SendJsonAsync(response, new(200, SimulatorResponseHead.Json, requestId), json =>
+            {
+                json.WriteStartObject();
+                json.WriteString("id", id);
+                json.WriteString("object", "response.deleted");
+                json.WriteBoolean("deleted", true);
+                json.WriteEndObject();
+            }, cancellationToken);
+        }
+
+        // A retrieval, or the cancel of a response that has already ended (it stays as it was).
+        return SendAsync(response, new(200, SimulatorResponseHead.Json, requestId), found.Body, cancellationToken);
     }
 
     private async Task WriteWholeAsync(SimulatorCall call, ISimulatorResponse response, CancellationToken cancellationToken)
@@ -141,6 +190,10 @@ internal sealed class SimulatorResponder(
             else if (call.IsMessages)
             {
                 SimulatorJson.WriteMessage(json, call, !call.Directives.NoUsage);
+            }
+            else if (call.IsResponse)
+            {
+                SimulatorJson.WriteResponse(json, call, SimulatorResponseStatus.Final(call), !call.Directives.NoUsage);
             }
             else
             {

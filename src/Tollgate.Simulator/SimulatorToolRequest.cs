@@ -26,7 +26,7 @@ internal enum SimulatorToolMode
 /// <c>tool_choice</c>, <c>response_format</c>, the text of its last message when that is the user's, and how many
 /// assistant turns follow the message that carries a script (<c>[[sim:call=…]]</c>, <c>[[sim:say=…]]</c>).
 /// </summary>
-internal sealed class SimulatorToolRequest
+internal sealed partial class SimulatorToolRequest
 {
     /// <summary>Nothing offered, nothing asked.</summary>
     public static SimulatorToolRequest None { get; } = new();

@@ -137,6 +137,18 @@ internal static class SqliteSchema
         """
         ALTER TABLE audit ADD COLUMN attempts TEXT;
         """,
+
+        // 7: which key created which stored response (Responses API), and what its request billed.
+        """
+        CREATE TABLE response_owners (
+            response_id   TEXT NOT NULL PRIMARY KEY,
+            key_id        TEXT NOT NULL,
+            model         TEXT NOT NULL,
+            input_tokens  INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            created_at    INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        """,
     ];
 
     /// <summary>Applies the migrations <paramref name="connection"/>'s file lacks, in one write transaction.</summary>

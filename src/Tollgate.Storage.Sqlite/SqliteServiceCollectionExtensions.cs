@@ -24,6 +24,7 @@ public static class SqliteServiceCollectionExtensions
         services.AddSingleton(database);
         services.AddSingleton<IApiKeyStore>(_ => new SqliteApiKeyStore(database));
         services.AddSingleton<ILedgerStore>(new SqliteLedgerStore(database));
+        services.AddSingleton<Responses.IResponseOwnerStore>(new SqliteResponseOwnerStore(database));
         return services;
     }
 }

@@ -26,7 +26,7 @@ public sealed class RouteTests : IAsyncLifetime
     [InlineData(null)]
     public async Task UnknownRoute_BadOrMissingKey_Is401AndAudited(string? key)
     {
-        using var response = await _gateway.Http.SendAsync(Post("/v1/responses", key));
+        using var response = await _gateway.Http.SendAsync(Post("/v1/assistants", key));
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
@@ -43,7 +43,7 @@ public sealed class RouteTests : IAsyncLifetime
         var (id, key) = await _gateway.CreateKeyWithIdAsync(tenant: "acme", user: "alice");
         int before = _gateway.Simulator.Billing.All.Count;
 
-        using var response = await _gateway.Http.SendAsync(Post("/v1/responses", key));
+        using var response = await _gateway.Http.SendAsync(Post("/v1/assistants", key));
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         var (type, code, _) = await ChatCompletionTests.ErrorAsync(response);

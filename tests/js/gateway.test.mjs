@@ -800,7 +800,7 @@ test("models.retrieve: a model outside the plan looks exactly like one that does
 });
 
 test("an unknown route: 401 for a bad key before 404, the 404 audited under the caller (raw fetch)", async () => {
-  const post = (authorization) => fetch(`${ctx.apiUrl}/v1/responses`, {
+  const post = (authorization) => fetch(`${ctx.apiUrl}/v1/assistants`, {
     method: "POST",
     headers: { ...(authorization ? { authorization } : {}), "content-type": "application/json" },
     body: JSON.stringify({ model: "sim-mini", input: "hi" }),
@@ -1072,4 +1072,161 @@ test("anthropic stream cut by the upstream: the SDK raises, the ledger bills wha
   const row = await ledger("u-msg-cut", 1);
   assert.equal(row.estimated_requests, 1);
   assert.ok(row.output_tokens >= 5, `billed ${row.output_tokens} output tokens for 5 generated`);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The Responses API (client.responses): billed exactly once from its usage, plain and streamed
+
+test("responses.create: usage and cost match the simulator's bill and the ledger", async () => {
+  const { key } = await createKey("u-resp", "basic");
+  const { data, response } = await client(key).responses
+    .create({ model: "sim-mini", instructions: "Be brief.", input: "Say hello. [[sim:tokens=7]] [[sim:cached=2]] [[sim:reasoning=3]]" })
+    .withResponse();
+  const b = await bill(response.headers.get("x-request-id"));
+  assert.equal(b.endpoint, "responses");
+  assert.equal(data.object, "response");
+  assert.equal(data.status, "completed");
+  assert.equal(data.output_text.trim().split(/\s+/).length, 7);
+  assert.equal(data.usage.input_tokens, b.promptTokens);
+  assert.equal(data.usage.input_tokens_details.cached_tokens, 2);
+  assert.equal(data.usage.output_tokens, 10);
+  assert.equal(data.usage.output_tokens_details.reasoning_tokens, 3);
+  assert.equal(data.usage.cost_nanousd, costNanos("sim-mini", b));
+  await assertLedgerMatches("u-resp", "sim-mini", [b]);
+});
+
+test("responses.create stream: deltas, then response.completed with the usage and its cost; no [DONE]", async () => {
+  const { key } = await createKey("u-resp-stream", "basic");
+  const id = requestId("respstream");
+  const stream = await client(key).responses.create(
+    { model: "sim-mini", input: [{ role: "user", content: [{ type: "input_text", text: "Tell a story. [[sim:tokens=12]]" }] }], stream: true },
+    { headers: { "x-request-id": id } },
+  );
+  const events = [];
+  for await (const event of stream) events.push(event);
+  assert.equal(events[0].type, "response.created");
+  const text = events.filter((e) => e.type === "response.output_text.delta").map((e) => e.delta).join("");
+  assert.equal(text.trim().split(/\s+/).length, 12);
+  const last = events.at(-1);
+  assert.equal(last.type, "response.completed");
+  assert.deepEqual(events.map((e) => e.sequence_number), events.map((_, i) => i));
+  const b = await bill(id);
+  assert.equal(b.stream, true);
+  assert.equal(last.response.usage.output_tokens, b.completionTokens);
+  assert.equal(last.response.usage.cost_nanousd, costNanos("sim-mini", b));
+  await assertLedgerMatches("u-resp-stream", "sim-mini", [b]);
+});
+
+test("responses stream cut by the upstream: an error event ends it, the ledger bills what was generated", async () => {
+  const { key } = await createKey("u-resp-cut", "basic");
+  const id = requestId("respcut");
+  const stream = await client(key).responses.create(
+    { model: "sim-mini", input: "Go on. [[sim:tokens=20]] [[sim:cut=4]]", stream: true },
+    { headers: { "x-request-id": id } },
+  );
+  const events = [];
+  for await (const event of stream) events.push(event);
+  const last = events.at(-1);
+  assert.equal(last.type, "error");
+  assert.equal(last.code, "upstream_error");
+  const b = await bill(id);
+  assert.equal(b.completed, false);
+  assert.equal(b.completionTokens, 4);
+  await assertLedgerMatches("u-resp-cut", "sim-mini", [b], { estimated: 1 });
+});
+
+test("responses.create with a required function tool: a call whose arguments fit its schema, billed exactly", async () => {
+  const { key } = await createKey("u-resp-tool", "basic");
+  const { data, response } = await client(key).responses
+    .create({
+      model: "sim-mini",
+      input: "What is the weather in Paris?",
+      tool_choice: "required",
+      tools: [{
+        type: "function",
+        name: "get_weather",
+        strict: false,
+        parameters: { type: "object", properties: { city: { type: "string" }, days: { type: "integer" } }, required: ["city", "days"] },
+      }],
+    })
+    .withResponse();
+  const call = data.output.find((item) => item.type === "function_call");
+  assert.ok(call, "a function_call output item");
+  assert.equal(call.name, "get_weather");
+  const args = JSON.parse(call.arguments);
+  assert.equal(typeof args.city, "string");
+  assert.ok(Number.isInteger(args.days));
+  const b = await bill(response.headers.get("x-request-id"));
+  await assertLedgerMatches("u-resp-tool", "sim-mini", [b]);
+});
+
+test("responses.create refusals: state and hosted tools Tollgate cannot price are 400 param_not_allowed, never forwarded", async () => {
+  const { key } = await createKey("u-resp-refused", "basic");
+  for (const [extra, param] of [
+    [{ tools: [{ type: "web_search" }] }, "tools[0].type"],
+    [{ background: true }, "background"],
+  ]) {
+    const id = requestId("respref");
+    const err = await client(key).responses
+      .create({ model: "sim-mini", input: "x", ...extra }, { headers: { "x-request-id": id } })
+      .then(() => assert.fail("expected a 400"), (e) => e);
+    assert.ok(err instanceof OpenAI.BadRequestError, `got ${err}`);
+    assert.equal(err.code, "param_not_allowed");
+    assert.equal(err.param, param);
+    await assertNoBill(id);
+  }
+  const id = requestId("respref");
+  const err = await client(key).responses
+    .create({ model: "sim-mini", input: "x", previous_response_id: "resp_unknown" }, { headers: { "x-request-id": id } })
+    .then(() => assert.fail("expected a 404"), (e) => e);
+  assert.ok(err instanceof OpenAI.NotFoundError, `got ${err}`);
+  assert.equal(err.param, "previous_response_id");
+  await assertNoBill(id);
+  const row = await ledger("u-resp-refused", 3);
+  assert.equal(row.refused, 3);
+  assert.equal(row.cost_nanousd, 0);
+});
+
+test("responses.retrieve, cancel and delete: the owner's calls are audited and never billed; another key gets 404", async () => {
+  const { key: owner } = await createKey("u-resp-owner", "basic");
+  const { key: other } = await createKey("u-resp-other", "basic");
+  const { data: created, response } = await client(owner).responses
+    .create({ model: "sim-mini", input: "Keep this. [[sim:tokens=5]]" })
+    .withResponse();
+  const b = await bill(response.headers.get("x-request-id"));
+
+  const fetched = await client(owner).responses.retrieve(created.id);
+  assert.equal(fetched.id, created.id);
+  assert.equal(fetched.output_text, created.output_text);
+  for (const call of [
+    () => client(other).responses.retrieve(created.id),
+    () => client(other).responses.cancel(created.id),
+    () => client(other).responses.delete(created.id),
+    () => client(other).responses.create({ model: "sim-mini", input: "go on", previous_response_id: created.id }),
+  ]) {
+    const err = await call().then(() => assert.fail("expected a 404"), (e) => e);
+    assert.ok(err instanceof OpenAI.NotFoundError, `got ${err}`);
+  }
+  await client(owner).responses.cancel(created.id);
+  await client(owner).responses.delete(created.id);
+  const gone = await client(owner).responses.retrieve(created.id).then(() => assert.fail("expected a 404"), (e) => e);
+  assert.ok(gone instanceof OpenAI.NotFoundError, `got ${gone}`);
+
+  // One billed request (the creation); the retrievals, the cancel and the deletes cost nothing.
+  const row = await ledger("u-resp-owner", 5);
+  assert.equal(row.input_tokens, b.promptTokens);
+  assert.equal(row.output_tokens, b.completionTokens);
+  assert.equal(row.cost_nanousd, costNanos("sim-mini", b));
+});
+
+test("responses.create with previous_response_id: the chain is billed as input, exactly as the provider billed it", async () => {
+  const { key } = await createKey("u-resp-chain", "basic");
+  const first = await client(key).responses.create({ model: "sim-mini", input: "Begin. [[sim:tokens=9]]" });
+  const { data: second, response } = await client(key).responses
+    .create({ model: "sim-mini", input: "Continue. [[sim:tokens=4]]", previous_response_id: first.id })
+    .withResponse();
+  const b = await bill(response.headers.get("x-request-id"));
+  assert.equal(second.usage.input_tokens, b.promptTokens);
+  assert.ok(b.promptTokens > first.usage.input_tokens + first.usage.output_tokens, "the chain is billed as input");
+  assert.equal(second.usage.cost_nanousd, costNanos("sim-mini", b));
 });

@@ -99,7 +99,12 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
         try
         {
             string? capField = request.Endpoint == ApiEndpoint.Embeddings ? null
-                : request.OutputCapField ?? (request.Endpoint == ApiEndpoint.Completions ? "max_tokens" : model.OutputCapParameter);
+                : request.OutputCapField ?? request.Endpoint switch
+                {
+                    ApiEndpoint.Completions => "max_tokens",
+                    ApiEndpoint.Responses => "max_output_tokens",
+                    _ => model.OutputCapParameter,
+                };
             bool changed = request.Endpoint != ApiEndpoint.Embeddings
                 && (request.MaxCompletionTokens ?? request.MaxTokens) != decision.OutputCap;
             string? warning = warnings.Check(decision.Statuses, plan.BudgetWarningPercent);

@@ -17,6 +17,9 @@ public enum ApiEndpoint
 
     /// <summary><c>POST /v1/messages/count_tokens</c> (Anthropic Messages).</summary>
     MessagesCountTokens,
+
+    /// <summary><c>POST /v1/responses</c> (OpenAI's Responses API).</summary>
+    Responses,
 }
 
 /// <summary>Names and paths of <see cref="ApiEndpoint"/> values.</summary>
@@ -29,6 +32,7 @@ public static class ApiEndpoints
         ApiEndpoint.Completions => "completions",
         ApiEndpoint.Messages => "messages",
         ApiEndpoint.MessagesCountTokens => "messages.count_tokens",
+        ApiEndpoint.Responses => "responses",
         _ => "embeddings",
     };
 
@@ -39,6 +43,7 @@ public static class ApiEndpoints
         ApiEndpoint.Completions => "completions",
         ApiEndpoint.Messages => "messages",
         ApiEndpoint.MessagesCountTokens => "messages/count_tokens",
+        ApiEndpoint.Responses => "responses",
         _ => "embeddings",
     };
 

@@ -11,6 +11,12 @@ namespace Tollgate.Protocol;
 /// </summary>
 public interface IUpstreamProtocol
 {
+    /// <summary>
+    /// The protocol that serves <paramref name="endpoint"/> on this upstream: itself unless the upstream speaks an
+    /// endpoint with a shape of its own (OpenAI's Responses API beside its chat completions).
+    /// </summary>
+    IUpstreamProtocol ForEndpoint(ApiEndpoint endpoint) => this;
+
     /// <summary>The path of <paramref name="endpoint"/> relative to the upstream's base address.</summary>
     string PathFor(ApiEndpoint endpoint);
 

@@ -78,8 +78,20 @@ public sealed class ModelRequest : IDisposable
     /// </summary>
     public long MinOutputCap => ThinkingBudget is null ? 1 : AnthropicRequestReader.MinThinkingBudget + 1;
 
+    /// <summary>The stored response a Responses API request continues (<c>previous_response_id</c>), or null.</summary>
+    public string? PreviousResponseId { get; internal init; }
+
+    /// <summary>
+    /// Input the request carries that is not in its body (the stored chain a <c>previous_response_id</c> continues), as
+    /// the gateway knows it; added to the counted input. Set by the host before admission.
+    /// </summary>
+    public long HiddenInputTokens { get; set; }
+
+    /// <summary>The name of the field <see cref="MaxTokens"/> came from (<c>max_output_tokens</c> for the Responses API).</summary>
+    public string MaxTokensField { get; internal init; } = "max_tokens";
+
     /// <summary>The name of the output cap field the caller used (<c>max_completion_tokens</c> or <c>max_tokens</c>), or null.</summary>
-    public string? OutputCapField => MaxCompletionTokens is not null ? "max_completion_tokens" : MaxTokens is not null ? "max_tokens" : null;
+    public string? OutputCapField => MaxCompletionTokens is not null ? "max_completion_tokens" : MaxTokens is not null ? MaxTokensField : null;
 
     /// <summary>Output tokens per unit of output cap: every choice (and every best_of candidate) is billed.</summary>
     public long OutputMultiplier => Endpoint == ApiEndpoint.Embeddings ? 0 : Math.Max(N, BestOf);

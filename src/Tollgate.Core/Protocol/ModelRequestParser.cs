@@ -25,6 +25,11 @@ public static class ModelRequestParser
             return false;
         }
 
+        if (endpoint == ApiEndpoint.Responses)
+        {
+            return ResponsesRequestParser.TryRead(body, document, out request, out error);
+        }
+
         error = Validate(document.RootElement, endpoint, out string model, out bool stream, out bool includeUsage,
             out long? maxTokens, out long? maxCompletionTokens, out int n);
         if (error is not null)

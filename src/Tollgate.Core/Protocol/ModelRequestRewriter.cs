@@ -32,6 +32,8 @@ public static class ModelRequestRewriter
         int rootStart = OffsetIn(body, rootBytes);
         var edits = new List<Edit>(4);
         bool hasStreamOptions = false, hasCap = false;
+        // The Responses API always reports usage on its final event and has no include_usage option.
+        bool forceUsage = request.Stream && request.Endpoint != ApiEndpoint.Responses;
         foreach (var property in root.EnumerateObject())
         {
             ReadOnlySpan<byte> value = JsonMarshal.GetRawUtf8Value(property.Value);
@@ -43,7 +45,8 @@ public static class ModelRequestRewriter
                     edits.Add(new Edit(valueStart, value.Length, JsonString(upstreamModel)));
                 }
             }
-            else if (capField is not null && (property.NameEquals("max_tokens"u8) || property.NameEquals("max_completion_tokens"u8)))
+            else if (capField is not null && (property.NameEquals("max_tokens"u8) || property.NameEquals("max_completion_tokens"u8)
+                || property.NameEquals("max_output_tokens"u8)))
             {
                 if (property.NameEquals(capField))
                 {
@@ -55,7 +58,7 @@ public static class ModelRequestRewriter
                     edits.Add(Removal(body, property, valueStart + value.Length));
                 }
             }
-            else if (request.Stream && property.NameEquals("stream_options"u8))
+            else if (forceUsage && property.NameEquals("stream_options"u8))
             {
                 hasStreamOptions = true;
                 if (!IncludesUsage(property.Value))
@@ -67,7 +70,7 @@ public static class ModelRequestRewriter
 
         // New members go just before the root object's closing brace.
         int closing = rootStart + rootBytes.Length - 1;
-        if (request.Stream && !hasStreamOptions)
+        if (forceUsage && !hasStreamOptions)
         {
             edits.Add(new Edit(closing, 0, [.. ","u8, .. "\"stream_options\":"u8, .. StreamOptions(default)]));
         }

@@ -25,6 +25,9 @@ public record struct ResponseScan
     /// <summary>Number of items in the top-level <c>choices</c> array (-1 when absent).</summary>
     public int Choices { get; set; }
 
+    /// <summary>The id of a stored response (Responses API: the response's <c>id</c>), when the body carries one.</summary>
+    public string? ResponseId { get; set; }
+
     /// <summary>Whether the JSON was an error object (<c>{"error": …}</c>).</summary>
     public bool IsError { get; set; }
 

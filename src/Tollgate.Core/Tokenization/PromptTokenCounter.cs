@@ -13,7 +13,7 @@ namespace Tollgate.Tokenization;
 /// passes it, counting stops and the partial count, greater than <c>stopAfter</c>, is returned — enough to refuse
 /// the request without tokenizing the rest of it.
 /// </remarks>
-public static class PromptTokenCounter
+public static partial class PromptTokenCounter
 {
     private const int TokensPerMessage = 3;
     private const int TokensPerName = 1;

@@ -20,6 +20,9 @@ internal static class OpenAIEndpoints
         v1.MapPost("/chat/completions", (HttpContext http, RequestPipeline pipeline) => pipeline.HandleAsync(http, ProtocolEndpoint.OpenAIChatCompletions));
         v1.MapPost("/completions", (HttpContext http, RequestPipeline pipeline) => pipeline.HandleAsync(http, ProtocolEndpoint.OpenAICompletions));
         v1.MapPost("/embeddings", (HttpContext http, RequestPipeline pipeline) => pipeline.HandleAsync(http, ProtocolEndpoint.OpenAIEmbeddings));
+        v1.MapPost("/responses", (HttpContext http, RequestPipeline pipeline) => pipeline.HandleAsync(http, ProtocolEndpoint.OpenAIResponses));
+        v1.MapResponseInputTokens();
+        v1.MapStoredResponses();
         // A caller that sends anthropic-version (every Anthropic SDK, Claude Code) gets Anthropic's shapes.
         v1.MapGet("/models", (HttpContext http, RequestPipeline pipeline, GatewayConfigMonitor config) => AnthropicEndpoints.IsAnthropicCaller(http.Request)
             ? Anthropic(http, pipeline, "models", exchange => AnthropicEndpoints.WriteModelsAsync(exchange, config.Current))
@@ -30,7 +33,7 @@ internal static class OpenAIEndpoints
         v1.Map("/{**rest}", (HttpContext http, RequestPipeline pipeline) =>
         {
             Func<RequestContext, Task<GatewayError?>> notFound = _ => Task.FromResult<GatewayError?>(new GatewayError(404, ErrorTypes.InvalidRequest, ErrorCodes.NotFound,
-                $"Unknown route: {http.Request.Method} {Display.Bounded(http.Request.Path.Value, 80)}. Tollgate serves /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/messages, /v1/messages/count_tokens, /v1/models and /v1/models/{{model}}."));
+                $"Unknown route: {http.Request.Method} {Display.Bounded(http.Request.Path.Value, 80)}. Tollgate serves /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/responses, /v1/messages, /v1/messages/count_tokens, /v1/models and /v1/models/{{model}}."));
             return AnthropicEndpoints.IsAnthropicCaller(http.Request)
                 ? Anthropic(http, pipeline, "unrouted", notFound)
                 : pipeline.HandleAuthenticatedAsync(http, "unrouted", notFound);

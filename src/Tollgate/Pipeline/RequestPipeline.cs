@@ -118,6 +118,7 @@ internal sealed partial class RequestPipeline(
             ?? await ReadRequestStep.RunAsync(context, endpoint.Reader).ConfigureAwait(false)
             ?? AuthorizeStep.Run(context)
             ?? protocolFit.Run(context, endpoint)
+            ?? await PreviousResponseStep.RunAsync(context).ConfigureAwait(false)
             ?? await queue.RunAsync(context).ConfigureAwait(false);
         if (error is not null)
         {

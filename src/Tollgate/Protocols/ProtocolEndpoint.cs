@@ -32,6 +32,9 @@ internal sealed record ProtocolEndpoint(string AuditName, IRequestReader Reader,
     /// <summary><c>POST /v1/messages/count_tokens</c> (Anthropic Messages).</summary>
     public static ProtocolEndpoint AnthropicCountTokens { get; } = new("messages.count_tokens", AnthropicRequestReader.CountTokens, AnthropicCallerProtocol.Instance);
 
+    /// <summary><c>POST /v1/responses</c> (OpenAI's Responses API).</summary>
+    public static ProtocolEndpoint OpenAIResponses { get; } = new("responses", ResponsesRequestReader.Instance, ResponsesCallerProtocol.Instance);
+
     /// <summary>The routes that need only an identity (the model list, an unknown route): OpenAI's error shape.</summary>
     public static ICallerProtocol Default => OpenAICallerProtocol.Instance;
 

@@ -104,7 +104,7 @@ public sealed class CallerFuzzTests
         var summary = string.Join(", ", outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key}: {o.Value}"));
         int badRequests = outcomes.Where(o => o.Key.EndsWith(" 400", StringComparison.Ordinal)).Sum(o => o.Value);
         failures.Check(badRequests * 2 > iterations, "most requests are 400", summary);
-        foreach (string endpoint in new[] { "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/messages" })
+        foreach (string endpoint in new[] { "/v1/chat/completions", "/v1/completions", "/v1/responses", "/v1/embeddings", "/v1/messages" })
         {
             // The generator is not all noise: some bodies are valid and are served.
             failures.Check(outcomes.GetValueOrDefault(endpoint + " 200") > 0, "some requests are served", $"{endpoint}: {summary}");

@@ -66,7 +66,7 @@ internal static class MalformedRequestBodies
 
     private static readonly string[] _unknownRoutes =
     [
-        "/v1/responses", "/v1/assistants", "/v1/chat/completions/extra", "/v1/models/sim-mini", "/v1/files", "/v1/",
+        "/v1/responses/resp_1/extra", "/v1/assistants", "/v1/chat/completions/extra", "/v1/models/sim-mini", "/v1/files", "/v1/",
         "/v1/audio/speech", "/v1/%E2%80%AE", "/v1/images/generations", "/v1/embeddings/x", "/v1/fine_tuning/jobs",
     ];
 
@@ -92,8 +92,9 @@ internal static class MalformedRequestBodies
         var (endpoint, valid) = route switch
         {
             < 35 => ("/v1/chat/completions", ValidRequestBodies.Chat(random)),
-            < 55 => ("/v1/completions", ValidRequestBodies.Completion(random)),
-            < 75 => (random.Next(5) == 0 ? "/v1/messages?beta=true" : "/v1/messages", ValidRequestBodies.Messages(random)),
+            < 50 => ("/v1/completions", ValidRequestBodies.Completion(random)),
+            < 68 => (random.Next(5) == 0 ? "/v1/messages?beta=true" : "/v1/messages", ValidRequestBodies.Messages(random)),
+            < 86 => ("/v1/responses", ValidRequestBodies.Response(random)),
             _ => ("/v1/embeddings", ValidRequestBodies.Embedding(random)),
         };
         var (kind, bytes) = Mutate(random, valid);

@@ -82,6 +82,45 @@ internal static class ValidRequestBodies
         return body;
     }
 
+    public static JsonObject Response(Random random)
+    {
+        JsonNode input = random.Next(3) switch
+        {
+            0 => "Hello there, how are you?",
+            1 => new JsonArray(
+                new JsonObject { ["role"] = "user", ["content"] = "What is the weather in Paris?" },
+                new JsonObject { ["type"] = "function_call", ["call_id"] = "call_1", ["name"] = "get_weather", ["arguments"] = """{"city":"Paris"}""" },
+                new JsonObject { ["type"] = "function_call_output", ["call_id"] = "call_1", ["output"] = "sunny" }),
+            _ => new JsonArray(new JsonObject
+            {
+                ["role"] = "user",
+                ["content"] = new JsonArray(
+                    new JsonObject { ["type"] = "input_text", ["text"] = "Describe this picture." },
+                    new JsonObject { ["type"] = "input_image", ["image_url"] = "https://example.com/a.png", ["detail"] = "low" }),
+            }),
+        };
+        var body = new JsonObject { ["model"] = random.Next(4) == 0 ? "sim-mini-latest" : "sim-mini", ["input"] = input, ["max_output_tokens"] = 16 };
+        if (random.Next(3) == 0)
+        {
+            body["stream"] = true;
+        }
+
+        AddSome(random, body, ("instructions", "Be brief."), ("temperature", 0.5), ("top_p", 0.9), ("store", false),
+            ("tool_choice", "auto"), ("metadata", new JsonObject { ["purpose"] = "fuzz" }), ("user", "user-1"),
+            ("text", new JsonObject { ["format"] = new JsonObject { ["type"] = "json_object" } }),
+            ("tools", new JsonArray(new JsonObject
+            {
+                ["type"] = "function",
+                ["name"] = "get_weather",
+                ["parameters"] = new JsonObject
+                {
+                    ["type"] = "object",
+                    ["properties"] = new JsonObject { ["city"] = new JsonObject { ["type"] = "string" } },
+                },
+            })));
+        return body;
+    }
+
     public static JsonObject Completion(Random random)
     {
         JsonNode prompt = random.Next(3) switch

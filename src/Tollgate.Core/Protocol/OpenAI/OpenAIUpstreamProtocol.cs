@@ -14,6 +14,10 @@ public sealed class OpenAIUpstreamProtocol : IUpstreamProtocol
     public static OpenAIUpstreamProtocol Instance { get; } = new();
 
     /// <inheritdoc />
+    public IUpstreamProtocol ForEndpoint(ApiEndpoint endpoint) =>
+        endpoint == ApiEndpoint.Responses ? ResponsesUpstreamProtocol.Instance : this;
+
+    /// <inheritdoc />
     public string PathFor(ApiEndpoint endpoint) => endpoint.RelativePath();
 
     /// <inheritdoc />

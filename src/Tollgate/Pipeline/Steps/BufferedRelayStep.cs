@@ -57,6 +57,12 @@ internal static class BufferedRelayStep
         // The bill is final: settle before the answer goes out, so a caller that sends its next request the moment
         // this one arrives finds its concurrency slot (and its budget) already up to date.
         await held.SettleAsync().ConfigureAwait(false);
+        if (scan.ResponseId is { } responseId)
+        {
+            // A stored response is owned by the key that created it: recorded before the caller can ask for it.
+            await ResponseOwnership.RecordAsync(context, responseId).ConfigureAwait(false);
+        }
+
         if (context.ClientAborted)
         {
             context.Reason = AuditReasons.ClientAborted;

@@ -32,7 +32,7 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
         var lease = upstreams.Rent(model.UpstreamName, upstreamOptions);
         var upstream = lease.Client;
         var http = context.Http;
-        if (upstream.ProtocolFor(request.Endpoint) is not { } protocol)
+        if (upstream.ProtocolFor(request.Endpoint)?.ForEndpoint(request.Endpoint) is not { } protocol)
         {
             // A reload changed the model's upstream since the protocol was checked: nothing was sent.
             lease.Dispose();

@@ -116,6 +116,12 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
                         {
                             reported = scan.Usage;
                             held.BillReported(scan.Usage);
+                            if (scan.ResponseId is { } responseId)
+                            {
+                                // A stored response is owned by the key that created it: recorded before its final
+                                // event reaches the caller, who may ask for it at once.
+                                await ResponseOwnership.RecordAsync(context, responseId).ConfigureAwait(false);
+                            }
                             if (scan.Choices > 0)
                             {
                                 // Usage on a content event: the upstream streams its running count.

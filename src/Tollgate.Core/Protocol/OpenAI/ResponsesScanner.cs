@@ -1,0 +1,259 @@
+using System.Text;
+using System.Text.Json;
+using Tollgate.Pricing;
+
+namespace Tollgate.Protocol;
+
+/// <summary>
+/// Reads a Responses API body or stream event in one forward pass: the usage (<c>input_tokens</c>,
+/// <c>input_tokens_details.cached_tokens</c>, <c>output_tokens</c>, <c>output_tokens_details.reasoning_tokens</c>) at
+/// the top of a response object, or inside the <c>response</c> of an event (<c>response.completed</c>,
+/// <c>response.incomplete</c>, <c>response.failed</c>); whether it is an error; and, into an optional sink, the
+/// generated text — the output items' text, refusals and function arguments of a whole response, the deltas of a
+/// stream (the final event's copy of the output is not counted twice).
+/// </summary>
+public static class ResponsesScanner
+{
+    /// <summary>Scans a whole response body.</summary>
+    public static ResponseScan ScanResponse(ReadOnlySpan<byte> json, StringBuilder? generated) => Scan(json, generated, isEvent: false);
+
+    /// <summary>Scans one stream event's data.</summary>
+    public static ResponseScan ScanEvent(ReadOnlySpan<byte> json, StringBuilder? generated) => Scan(json, generated, isEvent: true);
+
+    private static ResponseScan Scan(ReadOnlySpan<byte> json, StringBuilder? generated, bool isEvent)
+    {
+        var scan = new ResponseScan { Choices = -1 };
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 128 });
+        string? type = null;
+        string? delta = null;
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return scan;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("usage"u8))
+                {
+                    reader.Read();
+                    ReadUsage(ref reader, ref scan);
+                }
+                else if (!isEvent && reader.ValueTextEquals("id"u8))
+                {
+                    reader.Read();
+                    scan.ResponseId = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    reader.Skip();
+                }
+                else if (reader.ValueTextEquals("type"u8))
+                {
+                    reader.Read();
+                    type = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    reader.Skip();
+                }
+                else if (isEvent && reader.ValueTextEquals("response"u8))
+                {
+                    reader.Read();
+                    ReadEventResponse(ref reader, ref scan);
+                }
+                else if (isEvent && reader.ValueTextEquals("delta"u8))
+                {
+                    reader.Read();
+                    delta = reader.TokenType == JsonTokenType.String && generated is not null ? Lenient(ref reader) : null;
+                    reader.Skip();
+                }
+                else if (!isEvent && reader.ValueTextEquals("output"u8))
+                {
+                    reader.Read();
+                    ReadOutput(ref reader, generated);
+                }
+                else if (reader.ValueTextEquals("error"u8))
+                {
+                    reader.Read();
+                    scan.IsError |= reader.TokenType != JsonTokenType.Null;
+                    reader.Skip();
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            scan.Valid = reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0;
+        }
+        catch (JsonException)
+        {
+            scan.Valid = false;
+        }
+
+        if (type is "error" or "response.failed")
+        {
+            scan.IsError = true;
+        }
+
+        if (delta is not null && type is not null && type.EndsWith(".delta", StringComparison.Ordinal))
+        {
+            generated!.Append(delta);
+        }
+
+        // Usage is never on a content event here: the final event carries it (and the whole output) once.
+        scan.Choices = scan.HasUsage ? 0 : -1;
+        return scan;
+    }
+
+    private static void ReadEventResponse(ref Utf8JsonReader reader, ref ResponseScan scan)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return;
+        }
+
+        int depth = reader.CurrentDepth;
+        while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName)
+            {
+                continue;
+            }
+
+            if (reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("usage"u8))
+            {
+                reader.Read();
+                ReadUsage(ref reader, ref scan);
+            }
+            else if (reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("id"u8))
+            {
+                reader.Read();
+                scan.ResponseId = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                reader.Skip();
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+    }
+
+    private static void ReadOutput(ref Utf8JsonReader reader, StringBuilder? generated)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray || generated is null)
+        {
+            reader.Skip();
+            return;
+        }
+
+        int depth = reader.CurrentDepth;
+        bool collect = false;
+        while (reader.Read() && !(reader.TokenType == JsonTokenType.EndArray && reader.CurrentDepth == depth))
+        {
+            if (reader.TokenType == JsonTokenType.PropertyName)
+            {
+                collect = reader.ValueTextEquals("text"u8) || reader.ValueTextEquals("refusal"u8)
+                    || reader.ValueTextEquals("arguments"u8) || reader.ValueTextEquals("name"u8) || reader.ValueTextEquals("input"u8);
+            }
+            else if (reader.TokenType == JsonTokenType.String && collect)
+            {
+                generated.Append(Lenient(ref reader));
+                collect = false;
+            }
+            else
+            {
+                collect = false;
+            }
+        }
+    }
+
+    private static void ReadUsage(ref Utf8JsonReader reader, ref ResponseScan scan)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            if (reader.TokenType != JsonTokenType.Null)
+            {
+                scan.HasUsage = true;
+                scan.UsageMalformed = true;
+                scan.UsageEmpty = true;
+                scan.UsageEnd = -1;
+            }
+
+            reader.Skip();
+            return;
+        }
+
+        long input = 0, output = 0, cached = 0, reasoning = 0;
+        bool empty = true, malformed = false, hasInput = false, hasOutput = false;
+        int depth = reader.CurrentDepth;
+        while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName)
+            {
+                continue;
+            }
+
+            empty = false;
+            if (reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("input_tokens"u8))
+            {
+                hasInput |= ReadCount(ref reader, ref input, ref malformed);
+            }
+            else if (reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("output_tokens"u8))
+            {
+                hasOutput |= ReadCount(ref reader, ref output, ref malformed);
+            }
+            else if (reader.ValueTextEquals("cached_tokens"u8))
+            {
+                ReadCount(ref reader, ref cached, ref malformed);
+            }
+            else if (reader.ValueTextEquals("reasoning_tokens"u8))
+            {
+                ReadCount(ref reader, ref reasoning, ref malformed);
+            }
+        }
+
+        scan.HasUsage = true;
+        scan.UsageEmpty = empty;
+        scan.UsageEnd = (int)reader.TokenStartIndex;
+        scan.HasInputCount = hasInput;
+        scan.HasOutputCount = hasOutput;
+        scan.UsageMalformed = malformed || cached > input || reasoning > output;
+        scan.Usage = new TokenUsage(input, cached, output, reasoning);
+    }
+
+    private static bool ReadCount(ref Utf8JsonReader reader, ref long value, ref bool malformed)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return false;
+        }
+
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long v) && v >= 0)
+        {
+            value = v;
+            return true;
+        }
+
+        malformed = true;
+        reader.Skip();
+        return false;
+    }
+
+    private static string Lenient(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped && !reader.HasValueSequence)
+        {
+            return Encoding.UTF8.GetString(reader.ValueSpan);
+        }
+
+        try
+        {
+            return reader.GetString() ?? "";
+        }
+        catch (InvalidOperationException)
+        {
+            return Encoding.UTF8.GetString(reader.ValueSpan);
+        }
+    }
+}

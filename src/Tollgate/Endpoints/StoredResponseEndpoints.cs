@@ -1,0 +1,148 @@
+using System.Net.Http.Headers;
+using Tollgate.Configuration;
+using Tollgate.Pipeline;
+using Tollgate.Pipeline.Steps;
+using Tollgate.Protocol;
+using Tollgate.Responses;
+using Tollgate.Upstreams;
+
+namespace Tollgate.Endpoints;
+
+/// <summary>
+/// The stored responses of the Responses API: <c>GET /v1/responses/{id}</c>, <c>DELETE /v1/responses/{id}</c> and
+/// <c>POST /v1/responses/{id}/cancel</c>. Only the key that created a response may reach it (any other gets the 404 of a
+/// response that does not exist); each call is forwarded to the upstream that holds it, audited, and never billed
+/// tokens or money — the response was billed once, when it was created.
+/// </summary>
+internal static class StoredResponseEndpoints
+{
+    public static RouteGroupBuilder MapStoredResponses(this RouteGroupBuilder v1)
+    {
+        v1.MapGet("/responses/{id}", (HttpContext http, string id, RequestPipeline pipeline) =>
+            pipeline.HandleAuthenticatedAsync(http, "responses.retrieve", exchange => ForwardAsync(exchange, id, HttpMethod.Get, "")));
+        v1.MapDelete("/responses/{id}", (HttpContext http, string id, RequestPipeline pipeline) =>
+            pipeline.HandleAuthenticatedAsync(http, "responses.delete", exchange => ForwardAsync(exchange, id, HttpMethod.Delete, "")));
+        v1.MapPost("/responses/{id}/cancel", (HttpContext http, string id, RequestPipeline pipeline) =>
+            pipeline.HandleAuthenticatedAsync(http, "responses.cancel", exchange => ForwardAsync(exchange, id, HttpMethod.Post, "/cancel")));
+        return v1;
+    }
+
+    private static async Task<GatewayError?> ForwardAsync(RequestContext context, string id, HttpMethod method, string suffix)
+    {
+        var http = context.Http;
+        var services = http.RequestServices;
+        var stored = await services.GetRequiredService<IResponseOwnerStore>().FindAsync(id, http.RequestAborted).ConfigureAwait(false);
+        if (stored is null || stored.KeyId != context.Caller?.KeyId || !context.Config.TryGetModel(stored.Model, out var model))
+        {
+            return PreviousResponseStep.NotFound(id, null);
+        }
+
+        if (http.Request.Query.TryGetValue("stream", out var stream) && stream.ToString() is "true")
+        {
+            return GatewayError.InvalidRequest("Streaming a stored response is not supported through this gateway.", "stream", ErrorCodes.ParamNotAllowed);
+        }
+
+        context.RequestedModel = model.Name;
+        context.Model = model;
+        var options = context.Config.Options.Upstreams[model.UpstreamName];
+        using var lease = services.GetRequiredService<UpstreamClients>().Rent(model.UpstreamName, options);
+        var upstream = lease.Client;
+        using var message = new HttpRequestMessage(method, upstream.AddressOf("responses/" + Uri.EscapeDataString(id) + suffix));
+        message.Headers.TryAddWithoutValidation("x-client-request-id", context.RequestId);
+        if (upstream.ApiKey is { Length: > 0 } apiKey)
+        {
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
+        if (method == HttpMethod.Post)
+        {
+            message.Content = new ByteArrayContent([]);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        timeout.CancelAfter(options.ResponseTimeout);
+        byte[] body;
+        int status;
+        try
+        {
+            using var response = await upstream.Http.SendAsync(message, timeout.Token).ConfigureAwait(false);
+            status = (int)response.StatusCode;
+            context.UpstreamStatus = status;
+            body = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        {
+            return new GatewayError(502, ErrorTypes.Server, ErrorCodes.UpstreamError, $"The upstream for '{model.Name}' could not be reached.");
+        }
+
+        if (body.Length > context.Config.Options.Gateway.MaxResponseBodyBytes)
+        {
+            return new GatewayError(502, ErrorTypes.Server, ErrorCodes.UpstreamError, $"The upstream for '{model.Name}' returned a response too large to relay.");
+        }
+
+        if (status >= 500)
+        {
+            return new GatewayError(502, ErrorTypes.Server, ErrorCodes.UpstreamError, $"The upstream for '{model.Name}' failed ({status}).");
+        }
+
+        if (status == 404)
+        {
+            // The upstream no longer holds it (deleted, expired): as if it did not exist.
+            return PreviousResponseStep.NotFound(id, null);
+        }
+
+        if (status >= 400)
+        {
+            return GatewayError.InvalidRequest($"The upstream for '{model.Name}' refused the request ({status}).");
+        }
+
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/json";
+        http.Response.ContentLength = body.Length;
+        await http.Response.Body.WriteAsync(body, CancellationToken.None).ConfigureAwait(false);
+        return null;
+    }
+}
+
+/// <summary>
+/// <c>POST /v1/responses/input_tokens</c>: the input tokens a Responses request would be billed, counted by the gateway
+/// (the model's tokenizer, and for a <c>previous_response_id</c> the chain the ledger knows, owner only). Read and
+/// checked like a request to <c>/v1/responses</c>, audited, never forwarded and never billed.
+/// </summary>
+internal static class InputTokensEndpoint
+{
+    public static RouteGroupBuilder MapResponseInputTokens(this RouteGroupBuilder v1)
+    {
+        v1.MapPost("/responses/input_tokens", (HttpContext http, RequestPipeline pipeline) =>
+            pipeline.HandleAuthenticatedAsync(http, "responses.input_tokens", CountAsync));
+        return v1;
+    }
+
+    private static async Task<GatewayError?> CountAsync(RequestContext context)
+    {
+        try
+        {
+            var error = ReadRequestStep.CheckMediaType(context.Http.Request)
+                ?? await ReadRequestStep.RunAsync(context, ResponsesRequestReader.Instance).ConfigureAwait(false)
+                ?? AuthorizeStep.Run(context)
+                ?? await PreviousResponseStep.RunAsync(context).ConfigureAwait(false);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            long tokens = Tokenization.UsageEstimator.CountInput(context.Request!, context.Model!, long.MaxValue);
+            var response = context.Http.Response;
+            response.StatusCode = 200;
+            response.ContentType = "application/json";
+            await response.WriteAsync(
+                $$"""{"object":"response.input_tokens","input_tokens":{{tokens.ToString(System.Globalization.CultureInfo.InvariantCulture)}}}""",
+                CancellationToken.None).ConfigureAwait(false);
+            return null;
+        }
+        finally
+        {
+            context.Request?.Dispose();
+        }
+    }
+}

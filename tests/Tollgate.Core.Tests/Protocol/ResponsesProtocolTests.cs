@@ -1,0 +1,242 @@
+using System.Buffers;
+using System.Text;
+using Tollgate.Pricing;
+using Tollgate.Protocol;
+using Tollgate.Tokenization;
+
+namespace Tollgate.Core.Tests.Protocol;
+
+/// <summary>The Responses API's reader, scanner and upstream side.</summary>
+public sealed class ResponsesProtocolTests
+{
+    private static readonly TokenCounter s_counter = TokenCounterRegistry.Shared.Get(TokenEncoding.O200kBase);
+
+    [Fact]
+    public void TryRead_ValidBody_ReadsModelStreamAndMaxOutputTokens()
+    {
+        using var request = Read("""{"model":"m","input":"hi","stream":true,"max_output_tokens":7,"store":false}""");
+
+        Assert.Equal((ApiEndpoint.Responses, "m", true, 7L), (request.Endpoint, request.Model, request.Stream, request.MaxTokens!.Value));
+        Assert.Equal("max_output_tokens", request.OutputCapField);
+        Assert.False(request.IncludeUsage);
+        Assert.Same(ResponsesRequestReader.Instance, request.Reader);
+        Assert.Equal(1, request.OutputMultiplier);
+    }
+
+    [Theory]
+    [InlineData("""{"input":"x"}""", "model", ErrorCodes.InvalidRequest)]
+    [InlineData("""{"model":"m"}""", "input", ErrorCodes.InvalidRequest)]
+    [InlineData("""{"model":"m","input":[]}""", "input", ErrorCodes.InvalidRequest)]
+    [InlineData("""{"model":"m","input":["x"]}""", "input[0]", ErrorCodes.InvalidRequest)]
+    [InlineData("""{"model":"m","input":[{"role":"user","content":7}]}""", "input[0].content", ErrorCodes.InvalidRequest)]
+    [InlineData("""{"model":"m","input":[{"role":"user","content":[{"type":"input_text"}]}]}""", "input[0].content[0].text", ErrorCodes.InvalidRequest)]
+    [InlineData("""{"model":"m","input":[{"type":"function_call_output","call_id":"c"}]}""", "input[0].output", ErrorCodes.InvalidRequest)]
+    [InlineData("""{"model":"m","input":"x","instructions":5}""", "instructions", ErrorCodes.InvalidRequest)]
+    [InlineData("""{"model":"m","input":"x","max_output_tokens":-1}""", "max_output_tokens", ErrorCodes.InvalidRequest)]
+    [InlineData("""{"model":"m","input":"x","stream_options":{}}""", "stream_options", ErrorCodes.InvalidRequest)]
+    [InlineData("""{"model":"m","input":"x","tools":{}}""", "tools", ErrorCodes.InvalidRequest)]
+    [InlineData("""{"model":"m","input":"x","text":{"format":"json"}}""", "text.format", ErrorCodes.InvalidRequest)]
+    [InlineData("""{"model":"m","input":"x","previous_response_id":5}""", "previous_response_id", ErrorCodes.InvalidRequest)]
+    [InlineData("""{"model":"m","input":"x","conversation":{"id":"conv_1"}}""", "conversation", ErrorCodes.ParamNotAllowed)]
+    [InlineData("""{"model":"m","input":"x","prompt":{"id":"pmpt_1"}}""", "prompt", ErrorCodes.ParamNotAllowed)]
+    [InlineData("""{"model":"m","input":"x","background":true}""", "background", ErrorCodes.ParamNotAllowed)]
+    [InlineData("""{"model":"m","input":"x","tools":[{"type":"file_search"}]}""", "tools[0].type", ErrorCodes.ParamNotAllowed)]
+    [InlineData("""{"model":"m","input":"x","tools":[{"type":"function","name":"f"},{"type":"code_interpreter"}]}""", "tools[1].type", ErrorCodes.ParamNotAllowed)]
+    [InlineData("""{"model":"m","input":[{"type":"item_reference","id":"i"}]}""", "input[0]", ErrorCodes.ParamNotAllowed)]
+    [InlineData("""{"model":"m","input":[{"role":"user","content":[{"type":"input_file","file_id":"f"}]}]}""", "input[0].content[0]", ErrorCodes.ParamNotAllowed)]
+    public void TryRead_WrongOrUnpriceableField_Refuses400NamingIt(string body, string param, string code)
+    {
+        Assert.False(ResponsesRequestReader.Instance.TryRead(Encoding.UTF8.GetBytes(body), out var request, out var refusal));
+
+        Assert.Null(request);
+        Assert.Equal((400, code, param), (refusal!.Status, refusal.Code, refusal.Param));
+    }
+
+    [Fact]
+    public void TryRead_NullStoredStateFieldsAndBackgroundFalse_Accepted()
+    {
+        using var request = Read("""{"model":"m","input":"x","previous_response_id":null,"conversation":null,"background":false,"tools":[{"type":"function","name":"f"},{"type":"custom","name":"g"}]}""");
+
+        Assert.Equal("m", request.Model);
+    }
+
+    [Fact]
+    public void TryRead_PreviousResponseId_ReadAndHiddenInputAddedToTheCount()
+    {
+        using var request = Read("""{"model":"m","input":"more","previous_response_id":"resp_7"}""");
+        long visible = request.CountInput(s_counter);
+
+        request.HiddenInputTokens = 1000;
+
+        Assert.Equal("resp_7", request.PreviousResponseId);
+        Assert.Equal(visible + 1000, request.CountInput(s_counter));
+    }
+
+    [Fact]
+    public void ScanResponseAndFinalEvent_ResponseIdRead()
+    {
+        Assert.Equal("resp_1", ResponsesScanner.ScanResponse("""{"id":"resp_1","object":"response","output":[],"usage":null}"""u8, null).ResponseId);
+        Assert.Equal("resp_2", ResponsesScanner.ScanEvent("""{"type":"response.completed","response":{"id":"resp_2","output":[{"id":"msg_1"}],"usage":{"input_tokens":1,"output_tokens":1}}}"""u8, null).ResponseId);
+        Assert.Null(ResponsesScanner.ScanEvent("""{"type":"response.output_text.delta","item_id":"msg_1","delta":"x"}"""u8, null).ResponseId);
+    }
+
+    [Fact]
+    public void CountInput_StringInput_IsAUserMessagePlusPriming()
+    {
+        using var request = Read("""{"model":"m","input":"Hello there"}""");
+
+        long expected = 3 + s_counter.Count("user") + s_counter.Count("Hello there") + 3;
+        Assert.Equal(expected, request.CountInput(s_counter));
+    }
+
+    [Fact]
+    public void CountInput_ItemsInstructionsAndTools_CountedAsChatMessages()
+    {
+        const string Tools = """[{"type":"function","name":"f","parameters":{"type":"object"}}]""";
+        using var request = Read($$"""
+            {"model":"m","instructions":"Be terse.","tools":{{Tools}},"input":[
+              {"role":"user","content":[{"type":"input_text","text":"hi"},{"type":"input_image","image_url":"https://x/a.png","detail":"low"}]},
+              {"type":"function_call","call_id":"c","name":"f","arguments":"{}"},
+              {"type":"function_call_output","call_id":"c","output":"done"}]}
+            """);
+
+        long expected = 3 + s_counter.Count("system") + s_counter.Count("Be terse.")
+            + 3 + s_counter.Count("user") + s_counter.Count("hi") + ImageTokenCounter.BaseTokens
+            + 3 + s_counter.Count("f") + s_counter.Count("{}")
+            + 3 + s_counter.Count("done")
+            + 3 + s_counter.Count(Tools);
+        Assert.Equal(expected, request.CountInput(s_counter));
+    }
+
+    [Fact]
+    public void CountInput_StopAfter_StopsEarlyAboveTheCap()
+    {
+        string items = string.Join(",", Enumerable.Repeat("""{"role":"user","content":"one two three four five"}""", 200));
+        using var request = Read($$"""{"model":"m","input":[{{items}}]}""");
+
+        long whole = request.CountInput(s_counter);
+        long stopped = request.CountInput(s_counter, stopAfter: 50);
+
+        Assert.True(stopped > 50);
+        Assert.True(stopped < whole);
+    }
+
+    [Fact]
+    public void InputText_CollectsInstructionsMessagesAndOutputs()
+    {
+        using var request = Read("""{"model":"m","instructions":"rules","input":[{"role":"user","content":[{"type":"input_text","text":"question"}]},{"type":"function_call_output","call_id":"c","output":"answer"}]}""");
+
+        string text = request.InputText();
+
+        Assert.Contains("rules", text, StringComparison.Ordinal);
+        Assert.Contains("question", text, StringComparison.Ordinal);
+        Assert.Contains("answer", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ScanResponse_UsageAndOutputText_ReadWithCachedAndReasoning()
+    {
+        const string Body = """{"id":"resp_1","object":"response","status":"completed","error":null,"output":[{"type":"message","content":[{"type":"output_text","text":"Hello world","annotations":[]}]},{"type":"function_call","name":"f","arguments":"{\"a\":1}"}],"usage":{"input_tokens":12,"input_tokens_details":{"cached_tokens":4},"output_tokens":9,"output_tokens_details":{"reasoning_tokens":2},"total_tokens":21}}""";
+        var generated = new StringBuilder();
+
+        var scan = ResponsesScanner.ScanResponse(Encoding.UTF8.GetBytes(Body), generated);
+
+        Assert.True(scan.Valid);
+        Assert.False(scan.IsError);
+        Assert.True(scan.UsageIsKnown(outputExpected: true, generated.Length));
+        Assert.Equal(new TokenUsage(12, 4, 9, 2), scan.Usage);
+        Assert.Contains("Hello world", generated.ToString(), StringComparison.Ordinal);
+        Assert.Contains("{\"a\":1}", generated.ToString(), StringComparison.Ordinal);
+        Assert.Equal('}', Body[scan.UsageEnd]);
+        Assert.EndsWith("\"total_tokens\":21", Body[..scan.UsageEnd], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"input_tokens":5,"output_tokens":"2"}""")]
+    [InlineData("""{"input_tokens":5}""")]
+    [InlineData("""{"input_tokens":5,"output_tokens":2,"input_tokens_details":{"cached_tokens":6}}""")]
+    [InlineData("""{"input_tokens":5,"output_tokens":2,"output_tokens_details":{"reasoning_tokens":3}}""")]
+    [InlineData("""{"prompt_tokens":5,"completion_tokens":2}""")]
+    [InlineData("7")]
+    public void ScanResponse_MalformedUsage_IsUnknown(string usage)
+    {
+        var scan = ResponsesScanner.ScanResponse(Encoding.UTF8.GetBytes($$"""{"object":"response","output":[],"usage":{{usage}}}"""), new StringBuilder());
+
+        Assert.False(scan.UsageIsKnown(outputExpected: true, 0));
+    }
+
+    [Fact]
+    public void ScanEvent_Deltas_CollectedButTheFinalCopyIsNot()
+    {
+        var generated = new StringBuilder();
+
+        ResponsesScanner.ScanEvent("""{"type":"response.output_text.delta","sequence_number":3,"item_id":"m","delta":"Hel"}"""u8, generated);
+        ResponsesScanner.ScanEvent("""{"type":"response.function_call_arguments.delta","sequence_number":4,"item_id":"f","delta":"{}"}"""u8, generated);
+        ResponsesScanner.ScanEvent("""{"type":"response.output_text.done","sequence_number":5,"text":"Hel"}"""u8, generated);
+        var final = ResponsesScanner.ScanEvent("""{"type":"response.completed","sequence_number":6,"response":{"output":[{"type":"message","content":[{"type":"output_text","text":"Hel"}]}],"usage":{"input_tokens":3,"output_tokens":2}}}"""u8, generated);
+
+        Assert.Equal("Hel{}", generated.ToString());
+        Assert.True(final.UsageIsKnown(outputExpected: true, generated.Length));
+        Assert.Equal(new TokenUsage(3, 0, 2, 0), final.Usage);
+        Assert.Equal(0, final.Choices);
+    }
+
+    [Fact]
+    public void ScanEvent_CreatedWithNullUsage_HasNoUsage()
+    {
+        var scan = ResponsesScanner.ScanEvent("""{"type":"response.created","sequence_number":0,"response":{"status":"in_progress","usage":null,"error":null}}"""u8, null);
+
+        Assert.True(scan.Valid);
+        Assert.False(scan.HasUsage);
+        Assert.False(scan.IsError);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"error","code":"server_error","message":"boom"}""")]
+    [InlineData("""{"type":"response.failed","response":{"status":"failed","error":{"code":"server_error"},"usage":null}}""")]
+    public void ScanEvent_ErrorOrFailed_IsError(string data)
+    {
+        Assert.True(ResponsesScanner.ScanEvent(Encoding.UTF8.GetBytes(data), null).IsError);
+    }
+
+    [Fact]
+    public void UpstreamProtocol_OpenAIKind_ServesResponsesWithItsOwnSide()
+    {
+        IUpstreamProtocol openAI = OpenAIUpstreamProtocol.Instance;
+
+        var protocol = openAI.ForEndpoint(ApiEndpoint.Responses);
+
+        Assert.Same(ResponsesUpstreamProtocol.Instance, protocol);
+        Assert.Same(openAI, openAI.ForEndpoint(ApiEndpoint.ChatCompletions));
+        Assert.Equal("responses", protocol.PathFor(ApiEndpoint.Responses));
+        Assert.False(protocol.IsEndOfStream("""{"type":"response.completed"}"""u8));
+    }
+
+    [Fact]
+    public void WriteRequest_Stream_RewritesModelAndCapButAddsNoStreamOptions()
+    {
+        using var request = Read("""{"model":"alias","stream":true,"input":"hi","max_output_tokens":9000}""");
+        var output = new ArrayBufferWriter<byte>();
+
+        ResponsesUpstreamProtocol.Instance.WriteRequest(request, new UpstreamRewrite("gpt-real", "max_output_tokens", 4096), output);
+
+        Assert.Equal("""{"model":"gpt-real","stream":true,"input":"hi","max_output_tokens":4096}""", Encoding.UTF8.GetString(output.WrittenSpan));
+    }
+
+    [Fact]
+    public void WriteRequest_NoCapSent_AddsMaxOutputTokens()
+    {
+        using var request = Read("""{"model":"m","input":"hi"}""");
+        var output = new ArrayBufferWriter<byte>();
+
+        ResponsesUpstreamProtocol.Instance.WriteRequest(request, new UpstreamRewrite("m", "max_output_tokens", 1024), output);
+
+        Assert.Equal("""{"model":"m","input":"hi","max_output_tokens":1024}""", Encoding.UTF8.GetString(output.WrittenSpan));
+    }
+
+    private static ModelRequest Read(string body)
+    {
+        Assert.True(ResponsesRequestReader.Instance.TryRead(Encoding.UTF8.GetBytes(body), out var request, out var refusal), refusal?.Message);
+        return request!;
+    }
+}
