@@ -43,14 +43,23 @@ public sealed class FairSchedulerTests
             AcquireRelease(watched);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++)
+        // The runtime itself may allocate once while it recompiles the loop's methods (tiered compilation): a round
+        // that allocated nothing shows that acquiring and releasing do not, and any per-call allocation would show in
+        // every round.
+        long fewest = long.MaxValue;
+        for (int round = 0; round < 5 && fewest != 0; round++)
         {
-            AcquireRelease(scheduler);
-            AcquireRelease(watched);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10_000; i++)
+            {
+                AcquireRelease(scheduler);
+                AcquireRelease(watched);
+            }
+
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, fewest);
 
         static void AcquireRelease(FairScheduler scheduler)
         {
