@@ -42,6 +42,8 @@ public sealed class ResponsesProtocolTests
     [InlineData("""{"model":"m","input":"x","background":true}""", "background", ErrorCodes.ParamNotAllowed)]
     [InlineData("""{"model":"m","input":"x","tools":[{"type":"file_search"}]}""", "tools[0].type", ErrorCodes.ParamNotAllowed)]
     [InlineData("""{"model":"m","input":"x","tools":[{"type":"function","name":"f"},{"type":"code_interpreter"}]}""", "tools[1].type", ErrorCodes.ParamNotAllowed)]
+    [InlineData("""{"model":"m","input":"x","tools":[{"type":"namespace","name":"n","tools":[{"type":"function","name":"f"},{"type":"web_search"}]}]}""", "tools[0].tools[1].type", ErrorCodes.ParamNotAllowed)]
+    [InlineData("""{"model":"m","input":"x","tools":[{"type":"namespace","name":"n"}]}""", "tools[0].tools", ErrorCodes.InvalidRequest)]
     [InlineData("""{"model":"m","input":[{"type":"item_reference","id":"i"}]}""", "input[0]", ErrorCodes.ParamNotAllowed)]
     [InlineData("""{"model":"m","input":[{"role":"user","content":[{"type":"input_file","file_id":"f"}]}]}""", "input[0].content[0]", ErrorCodes.ParamNotAllowed)]
     public void TryRead_WrongOrUnpriceableField_Refuses400NamingIt(string body, string param, string code)
@@ -55,7 +57,7 @@ public sealed class ResponsesProtocolTests
     [Fact]
     public void TryRead_NullStoredStateFieldsAndBackgroundFalse_Accepted()
     {
-        using var request = Read("""{"model":"m","input":"x","previous_response_id":null,"conversation":null,"background":false,"tools":[{"type":"function","name":"f"},{"type":"custom","name":"g"}]}""");
+        using var request = Read("""{"model":"m","input":"x","previous_response_id":null,"conversation":null,"background":false,"tools":[{"type":"function","name":"f"},{"type":"custom","name":"g"},{"type":"namespace","name":"agents","tools":[{"type":"function","name":"spawn"}]}]}""");
 
         Assert.Equal("m", request.Model);
     }

@@ -262,7 +262,15 @@ internal static class ResponsesRequestParser
                 return GatewayError.InvalidRequest($"'{at}' must be an object with a string 'type'.", at);
             }
 
-            if (!s_callerTools.Contains(type.GetString()!))
+            if (type.ValueEquals("namespace"))
+            {
+                // A named group of the caller's own tools (Codex CLI's sub-agent tools): allowed when every tool in it is.
+                if (NamespaceError(tool, at) is { } namespaceError)
+                {
+                    return namespaceError;
+                }
+            }
+            else if (!s_callerTools.Contains(type.GetString()!))
             {
                 return NotAllowed(at + ".type",
                     $"The hosted tool '{Display(type.GetString()!)}' has per-call fees this gateway does not price; only function tools are allowed.");
@@ -357,6 +365,33 @@ internal static class ResponsesRequestParser
         }
 
         value = v;
+        return null;
+    }
+
+    // The tools of a namespace: each one the caller's own (no hosted tool hides inside a group, and groups do not nest).
+    private static GatewayError? NamespaceError(JsonElement tool, string at)
+    {
+        if (!tool.TryGetProperty("tools", out var members) || members.ValueKind != JsonValueKind.Array)
+        {
+            return GatewayError.InvalidRequest($"'{at}.tools' must be an array.", at + ".tools");
+        }
+
+        int index = 0;
+        foreach (var member in members.EnumerateArray())
+        {
+            string memberAt = $"{at}.tools[{index++}]";
+            if (member.ValueKind != JsonValueKind.Object || !member.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
+            {
+                return GatewayError.InvalidRequest($"'{memberAt}' must be an object with a string 'type'.", memberAt);
+            }
+
+            if (!s_callerTools.Contains(type.GetString()!))
+            {
+                return NotAllowed(memberAt + ".type",
+                    $"The hosted tool '{Display(type.GetString()!)}' has per-call fees this gateway does not price; only function tools are allowed.");
+            }
+        }
+
         return null;
     }
 }
