@@ -96,6 +96,28 @@ public sealed class ResponseCacheTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OfficialClient_StreamedToolCallMiss_ServesTheSameCallToPlainAndStreamingHits()
+    {
+        var client = _gateway.OpenAI(await _gateway.CreateKeyAsync()).GetChatClient("sim-mini");
+        var options = new ChatCompletionOptions { ToolChoice = ChatToolChoice.CreateFunctionChoice("get_weather"), MaxOutputTokenCount = 200 };
+        options.Tools.Add(ChatTool.CreateFunctionTool("get_weather", "The forecast", BinaryData.FromString(
+            """{"type":"object","properties":{"city":{"type":"string"},"days":{"type":"integer","minimum":1,"maximum":5}},"required":["city","days"]}""")));
+        ChatMessage[] messages = [new UserChatMessage("Stream the forecast.")];
+        var (missId, missName, missArguments) = await StreamToolCallAsync(client, messages, options);
+
+        ChatCompletion plain = await client.CompleteChatAsync(messages, options);
+        var (hitId, hitName, hitArguments) = await StreamToolCallAsync(client, messages, options);
+
+        Assert.Equal(1, Bills);
+        var call = Assert.Single(plain.ToolCalls);
+        Assert.Equal((missId, missName, missArguments), (call.Id, call.FunctionName, call.FunctionArguments.ToString()));
+        Assert.Equal((missId, missName, missArguments), (hitId, hitName, hitArguments));
+        Assert.Equal(ChatFinishReason.ToolCalls, plain.FinishReason);
+        using var arguments = JsonDocument.Parse(missArguments);
+        Assert.Equal(JsonValueKind.String, arguments.RootElement.GetProperty("city").ValueKind);
+    }
+
+    [Fact]
     public async Task KeyOrderAndWhitespace_DoNotMatter()
     {
         string key = await _gateway.CreateKeyAsync();
@@ -389,6 +411,31 @@ public sealed class ResponseCacheTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CacheSection_BoundsTheStore_AndAReloadAppliesToTheNextStoredAnswer()
+    {
+        await using var gateway = await TestGateway.StartAsync(c =>
+        {
+            EnableCache(c);
+            c["Cache"] = new JsonObject { ["MaxEntries"] = 2, ["Ttl"] = "00:10:00" };
+        });
+        string key = await gateway.CreateKeyAsync();
+        string[] bodies = [.. Enumerable.Range(0, 3).Select(i => Body.Replace("tides.", $"tides {i}.", StringComparison.Ordinal))];
+        foreach (string body in bodies)
+        {
+            await SendAsync(gateway, key, body);
+        }
+
+        // Two entries at most: the first answer was evicted, the last two are served.
+        Assert.Equal(("hit", "hit"), ((await SendAsync(gateway, key, bodies[2])).Cache, (await SendAsync(gateway, key, bodies[1])).Cache));
+        Assert.Equal("miss", (await SendAsync(gateway, key, bodies[0])).Cache);
+
+        await ReloadAsync(gateway, c => c["Cache"]!["MaxEntries"] = 1);
+        await SendAsync(gateway, key, Body);
+
+        Assert.Equal(("hit", "miss"), ((await SendAsync(gateway, key, Body)).Cache, (await SendAsync(gateway, key, bodies[0])).Cache));
+    }
+
+    [Fact]
     public async Task CacheOff_ByDefault_NoHeaderAndEveryRequestGoesUpstream()
     {
         await using var gateway = await TestGateway.StartAsync();
@@ -444,6 +491,23 @@ public sealed class ResponseCacheTests : IAsyncLifetime
         }
 
         Assert.Equal(text, CompletionText(completionStreamHit.Body));
+    }
+
+    private static async Task<(string Id, string Name, string Arguments)> StreamToolCallAsync(ChatClient client, ChatMessage[] messages, ChatCompletionOptions options)
+    {
+        string? id = null, name = null;
+        var arguments = new System.Text.StringBuilder();
+        await foreach (var update in client.CompleteChatStreamingAsync(messages, options))
+        {
+            foreach (var tool in update.ToolCallUpdates)
+            {
+                id ??= tool.ToolCallId;
+                name ??= tool.FunctionName;
+                arguments.Append(tool.FunctionArgumentsUpdate?.ToString());
+            }
+        }
+
+        return (id!, name!, arguments.ToString());
     }
 
     internal static void EnableCache(JsonObject tollgate, string plan = "basic", string? scope = null)
