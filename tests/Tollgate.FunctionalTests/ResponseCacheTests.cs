@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using OpenAI.Chat;
 using Tollgate.Audit;
 using Tollgate.FunctionalTests.Infrastructure;
@@ -459,6 +460,35 @@ public sealed class ResponseCacheTests : IAsyncLifetime
 
         Assert.Null(first.Cache);
         Assert.Equal(2, Bills);
+    }
+
+    [Fact]
+    public async Task AnthropicMessages_AreNotCachedYet_NoHeaderAndEveryRequestGoesUpstream()
+    {
+        await using var gateway = await TestGateway.StartAsync(c =>
+        {
+            EnableCache(c);
+            c["Models"]!["sim-claude"]!["CacheResponses"] = true;
+        });
+        string key = await gateway.CreateKeyAsync();
+
+        for (int i = 0; i < 2; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages")
+            {
+                Content = new StringContent("""{"model":"sim-claude","max_tokens":32,"messages":[{"role":"user","content":"Tell me about tides."}]}""",
+                    System.Text.Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("x-api-key", key);
+            request.Headers.Add("anthropic-version", "2023-06-01");
+            using var response = await gateway.Http.SendAsync(request);
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.False(response.Headers.Contains("x-tollgate-cache"));
+        }
+
+        Assert.Equal(2, gateway.Simulator.Billing.All.Count);
+        Assert.Equal(0, gateway.App.Services.GetRequiredService<Caching.ResponseFlights>().Count);
     }
 
     [Fact]
