@@ -463,7 +463,7 @@ public sealed class ResponseCacheTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AnthropicMessages_AreNotCachedYet_NoHeaderAndEveryRequestGoesUpstream()
+    public async Task AnthropicMessagesAndOpenAIResponses_AreNotCachedYet_NoHeaderAndEveryRequestGoesUpstream()
     {
         await using var gateway = await TestGateway.StartAsync(c =>
         {
@@ -487,7 +487,15 @@ public sealed class ResponseCacheTests : IAsyncLifetime
             Assert.False(response.Headers.Contains("x-tollgate-cache"));
         }
 
-        Assert.Equal(2, gateway.Simulator.Billing.All.Count);
+        // OpenAI's Responses API, even with store: false (no provider-side state), is not cached either.
+        for (int i = 0; i < 2; i++)
+        {
+            var answer = await SendAsync(gateway, key, """{"model":"sim-mini","input":"Tell me about tides.","store":false,"max_output_tokens":32}""", "/v1/responses");
+
+            Assert.Equal((HttpStatusCode.OK, null), (answer.Status, answer.Cache));
+        }
+
+        Assert.Equal(4, gateway.Simulator.Billing.All.Count);
         Assert.Equal(0, gateway.App.Services.GetRequiredService<Caching.ResponseFlights>().Count);
     }
 
