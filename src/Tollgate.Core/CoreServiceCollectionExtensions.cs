@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Tollgate.Audit;
+using Tollgate.Caching;
 using Tollgate.Configuration;
 using Tollgate.Identity;
 using Tollgate.Limits;
@@ -14,10 +15,11 @@ public static class CoreServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="ApiKeyAuthenticator"/>, <see cref="ApiKeyIssuer"/>, <see cref="TaskRegistry"/>, the
     /// <see cref="AdmissionPolicy"/> (with <see cref="BudgetWarnings"/>), <see cref="QuotaRecovery"/>, the
-    /// <see cref="LedgerWriter"/>, and — unless already registered — the in-memory <see cref="IQuotaStore"/> and the
-    /// system <see cref="TimeProvider"/>. They need an <see cref="IApiKeyStore"/>, an <see cref="ILedgerStore"/>, a
-    /// <see cref="KeyHasher"/> and an <see cref="IGatewayConfigSource"/> (and logging for the ledger writer); nothing
-    /// is created until it is first resolved.
+    /// <see cref="LedgerWriter"/>, the response cache's <see cref="ResponseFlights"/>, and — unless already registered —
+    /// the in-memory <see cref="IQuotaStore"/> and <see cref="IResponseCache"/> and the system <see cref="TimeProvider"/>.
+    /// They need an <see cref="IApiKeyStore"/>, an <see cref="ILedgerStore"/>, a <see cref="KeyHasher"/> and an
+    /// <see cref="IGatewayConfigSource"/> (and logging for the ledger writer); nothing is created until it is first
+    /// resolved.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <returns><paramref name="services"/>.</returns>
@@ -27,6 +29,12 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IQuotaStore, InMemoryQuotaStore>();
         services.TryAddSingleton<Responses.IResponseOwnerStore, Responses.InMemoryResponseOwnerStore>();
+        services.TryAddSingleton<IResponseCache>(sp =>
+        {
+            var config = sp.GetRequiredService<IGatewayConfigSource>();
+            return new InMemoryResponseCache(() => config.Current.Options.Cache);
+        });
+        services.AddSingleton<ResponseFlights>();
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<ApiKeyIssuer>();
         services.AddSingleton<TaskRegistry>();

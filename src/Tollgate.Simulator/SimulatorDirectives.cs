@@ -73,6 +73,9 @@ internal sealed partial record SimulatorDirectives
     /// <summary>These directives without their faults (see <see cref="First"/>).</summary>
     public SimulatorDirectives WithoutFaults() => this with { RateLimit = false, Error = false, Hang = false, Cut = null, Garbage = false, First = null };
 
+    /// <summary><c>once=NAME</c>: the faults apply to the first request carrying NAME only; later ones are answered normally.</summary>
+    public string? Once { get; init; }
+
     /// <summary>Reads every directive in <paramref name="text"/>; false with a message when one is unknown or malformed.</summary>
     public static bool TryParse(string text, out SimulatorDirectives directives, out string? error)
     {
@@ -109,6 +112,7 @@ internal sealed partial record SimulatorDirectives
         ("garbage", null) => d with { Garbage = true },
         ("ignore_max_tokens", null) => d with { IgnoreMaxTokens = true },
         ("hold", { Length: > 0 } gate) => d with { Hold = gate },
+        ("once", { Length: > 0 } once) => d with { Once = once },
         ("tokens", _) when TryCount(value, out int n) => d with { Tokens = n },
         ("cut", _) when TryCount(value, out int n) => d with { Cut = n },
         ("cached", _) when TryCount(value, out int n) => d with { Cached = n },

@@ -26,7 +26,8 @@ public sealed class SimulatorEngine
             Billing,
             Barrier,
             calls ?? new SimulatorCallCounter(),
-            new SimulatorStoredResponses());
+            new SimulatorStoredResponses(),
+            new SimulatorOnce());
     }
 
     /// <summary>What the simulated provider billed.</summary>

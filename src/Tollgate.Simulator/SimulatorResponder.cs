@@ -21,7 +21,8 @@ internal sealed class SimulatorResponder(
     SimulatorBilling billing,
     SimulatorBarrier barrier,
     SimulatorCallCounter calls,
-    SimulatorStoredResponses stored)
+    SimulatorStoredResponses stored,
+    SimulatorOnce once)
 {
     /// <summary>Serves one request to <paramref name="kind"/>; throws <see cref="OperationCanceledException"/> when cancelled.</summary>
     public async Task ServeAsync(
@@ -75,6 +76,8 @@ internal sealed class SimulatorResponder(
         {
             directives = directives.WithoutFaults();
         }
+
+        directives = once.Apply(directives);
 
         var call = new SimulatorCall(request, directives, clientRequestId, requestId, timeProvider.GetUtcNow().ToUnixTimeSeconds(), billing);
         try

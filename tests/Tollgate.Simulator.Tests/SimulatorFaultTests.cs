@@ -36,6 +36,23 @@ public sealed class SimulatorFaultTests
     }
 
     [Fact]
+    public async Task Once_Directive_FaultsTheFirstRequestCarryingTheNameOnly()
+    {
+        using var host = new SimulatorTestHost();
+        var body = SimulatorTestHost.Chat("[[sim:error]] [[sim:once=first]] Tell me about tides.");
+
+        using var first = await host.PostAsync("chat/completions", body, "c1");
+        using var second = await host.PostAsync("chat/completions", body, "c2");
+        using var other = await host.PostAsync("chat/completions", SimulatorTestHost.Chat("[[sim:error]] [[sim:once=other]]"), "c3");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(HttpStatusCode.InternalServerError, other.StatusCode);
+        var bill = Assert.Single(host.Engine.Billing.All);
+        Assert.Equal(("c2", null, true), (bill.ClientRequestId, bill.Fault, bill.Completed));
+    }
+
+    [Fact]
     public async Task Garbage_Directive_Returns200JsonContentTypeWithNonJsonBody()
     {
         using var host = new SimulatorTestHost();

@@ -20,4 +20,7 @@ public static class AuditReasons
 
     /// <summary>A lease found at start-up: the gateway stopped abruptly while the request was in flight.</summary>
     public const string OrphanedReservation = "orphaned_reservation";
+
+    /// <summary>Answered from the response cache (or by the identical request it waited for): no upstream call, no tokens billed.</summary>
+    public const string CacheHit = "cache_hit";
 }

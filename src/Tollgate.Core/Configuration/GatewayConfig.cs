@@ -95,6 +95,7 @@ public sealed class GatewayConfig
             {
                 DocumentTokens = m.DocumentTokens,
                 UncoveredPriceBetas = m.PriceChangingBetas.Except(m.Prices.CoveredBetas, StringComparer.Ordinal).ToFrozenSet(StringComparer.Ordinal),
+                CacheResponses = m.CacheResponses,
             };
             models.Add(definition);
             byName[name] = definition;

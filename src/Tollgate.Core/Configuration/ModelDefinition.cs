@@ -25,6 +25,9 @@ public sealed record ModelDefinition(
     /// <summary><c>anthropic-beta</c> values that change the model's prices and that its prices do not cover: refused.</summary>
     public IReadOnlySet<string> UncoveredPriceBetas { get; init; } = System.Collections.Frozen.FrozenSet<string>.Empty;
 
+    /// <summary>Whether the model's answers may be cached (for plans that cache too).</summary>
+    public bool CacheResponses { get; init; }
+
     /// <summary>
     /// The output count, by Tollgate's own tokenizer, above which a stream is certainly over
     /// <paramref name="reservedOutput"/>: the reservation plus <see cref="StreamCutMarginPercent"/> percent (and a few

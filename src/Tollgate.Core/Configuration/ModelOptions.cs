@@ -64,6 +64,9 @@ public sealed class ModelOptions
     /// upstream.
     /// </summary>
     public List<string> Fallbacks { get; set; } = [];
+
+    /// <summary>Whether this model's answers may be cached, for plans with <see cref="PlanOptions.CacheResponses"/>.</summary>
+    public bool CacheResponses { get; set; }
 }
 
 /// <summary>Prices of a model in US dollars per million tokens, at most six decimal places (a micro-dollar).</summary>

@@ -48,6 +48,15 @@ public sealed class PlanOptions : LimitsOptions
     /// <summary>Whether repetitive or amplifying input is refused (400 <c>repetitive_input</c>).</summary>
     public bool RejectRepetitiveInput { get; set; } = true;
 
+    /// <summary>Whether answers are served from and stored in the response cache (for models that allow it too).</summary>
+    public bool CacheResponses { get; set; }
+
+    /// <summary>Who shares stored answers: <c>tenant</c> (default), <c>user</c> or <c>shared</c> (<see cref="CacheNamespaces"/>).</summary>
+    public string CacheNamespace { get; set; } = CacheNamespaces.Tenant;
+
+    /// <summary>Percent of an answer's price that a cache hit costs (0–100, default 0: free). A hit never counts tokens.</summary>
+    public int CacheHitPricePercent { get; set; }
+
     /// <summary>A copy, to apply a key's overrides to.</summary>
     public PlanOptions Clone()
     {

@@ -35,6 +35,9 @@ public sealed class TollgateOptions
     /// <summary>How repetitive or amplifying input is recognized, for plans with <see cref="PlanOptions.RejectRepetitiveInput"/>.</summary>
     public RepetitionOptions Repetition { get; set; } = new();
 
+    /// <summary>The response cache's store: lifetime and memory bounds of stored answers.</summary>
+    public CacheOptions Cache { get; set; } = new();
+
     /// <summary>The audit ledger.</summary>
     public LedgerOptions Ledger { get; set; } = new();
 

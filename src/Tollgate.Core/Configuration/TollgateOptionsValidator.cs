@@ -136,6 +136,17 @@ public static class TollgateOptionsValidator
                 errors.Add(new ConfigError($"{path}:TaskHeaders:{i}", "must be a header name (1-64 letters, digits and '-', '_', '.')", header));
             }
         }
+
+        if (plan.CacheNamespace is not (CacheNamespaces.Tenant or CacheNamespaces.User or CacheNamespaces.Shared))
+        {
+            errors.Add(new ConfigError($"{path}:CacheNamespace",
+                $"must be '{CacheNamespaces.Tenant}', '{CacheNamespaces.User}' or '{CacheNamespaces.Shared}'", plan.CacheNamespace));
+        }
+
+        if (plan.CacheHitPricePercent is < 0 or > 100)
+        {
+            errors.Add(new ConfigError($"{path}:CacheHitPricePercent", "must be between 0 (free) and 100 (the full price)", Str(plan.CacheHitPricePercent)));
+        }
     }
 
     private static void ValidateUpstream(string path, UpstreamOptions upstream, List<ConfigError> errors)
@@ -300,9 +311,29 @@ public static class TollgateOptionsValidator
             errors.Add(new ConfigError($"{Root}:Ledger:RetentionDays", "must be zero (keep forever) or positive", Str(options.Ledger.RetentionDays)));
         }
 
+        ValidateCache(options.Cache, errors);
         if (options.Metrics.Enabled && !Uri.TryCreate(options.Metrics.Urls, UriKind.Absolute, out _))
         {
             errors.Add(new ConfigError($"{Root}:Metrics:Urls", "must be an absolute URL", options.Metrics.Urls));
+        }
+    }
+
+    private static void ValidateCache(CacheOptions cache, List<ConfigError> errors)
+    {
+        Positive($"{Root}:Cache:Ttl", cache.Ttl, errors);
+        if (cache.MaxEntries < 1)
+        {
+            errors.Add(new ConfigError($"{Root}:Cache:MaxEntries", "must be at least 1", Str(cache.MaxEntries)));
+        }
+
+        if (cache.MaxEntryBytes < 1024)
+        {
+            errors.Add(new ConfigError($"{Root}:Cache:MaxEntryBytes", "must be at least 1024", Str(cache.MaxEntryBytes)));
+        }
+
+        if (cache.MaxBytes < cache.MaxEntryBytes)
+        {
+            errors.Add(new ConfigError($"{Root}:Cache:MaxBytes", "must be at least MaxEntryBytes", Str(cache.MaxBytes)));
         }
     }
 

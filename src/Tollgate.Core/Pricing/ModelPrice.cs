@@ -39,20 +39,36 @@ public readonly record struct ModelPrice(long InputMicrosPerMillion, long Cached
     /// The cost of <paramref name="usage"/> in nano-dollars: exact in pico-dollars, rounded up once.
     /// Cached input tokens and cache writes are part of <see cref="TokenUsage.InputTokens"/> and priced at their rates.
     /// </summary>
-    public long CostNanos(in TokenUsage usage)
+    public long CostNanos(in TokenUsage usage) => RoundUp(Picos(usage), PicosPerNano);
+
+    /// <summary>
+    /// <paramref name="percent"/> percent of the cost of <paramref name="usage"/> in nano-dollars (a response cache
+    /// hit's price): exact in pico-dollars, rounded up once.
+    /// </summary>
+    public long CostNanos(in TokenUsage usage, int percent)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(percent);
+        return RoundUp(Picos(usage) * percent, PicosPerNano * 100);
+    }
+
+    private Int128 Picos(in TokenUsage usage)
     {
         long input = Math.Max(0, usage.InputTokens);
         long cached = Math.Clamp(usage.CachedInputTokens, 0, input);
         long write5m = Math.Clamp(usage.CacheWrite5mTokens, 0, input - cached);
         long write1h = Math.Clamp(usage.CacheWrite1hTokens, 0, input - cached - write5m);
         long uncached = input - cached - write5m - write1h;
-        Int128 picos = (Int128)uncached * InputMicrosPerMillion
+        return (Int128)uncached * InputMicrosPerMillion
             + (Int128)cached * CachedInputMicrosPerMillion
             + (Int128)write5m * CacheWrite5mMicrosPerMillion
             + (Int128)write1h * CacheWrite1hMicrosPerMillion
             + (Int128)usage.OutputTokens * OutputMicrosPerMillion;
-        Int128 nanos = (picos + PicosPerNano - 1) / PicosPerNano;
-        return nanos > long.MaxValue ? long.MaxValue : (long)nanos;
+    }
+
+    private static long RoundUp(Int128 amount, long unit)
+    {
+        Int128 units = (amount + unit - 1) / unit;
+        return units > long.MaxValue ? long.MaxValue : (long)units;
     }
 }
 

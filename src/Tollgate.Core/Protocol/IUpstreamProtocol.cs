@@ -41,6 +41,26 @@ public interface IUpstreamProtocol
 
     /// <summary>The caller's request headers forwarded upstream verbatim (Anthropic's <c>anthropic-version</c> and <c>anthropic-beta</c>).</summary>
     IReadOnlyList<string> ForwardedHeaders => [];
+
+    /// <summary>
+    /// Whether the response cache may keep answers to <paramref name="endpoint"/> in this protocol: it says which
+    /// answers may be stored (<see cref="IsStorableAnswer"/>), assembles streams into them (<see cref="AssembleStream"/>),
+    /// and the caller side replays them. A protocol that does not (the default) is never cached.
+    /// </summary>
+    bool CachesAnswers(ApiEndpoint endpoint) => false;
+
+    /// <summary>
+    /// Whether a whole, successful response body to <paramref name="endpoint"/> may be stored by the response cache:
+    /// an answer (not an error), every choice finished and none content-filtered. A protocol that does not say
+    /// (the default) has its answers never stored.
+    /// </summary>
+    bool IsStorableAnswer(ApiEndpoint endpoint, ReadOnlySpan<byte> body) => false;
+
+    /// <summary>
+    /// A new assembler of a stream to <paramref name="endpoint"/> into the plain answer the response cache stores, at
+    /// most <paramref name="maxBytes"/> long; null (the default) when this protocol's streams are never stored.
+    /// </summary>
+    IStreamAnswerAssembler? AssembleStream(ApiEndpoint endpoint, int maxBytes) => null;
 }
 
 /// <summary>Reads the events of one upstream stream, in order (see <see cref="IUpstreamProtocol.OpenStream"/>).</summary>
@@ -68,4 +88,16 @@ internal sealed class StatelessStreamReader(IUpstreamProtocol protocol) : IUpstr
 /// <param name="Model">The upstream's id of the model (aliases resolved).</param>
 /// <param name="CapField">The output cap field to set, or null to leave the caller's as sent.</param>
 /// <param name="Cap">The output cap, when <paramref name="CapField"/> is set.</param>
-public readonly record struct UpstreamRewrite(string Model, string? CapField, long Cap);
+public readonly record struct UpstreamRewrite(string Model, string? CapField, long Cap)
+{
+    /// <summary>
+    /// The rewrite of a request admitted as <paramref name="admission"/> to <paramref name="model"/>: the one the
+    /// forward step sends and the response cache's key is computed on.
+    /// </summary>
+    public static UpstreamRewrite For(Configuration.ModelDefinition model, Limits.Admission admission)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(admission);
+        return new(model.UpstreamModel, admission.CapChanged ? admission.CapField : null, admission.OutputCap);
+    }
+}

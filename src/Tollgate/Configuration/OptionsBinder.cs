@@ -11,7 +11,7 @@ namespace Tollgate.Configuration;
 /// </summary>
 internal static class OptionsBinder
 {
-    private static readonly string[] _sections = ["Upstreams", "Models", "Plans", "Tenants", "TenantDefaults", "Global", "SourceAddresses", "Gateway", "Repetition", "Ledger", "Metrics"];
+    private static readonly string[] _sections = ["Upstreams", "Models", "Plans", "Tenants", "TenantDefaults", "Global", "SourceAddresses", "Gateway", "Repetition", "Cache", "Ledger", "Metrics"];
 
     public static TollgateOptions Bind(IConfigurationSection root, List<ConfigError> errors)
     {
@@ -39,6 +39,7 @@ internal static class OptionsBinder
         BindObject(options.SourceAddresses, root.GetSection("SourceAddresses"), errors);
         BindObject(options.Gateway, root.GetSection("Gateway"), errors);
         BindObject(options.Repetition, root.GetSection("Repetition"), errors);
+        BindObject(options.Cache, root.GetSection("Cache"), errors);
         BindObject(options.Ledger, root.GetSection("Ledger"), errors);
         BindObject(options.Metrics, root.GetSection("Metrics"), errors);
         return options;

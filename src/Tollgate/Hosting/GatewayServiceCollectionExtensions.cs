@@ -64,6 +64,7 @@ internal static class GatewayServiceCollectionExtensions
         services.AddSingleton<QueueMetrics>();
         services.AddSingleton<QueueStep>();
         services.AddSingleton<AdmitStep>();
+        services.AddSingleton<CacheLookupStep>();
         services.AddSingleton<ForwardStep>();
         services.AddSingleton<ProtocolFitStep>();
         services.AddSingleton<Resilience.UpstreamResilienceRegistry>();

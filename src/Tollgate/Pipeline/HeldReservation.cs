@@ -148,6 +148,20 @@ internal sealed partial class HeldReservation : IAsyncDisposable
     }
 
     /// <summary>
+    /// Bills a response cache hit: no tokens (a hit consumes none of the caller's token allowances) and
+    /// <paramref name="costNanos"/>, the hit's price; the stored answer's own usage is kept beside it as reported.
+    /// </summary>
+    public void BillCacheHit(in TokenUsage stored, long costNanos)
+    {
+        Reported = stored;
+        Clamped = false;
+        Rule = null;
+        Usage = default;
+        Source = UsageSource.None;
+        CostNanos = costNanos;
+    }
+
+    /// <summary>
     /// Settles the reservation to the bill (zero when nothing was billed). Only the first end counts; not cancellable,
     /// since it must happen however the request ended.
     /// </summary>

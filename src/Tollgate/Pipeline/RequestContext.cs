@@ -101,6 +101,9 @@ internal sealed class RequestContext(HttpContext http, string endpoint, ICallerP
     /// <summary>Whether the request holds one of the gateway's concurrency slots (<see cref="Steps.QueueStep"/>).</summary>
     public bool HoldsSlot { get; set; }
 
+    /// <summary>The response cache's pending entry for this request's answer, when the cache applies and it went upstream.</summary>
+    public CacheFill? CacheFill { get; set; }
+
     public void UpstreamStarted() => _upstreamStarted = Stopwatch.GetTimestamp();
 
     public void UpstreamEnded()

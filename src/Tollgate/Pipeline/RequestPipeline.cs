@@ -11,17 +11,18 @@ namespace Tollgate.Pipeline;
 /// <summary>
 /// A model request's path through the gateway, as a pipeline of small steps, each in its own file:
 /// request id → authenticate → read and parse → authorize → protocol fit → queue (a concurrency slot, by fair share)
-/// → admit (reserve + durable lease) → forward → relay and meter → settle → audit. The steps run in order of cost, so
-/// a caller without a valid key never makes the gateway parse a body. Each step's outcome is a value (a refusal stops
-/// the pipeline); the reservation has one owner (<see cref="HeldReservation"/>) that settles or releases it exactly
-/// once, the concurrency slot is given back on every path, and every request ends in exactly one audit record,
-/// whatever the way it ends.
+/// → admit (reserve + durable lease) → cache lookup → forward → relay and meter → settle → audit. The steps run in
+/// order of cost, so a caller without a valid key never makes the gateway parse a body. Each step's outcome is a value
+/// (a refusal stops the pipeline); the reservation has one owner (<see cref="HeldReservation"/>) that settles or
+/// releases it exactly once, the concurrency slot is given back on every path, and every request ends in exactly one
+/// audit record, whatever the way it ends.
 /// </summary>
 internal sealed partial class RequestPipeline(
     GatewayConfigMonitor config,
     AuthenticateStep authenticate,
     QueueStep queue,
     AdmitStep admit,
+    CacheLookupStep cacheLookup,
     ForwardStep forward,
     ProtocolFitStep protocolFit,
     ResilientForwardStep resilience,
@@ -69,7 +70,13 @@ internal sealed partial class RequestPipeline(
         }
         finally
         {
-            // The reservation's owner ends it whatever happened (a no-op once settled or released); then the audit.
+            // A cache entry in the making is stored (or its flight ended, waking its followers) whatever happened;
+            // the reservation's owner ends it (a no-op once settled or released); then the audit.
+            if (context.CacheFill is { } fill)
+            {
+                await fill.DisposeAsync().ConfigureAwait(false);
+            }
+
             if (context.Reservation is { } held)
             {
                 await held.DisposeAsync().ConfigureAwait(false);
@@ -128,7 +135,8 @@ internal sealed partial class RequestPipeline(
         UpstreamCall? call;
         if (ResilientForwardStep.AppliesTo(context))
         {
-            // Admit + forward once per attempt: the model has fallbacks, or its upstream a breaker, retries or a cool-down.
+            // Admit + forward once per attempt: the model has fallbacks, or its upstream a breaker, retries or a
+            // cool-down. The cache looks up after the model's own first admission (a hit ends the request).
             (call, error) = await resilience.RunAsync(context).ConfigureAwait(false);
         }
         else
@@ -137,6 +145,12 @@ internal sealed partial class RequestPipeline(
             call = null;
             if (error is null)
             {
+                // The response cache, once admitted (limits apply to hits) and before anything is forwarded.
+                if (CacheLookupStep.AppliesTo(context) && await cacheLookup.RunAsync(context).ConfigureAwait(false) is { Done: true } cached)
+                {
+                    return cached.Refusal;
+                }
+
                 (call, error) = await forward.RunAsync(context).ConfigureAwait(false);
             }
         }

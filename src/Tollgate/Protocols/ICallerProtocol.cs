@@ -37,6 +37,15 @@ internal interface ICallerProtocol
     ReadOnlyMemory<byte> WithCost(ReadOnlySpan<byte> body, in ResponseScan scan, long costNanos);
 
     /// <summary>
+    /// A stored answer (the response cache's plain form) replayed as this protocol's stream, without the end of the
+    /// stream: its events, and the usage event with <paramref name="costNanos"/> when the caller asked for usage. Only
+    /// called for endpoints whose upstream side caches answers (<see cref="IUpstreamProtocol.CachesAnswers"/>); a
+    /// protocol that has none does not implement it.
+    /// </summary>
+    ReadOnlyMemory<byte> CachedStream(ModelRequest request, ReadOnlySpan<byte> answer, long costNanos) =>
+        throw new NotSupportedException("This protocol's answers are not cached, so none is replayed.");
+
+    /// <summary>
     /// The stream event that carries the upstream's usage, as relayed to the caller: with the cost when the caller
     /// asked for usage, or empty to drop it.
     /// </summary>

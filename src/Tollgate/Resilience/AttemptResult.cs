@@ -23,6 +23,9 @@ internal enum AttemptEnd
 
     /// <summary>Any other failure (a timeout or reset the provider may have billed, a 4xx, the caller leaving): nothing more is tried.</summary>
     Final,
+
+    /// <summary>The response cache answered the request (or its caller left while waiting for an identical request's answer): nothing more is tried.</summary>
+    Cached,
 }
 
 /// <summary>One attempt's outcome: the answer, or the error with how the request goes on.</summary>
@@ -40,6 +43,9 @@ internal readonly record struct AttemptResult(AttemptEnd End, UpstreamCall? Call
     public static AttemptResult PassedOver(GatewayError error) => new(AttemptEnd.PassedOver, null, error);
 
     public static AttemptResult Refused(GatewayError error) => new(AttemptEnd.Refused, null, error);
+
+    /// <summary>The response cache ended the request: answered, or with <paramref name="refusal"/> when its caller left.</summary>
+    public static AttemptResult Cached(GatewayError? refusal) => new(AttemptEnd.Cached, null, refusal);
 
     /// <summary>
     /// Classifies a failed call by what the forward step found out. The rule for "known to be unbilled": the request

@@ -58,6 +58,14 @@ internal sealed class UpstreamClients : IDisposable
     public bool Serves(UpstreamOptions options, Protocol.ApiEndpoint endpoint) =>
         _factories.TryGetValue(options.Kind, out var factory) && factory.ProtocolFor(endpoint) is not null;
 
+    /// <summary>
+    /// The upstream side of the protocol that upstreams of <paramref name="options"/>' kind speak for
+    /// <paramref name="endpoint"/> (without building a client; the one the forward step uses), or null when they do
+    /// not serve it.
+    /// </summary>
+    public Protocol.IUpstreamProtocol? ProtocolFor(UpstreamOptions options, Protocol.ApiEndpoint endpoint) =>
+        _factories.TryGetValue(options.Kind, out var factory) ? factory.ProtocolFor(endpoint)?.ForEndpoint(endpoint) : null;
+
     /// <summary>Releases every client; one still in use is disposed when its last lease ends.</summary>
     public void Dispose()
     {

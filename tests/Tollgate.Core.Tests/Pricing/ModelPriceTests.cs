@@ -28,6 +28,32 @@ public sealed class ModelPriceTests
         Assert.Equal(75_000, Mini.CostNanos(new TokenUsage(1_000, 5_000, 0, 0)));
     }
 
+    [Theory]
+    [InlineData(100, 420_000)]
+    [InlineData(0, 0)]
+    [InlineData(50, 210_000)]
+    [InlineData(33, 138_600)]
+    public void CostNanos_Percent_IsThatShareExactly(int percent, long expected)
+    {
+        var usage = new TokenUsage(InputTokens: 1_000, CachedInputTokens: 400, OutputTokens: 500, ReasoningTokens: 100);
+
+        Assert.Equal(expected, Mini.CostNanos(usage, percent));
+    }
+
+    [Fact]
+    public void CostNanos_Percent_RoundsUpOnceInPicoDollars()
+    {
+        var onePicoEach = new ModelPrice(1, 1, 1);
+
+        // 1,001 pico-dollars at 50 % is 500.5 pico-dollars: one nano-dollar, rounded up once.
+        Assert.Equal(1, onePicoEach.CostNanos(new TokenUsage(1_001, 0, 0, 0), 50));
+        // 2,002 at 50 % is exactly 1,001 pico-dollars: two nano-dollars.
+        Assert.Equal(2, onePicoEach.CostNanos(new TokenUsage(2_002, 0, 0, 0), 50));
+        Assert.Equal(0, onePicoEach.CostNanos(new TokenUsage(2_002, 0, 0, 0), 0));
+        // The highest price the configuration accepts ($1,000,000 per million tokens) saturates instead of wrapping.
+        Assert.Equal(long.MaxValue, new ModelPrice(1_000_000_000_000, 0, 0).CostNanos(new TokenUsage(long.MaxValue, 0, 0, 0), 100));
+    }
+
     [Fact]
     public void CostNanos_Fractions_RoundUpOnceForTheWholeRequest()
     {

@@ -32,4 +32,14 @@ public sealed class OpenAIUpstreamProtocol : IUpstreamProtocol
 
     /// <inheritdoc />
     public bool IsEndOfStream(ReadOnlySpan<byte> data) => data.SequenceEqual("[DONE]"u8);
+
+    /// <inheritdoc />
+    public bool CachesAnswers(ApiEndpoint endpoint) => endpoint is ApiEndpoint.ChatCompletions or ApiEndpoint.Completions or ApiEndpoint.Embeddings;
+
+    /// <inheritdoc />
+    public bool IsStorableAnswer(ApiEndpoint endpoint, ReadOnlySpan<byte> body) => OpenAIStoredAnswers.IsStorable(endpoint, body);
+
+    /// <inheritdoc />
+    public IStreamAnswerAssembler? AssembleStream(ApiEndpoint endpoint, int maxBytes) =>
+        endpoint == ApiEndpoint.Embeddings ? null : new OpenAIStreamAssembler(endpoint == ApiEndpoint.ChatCompletions, maxBytes);
 }

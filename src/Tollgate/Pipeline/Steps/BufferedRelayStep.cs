@@ -46,6 +46,7 @@ internal static class BufferedRelayStep
         {
             held.BillReported(scan.Usage);
             answer = context.Protocol.WithCost(body, scan, held.CostNanos);
+            context.CacheFill?.Body(body, scan.Usage);
         }
         else
         {

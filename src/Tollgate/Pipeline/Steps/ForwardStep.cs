@@ -50,7 +50,7 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
         try
         {
             var body = new ArrayBufferWriter<byte>(request.Size + 64);
-            protocol.WriteRequest(request, new UpstreamRewrite(model.UpstreamModel, admission.CapChanged ? admission.CapField : null, admission.OutputCap), body);
+            protocol.WriteRequest(request, UpstreamRewrite.For(model, admission), body);
             message = new HttpRequestMessage(HttpMethod.Post, upstream.AddressOf(protocol.PathFor(request.Endpoint)))
             {
                 Content = new ReadOnlyMemoryContent(body.WrittenMemory),

@@ -26,7 +26,7 @@ namespace Tollgate.Pipeline.Steps;
 /// When no candidate answers, the caller gets the first candidate's error (a fallback refused on budget, or failing,
 /// never replaces it); the audit record lists every attempt.
 /// </summary>
-internal sealed class ResilientForwardStep(AdmitStep admit, ForwardStep forward, UpstreamResilienceRegistry registry, TimeProvider time)
+internal sealed class ResilientForwardStep(AdmitStep admit, CacheLookupStep cache, ForwardStep forward, UpstreamResilienceRegistry registry, TimeProvider time)
 {
     /// <summary>The response header naming the model that answered, sent only when a fallback did.</summary>
     public const string FallbackHeader = "x-tollgate-fallback-model";
@@ -58,7 +58,13 @@ internal sealed class ResilientForwardStep(AdmitStep admit, ForwardStep forward,
             }
 
             context.Model = candidate;
-            var result = await RunCandidateAsync(context, candidate).ConfigureAwait(false);
+            var result = await RunCandidateAsync(context, candidate, lookUp: i == 0).ConfigureAwait(false);
+            if (result.End == AttemptEnd.Cached)
+            {
+                // The response cache answered (or the caller left while waiting for the identical request's answer).
+                return (null, result.Error);
+            }
+
             if (result.Call is { } call)
             {
                 if (i > 0)
@@ -101,15 +107,15 @@ internal sealed class ResilientForwardStep(AdmitStep admit, ForwardStep forward,
         return (null, original);
     }
 
-    private ValueTask<AttemptResult> RunCandidateAsync(RequestContext context, ModelDefinition candidate)
+    private ValueTask<AttemptResult> RunCandidateAsync(RequestContext context, ModelDefinition candidate, bool lookUp)
     {
         var resilience = registry.Get(candidate.UpstreamName, context.Config.Options.Upstreams[candidate.UpstreamName]);
-        return resilience?.Retry is { } retry ? RetryAsync(retry, context, candidate, resilience) : AttemptAsync(context, candidate, resilience);
+        return resilience?.Retry is { } retry ? RetryAsync(retry, context, candidate, resilience, lookUp) : AttemptAsync(context, candidate, resilience, lookUp);
     }
 
     // Polly's retry around whole attempts, so that each retry is admitted (reserved, leased) on its own.
     private async ValueTask<AttemptResult> RetryAsync(ResiliencePipeline<AttemptResult> retry, RequestContext context, ModelDefinition candidate,
-        UpstreamResilience resilience)
+        UpstreamResilience resilience, bool lookUp)
     {
         var pooled = ResilienceContextPool.Shared.Get(context.Http.RequestAborted);
         try
@@ -119,7 +125,7 @@ internal sealed class ResilientForwardStep(AdmitStep admit, ForwardStep forward,
                 {
                     try
                     {
-                        return Outcome.FromResult(await s.Self.AttemptAsync(s.Context, s.Candidate, s.Resilience).ConfigureAwait(false));
+                        return Outcome.FromResult(await s.Self.AttemptAsync(s.Context, s.Candidate, s.Resilience, s.LookUp).ConfigureAwait(false));
                     }
                     catch (Exception e)
                     {
@@ -127,7 +133,7 @@ internal sealed class ResilientForwardStep(AdmitStep admit, ForwardStep forward,
                     }
                 },
                 pooled,
-                (Self: this, Context: context, Candidate: candidate, Resilience: resilience)).ConfigureAwait(false);
+                (Self: this, Context: context, Candidate: candidate, Resilience: resilience, LookUp: lookUp)).ConfigureAwait(false);
             if (outcome.Exception is OperationCanceledException && context.Http.RequestAborted.IsCancellationRequested)
             {
                 // The caller left while a retry waited: the attempts so far are settled and recorded.
@@ -145,7 +151,7 @@ internal sealed class ResilientForwardStep(AdmitStep admit, ForwardStep forward,
         }
     }
 
-    private async ValueTask<AttemptResult> AttemptAsync(RequestContext context, ModelDefinition candidate, UpstreamResilience? resilience)
+    private async ValueTask<AttemptResult> AttemptAsync(RequestContext context, ModelDefinition candidate, UpstreamResilience? resilience, bool lookUp)
     {
         // The breaker and the cool-down are checked before anything is reserved.
         if (resilience?.Blocked(candidate, time.GetUtcNow()) is { } blocked)
@@ -165,6 +171,13 @@ internal sealed class ResilientForwardStep(AdmitStep admit, ForwardStep forward,
             }
 
             return AttemptResult.Refused(refusal);
+        }
+
+        // The response cache, on the model's own attempts only (a fallback's answer is never the model's): after the
+        // admission (limits apply to hits), before the breaker and the call; it looks up once per request.
+        if (lookUp && CacheLookupStep.AppliesTo(context) && await cache.RunAsync(context).ConfigureAwait(false) is { Done: true } cached)
+        {
+            return AttemptResult.Cached(cached.Refusal);
         }
 
         AttemptResult result;

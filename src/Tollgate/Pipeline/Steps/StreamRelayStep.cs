@@ -104,6 +104,7 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
                     }
 
                     var scan = upstreamStream.ReadEvent(data, generated);
+                    context.CacheFill?.Event(data);
                     if (scan.IsError)
                     {
                         context.Reason = ErrorCodes.UpstreamError;
@@ -176,6 +177,12 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
         }
 
         context.UpstreamEnded();
+        if (done && cut is null && reported is { } usage)
+        {
+            // Complete, with the upstream's usage: the response cache may keep it.
+            context.CacheFill?.StreamEnded(usage);
+        }
+
         if (reported is null)
         {
             if (done || cut?.Code == AuditReasons.OutputLimitExceeded)

@@ -44,6 +44,9 @@ internal sealed class OpenAICallerProtocol : ICallerProtocol
     public ReadOnlyMemory<byte> WithCost(ReadOnlySpan<byte> body, in ResponseScan scan, long costNanos) =>
         CostInjector.Inject(body, scan.UsageEnd, scan.UsageEmpty, costNanos);
 
+    public ReadOnlyMemory<byte> CachedStream(ModelRequest request, ReadOnlySpan<byte> answer, long costNanos) =>
+        OpenAICachedStream.Write(request, answer, costNanos);
+
     public ReadOnlyMemory<byte> UsageEvent(ModelRequest request, ReadOnlySpan<byte> data, in ResponseScan scan, long costNanos) =>
         request.IncludeUsage && scan.UsageEnd >= 0
             ? CostInjector.SseEvent(CostInjector.Inject(data, scan.UsageEnd, scan.UsageEmpty, costNanos))
