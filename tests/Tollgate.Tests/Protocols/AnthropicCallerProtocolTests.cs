@@ -14,6 +14,26 @@ public sealed class AnthropicCallerProtocolTests
     private static readonly AnthropicCallerProtocol _protocol = AnthropicCallerProtocol.Instance;
     private static readonly Scope _key = new(ScopeKind.Key, "k:key_1", "key key_1", TimeZoneInfo.Utc);
 
+    [Fact]
+    public void KeepAlive_IsAnthropicsPingEvent()
+    {
+        string text = Encoding.UTF8.GetString(_protocol.KeepAlive.Span);
+
+        Assert.Equal("event: ping\ndata: {\"type\": \"ping\"}\n\n", text);
+    }
+
+    [Fact]
+    public async Task WriteErrorAsync_GatewayOverloaded_OverloadedErrorWithRetryAfterOne()
+    {
+        var http = Http();
+
+        await _protocol.WriteErrorAsync(http, new GatewayError(503, ErrorTypes.Unavailable, ErrorCodes.Overloaded, "The gateway is overloaded.") { RetryAfter = TimeSpan.FromSeconds(1) });
+
+        Assert.Equal(503, http.Response.StatusCode);
+        Assert.Contains("\"type\":\"overloaded_error\"", Body(http), StringComparison.Ordinal);
+        Assert.Equal("1", http.Response.Headers.RetryAfter.ToString());
+    }
+
     [Theory]
     [InlineData(400, "invalid_request_error")]
     [InlineData(401, "authentication_error")]
