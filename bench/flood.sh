@@ -61,6 +61,10 @@ WRK_THREADS=2
 # every CALM_SPACING seconds: enough for one request's longest life (the queue wait plus the upstream's latency).
 CALM_SPACING=4
 CALM_CLIENTS=$((CALM_RATE * CALM_SPACING))
+# The connections open one every CALM_SPACING / CALM_CLIENTS seconds, so their requests are spread evenly over time
+# (opened all at once, they would arrive as a burst of CALM_CLIENTS every CALM_SPACING seconds, more than the calm
+# tenant's fair share of the slots and the queue, and the excess would rightly be shed).
+CALM_PERIOD_MS=$(( CALM_SPACING * 1000 / CALM_CLIENTS > 0 ? CALM_SPACING * 1000 / CALM_CLIENTS : 1 ))
 [ "$SECS" -ge $CALM_SPACING ] || die "--seconds must be at least $CALM_SPACING (every calm connection sends at least one request)"
 URL="http://127.0.0.1:$TG_PORT/v1/chat/completions"
 BODY='{"model":"sim-mini","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Say hello in one short sentence."}],"max_tokens":16}'
@@ -142,13 +146,13 @@ flood_start() {
 }
 
 # calm OUTFILE: the calm tenant for SECS at CALM_RATE, CALM_CLIENTS connections each sending one request every
-# CALM_SPACING seconds, opened 1 ms apart; the per-request log goes to OUTFILE.log (start, status, latency in µs).
+# CALM_SPACING seconds, opened evenly over CALM_SPACING seconds; the per-request log goes to OUTFILE.log (start, status, latency in µs).
 calm() {
   local total rps
   total=$((CALM_RATE * SECS))
   rps=$(awk -v s=$CALM_SPACING 'BEGIN { printf "%.3f", 1 / s }')
   : > "$1.log"
-  timeout $((SECS * 10 + 60)) h2load --h1 -t1 -c"$CALM_CLIENTS" -r1 --rate-period 1ms --rps "$rps" -n "$total" \
+  timeout $((SECS * 10 + 60)) h2load --h1 -t1 -c"$CALM_CLIENTS" -r1 --rate-period "${CALM_PERIOD_MS}ms" --rps "$rps" -n "$total" \
     --log-file "$1.log" -d "$TMP/body.json" -H "Content-Type: application/json" -H "Authorization: Bearer $CALM_KEY" \
     "$URL" > "$1" 2>&1 || WARNINGS+=("h2load failed (exit $?): $(tail -3 "$1" | tr '\n' ' ')")
 }
