@@ -18,6 +18,8 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 dotnet build Tollgate.slnx -c Release -nologo -v quiet
+# The coding agents the functional tests drive (Codex CLI), at the versions tests/agents/package-lock.json pins.
+(cd tests/agents && npm ci --no-audit --no-fund --loglevel=error)
 status=0
 dotnet test Tollgate.slnx -c Release --no-build -nologo --logger "console;verbosity=minimal" 2>&1 | tee "$log" || status=1
 

@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Tollgate.Audit;
+using Tollgate.FunctionalTests.Infrastructure;
+using Tollgate.Pricing;
+
+namespace Tollgate.FunctionalTests.Agents;
+
+/// <summary>
+/// Codex CLI (<c>@openai/codex</c>, installed at a pinned version into <c>tests/agents</c> by the test command) runs
+/// offline through the gateway on its embedded default, as a user would set it up: a custom model provider speaking
+/// the Responses API at the gateway's base URL, the key in an environment variable. The simulator's script makes it
+/// run a command that writes a file and then answer; its session id (<c>session-id</c>) is the task its budget is
+/// counted under.
+/// </summary>
+public sealed class CodexCliTests : IAsyncLifetime
+{
+    private const string Prompt = """Create hello.txt [[sim:call=exec_command {"cmd":"echo hi > hello.txt"}]] [[sim:say=done]]""";
+    private readonly string _work = Directory.CreateTempSubdirectory("tollgate-codex-").FullName;
+    private TestGateway _gateway = null!;
+
+    public async Task InitializeAsync() => _gateway = await TestGateway.StartAsync(c =>
+    {
+        var sessions = new JsonArray("session-id");
+        c["Plans"]!["agents"] = new JsonObject { ["Models"] = new JsonArray("*"), ["TaskHeaders"] = sessions.DeepClone() };
+        // A session budget that pays for one of Codex's turns (about 8,000 input tokens) but not two.
+        c["Plans"]!["agents-tight"] = new JsonObject
+        {
+            ["Models"] = new JsonArray("*"),
+            ["TaskHeaders"] = sessions.DeepClone(),
+            ["TaskBudgetPerDay"] = 0.003m,
+            ["MaxOutputTokens"] = 1000,
+            ["DefaultMaxOutputTokens"] = 1000,
+            ["OutputCapPolicy"] = "clamp",
+        };
+    });
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        Directory.Delete(_work, recursive: true);
+    }
+
+    [Fact]
+    public async Task CodexExec_ScriptedTask_RunsTheCommand_EveryTurnBilledUnderItsSession()
+    {
+        string key = await _gateway.CreateKeyAsync(plan: "agents");
+        string workspace = Workspace("task");
+
+        var (exit, output) = await RunCodexAsync(key, workspace);
+
+        Assert.True(exit == 0, output);
+        Assert.Equal("hi\n", await File.ReadAllTextAsync(Path.Combine(workspace, "hello.txt")));
+        var records = await RecordsAsync(2);
+        Assert.All(records, r => Assert.Equal((Decisions.Allowed, "responses"), (r.Decision, r.Endpoint)));
+        string session = Assert.Single(records.Select(r => r.Task).Distinct())!;
+        Assert.True(Guid.TryParse(session, out _), $"the task is Codex's session id: {session}");
+        foreach (var record in records)
+        {
+            var bill = _gateway.Simulator.Billing.Find(record.RequestId)!;
+            Assert.Equal(new TokenUsage(bill.PromptTokens, bill.CachedTokens, bill.CompletionTokens, bill.ReasoningTokens), record.Usage);
+        }
+    }
+
+    [Fact]
+    public async Task CodexExec_SessionBudgetSpent_StopsWithARefusalItDoesNotRetry_TheNextSessionStartsAfresh()
+    {
+        string key = await _gateway.CreateKeyAsync(plan: "agents-tight");
+        string workspace = Workspace("budget");
+
+        var (exit, output) = await RunCodexAsync(key, workspace);
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains("Quota exceeded", output, StringComparison.Ordinal);
+        // The first turn ran the command; the second was refused once, and not retried.
+        Assert.True(File.Exists(Path.Combine(workspace, "hello.txt")));
+        var records = await RecordsAsync(2);
+        var refused = Assert.Single(records, r => r.Decision == Decisions.Refused);
+        Assert.Single(records, r => r.Decision == Decisions.Allowed);
+        Assert.Equal(("insufficient_quota", 0L), (refused.Reason, refused.CostNanos));
+        string session = Assert.Single(records.Select(r => r.Task).Distinct())!;
+
+        // The key's budget is not the session's: a new session of the same key gets its first turn.
+        await RunCodexAsync(key, Workspace("budget-next"));
+        var next = (await RecordsAsync(4)).Where(r => r.Task != session).ToList();
+        Assert.Equal(2, next.Count);
+        Assert.Single(next, r => r.Decision == Decisions.Allowed);
+        Assert.True(File.Exists(Path.Combine(_work, "budget-next", "hello.txt")));
+    }
+
+    private string Workspace(string name) => Directory.CreateDirectory(Path.Combine(_work, name)).FullName;
+
+    // Every request has ended (the agent has exited) and its record is written.
+    private async Task<List<AuditRecord>> RecordsAsync(int count)
+    {
+        await Fuzz.GatewayHealth.DrainAsync(_gateway);
+        var records = (await _gateway.AuditRecordsAsync()).OrderBy(r => r.Timestamp).ThenBy(r => r.RequestId, StringComparer.Ordinal).ToList();
+        Assert.Equal(count, records.Count);
+        return records;
+    }
+
+    private async Task<(int Exit, string Output)> RunCodexAsync(string key, string workspace)
+    {
+        string home = Directory.CreateDirectory(Path.Combine(_work, "codex-home-" + Path.GetFileName(workspace))).FullName;
+        var start = new ProcessStartInfo(CodexPath())
+        {
+            WorkingDirectory = workspace,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string argument in (string[])
+        [
+            "exec", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox",
+            "-c", "model_provider=tollgate",
+            "-c", $"model_providers.tollgate={{name=\"Tollgate\",base_url=\"{new Uri(_gateway.Address, "/v1")}\",env_key=\"TOLLGATE_KEY\",wire_api=\"responses\"}}",
+            // Web search is a hosted tool with per-call fees the gateway refuses; a plan that prices it could allow it.
+            "-c", "web_search=\"disabled\"",
+            "-m", "sim-mini",
+            Prompt,
+        ])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["CODEX_HOME"] = home;
+        start.Environment["TOLLGATE_KEY"] = key;
+        start.Environment["HOME"] = home;
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    // tests/agents/node_modules/.bin/codex, installed by scripts/test.sh (npm ci in tests/agents).
+    private static string CodexPath()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            string candidate = Path.Combine(directory.FullName, "tests", "agents", "node_modules", ".bin", "codex");
+            if (File.Exists(Path.Combine(directory.FullName, "Tollgate.slnx")))
+            {
+                Assert.True(File.Exists(candidate), $"{candidate} is missing: run npm ci in tests/agents (scripts/test.sh does)");
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException("The repository root (Tollgate.slnx) was not found above the test binaries.");
+    }
+}
