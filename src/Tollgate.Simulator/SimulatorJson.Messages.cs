@@ -33,15 +33,32 @@ internal static partial class SimulatorJson
         json.WriteEndObject();
     }
 
-    /// <summary>A whole non-streamed message: one text block, the stop reason, and the usage.</summary>
+    /// <summary>A whole non-streamed message: a text block and the tool calls (<c>tool_use</c> blocks), the stop reason, and the usage.</summary>
     public static void WriteMessage(Utf8JsonWriter json, SimulatorCall call, bool includeUsage)
     {
         WriteMessageHeader(json, call);
         json.WriteStartArray("content");
-        json.WriteStartObject();
-        json.WriteString("type", "text");
-        json.WriteString("text", string.Concat(call.Plan.Choices[0]));
-        json.WriteEndObject();
+        var toolCalls = call.Plan.CallsOf(0);
+        if (call.Plan.Choices[0].Length > 0 || toolCalls.Count == 0)
+        {
+            json.WriteStartObject();
+            json.WriteString("type", "text");
+            json.WriteString("text", string.Concat(call.Plan.Choices[0]));
+            json.WriteEndObject();
+        }
+
+        foreach (var toolCall in toolCalls)
+        {
+            json.WriteStartObject();
+            json.WriteString("type", "tool_use");
+            json.WriteString("id", ToolUseId(toolCall));
+            json.WriteString("name", toolCall.Name);
+            json.WritePropertyName("input");
+            // Arguments cut short by max_tokens are not an object: the input is then empty, as it would be unusable.
+            WriteInput(json, call.Plan.FinishReason == "length" ? "{}" : toolCall.Arguments);
+            json.WriteEndObject();
+        }
+
         json.WriteEndArray();
         json.WriteString("stop_reason", StopReason(call.Plan));
         json.WriteNull("stop_sequence");
@@ -72,7 +89,36 @@ internal static partial class SimulatorJson
         json.WriteEndObject();
     }
 
-    /// <summary><c>content_block_start</c> of the one text block.</summary>
+    /// <summary><c>content_block_start</c> of a <c>tool_use</c> block, its input still empty.</summary>
+    public static void WriteToolUseBlockStart(Utf8JsonWriter json, int index, SimulatorToolCall toolCall)
+    {
+        json.WriteStartObject();
+        json.WriteString("type", "content_block_start");
+        json.WriteNumber("index", index);
+        json.WriteStartObject("content_block");
+        json.WriteString("type", "tool_use");
+        json.WriteString("id", ToolUseId(toolCall));
+        json.WriteString("name", toolCall.Name);
+        json.WriteStartObject("input");
+        json.WriteEndObject();
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    /// <summary>A <c>content_block_delta</c> carrying a piece of a tool call's input JSON.</summary>
+    public static void WriteInputJsonDelta(Utf8JsonWriter json, int index, string partialJson)
+    {
+        json.WriteStartObject();
+        json.WriteString("type", "content_block_delta");
+        json.WriteNumber("index", index);
+        json.WriteStartObject("delta");
+        json.WriteString("type", "input_json_delta");
+        json.WriteString("partial_json", partialJson);
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    /// <summary><c>content_block_start</c> of the text block.</summary>
     public static void WriteContentBlockStart(Utf8JsonWriter json)
     {
         json.WriteStartObject();
@@ -128,7 +174,21 @@ internal static partial class SimulatorJson
         json.WriteEndObject();
     }
 
-    private static string StopReason(SimulatorPlan plan) => plan.FinishReason == "length" ? "max_tokens" : "end_turn";
+    private static string StopReason(SimulatorPlan plan) => plan.FinishReason switch
+    {
+        "length" => "max_tokens",
+        "tool_calls" => "tool_use",
+        _ => "end_turn",
+    };
+
+    // Anthropic's tool call ids start with toolu_.
+    private static string ToolUseId(SimulatorToolCall toolCall) => "toolu_" + toolCall.Id["call_".Length..];
+
+    private static void WriteInput(Utf8JsonWriter json, string arguments)
+    {
+        using var document = JsonDocument.Parse(arguments);
+        document.RootElement.WriteTo(json);
+    }
 
     private static void WriteMessageHeader(Utf8JsonWriter json, SimulatorCall call, string? wrapper = null)
     {

@@ -2,7 +2,8 @@ namespace Tollgate.Simulator;
 
 /// <summary>
 /// Streams a message the way Anthropic does: <c>message_start</c> (with the input usage), <c>content_block_start</c>,
-/// a <c>ping</c>, one <c>content_block_delta</c> per word, <c>content_block_stop</c>, <c>message_delta</c> (the stop
+/// a <c>ping</c>, one <c>content_block_delta</c> per word, <c>content_block_stop</c>, then for each tool call a
+/// <c>tool_use</c> block whose input arrives in <c>input_json_delta</c> pieces, <c>message_delta</c> (the stop
 /// reason and the cumulative output) and <c>message_stop</c>, each a named event. <c>[[sim:cut=K]]</c> drops the
 /// connection after K word deltas; <c>[[sim:no_usage]]</c> leaves the usage out of both events that carry it.
 /// </summary>
@@ -15,9 +16,13 @@ internal static class SimulatorMessagesStreaming
         var writer = response.Start(new SimulatorResponseHead(200, SimulatorResponseHead.EventStream, call.RequestId, ContentLength: declaredLength));
         using var events = new SimulatorEventWriter(writer);
         bool usage = !call.Directives.NoUsage;
+        var plan = call.Plan;
+        string[] words = plan.Choices[0];
+        var toolCalls = plan.CallsOf(0);
+        bool text = words.Length > 0 || toolCalls.Count == 0;
         SimulatorJson.WriteMessageStart(events.BeginEvent("message_start"), call, usage);
         bool connected = await events.EndEventAsync(cancellationToken);
-        if (connected)
+        if (connected && text)
         {
             SimulatorJson.WriteContentBlockStart(events.BeginEvent("content_block_start"));
             connected = await events.EndEventAsync(cancellationToken);
@@ -29,29 +34,59 @@ internal static class SimulatorMessagesStreaming
             connected = await events.EndEventAsync(cancellationToken);
         }
 
-        long sent = 0;
-        string[] words = call.Plan.Choices[0];
-        while (connected && sent < words.Length && sent != call.Directives.Cut)
+        // One delta per piece: the text's words, then each tool call's input, block by block. The cut counts pieces.
+        int sent = 0;
+        int block = text ? 0 : -1;
+        for (int piece = 0; connected && piece < plan.PieceCount(0) && sent != call.Directives.Cut; piece++)
         {
             await (sent == 0 ? latency.BeforeFirstTokenAsync(cancellationToken) : latency.BetweenTokensAsync(cancellationToken));
-            SimulatorJson.WriteTextDelta(events.BeginEvent("content_block_delta"), words[sent]);
+            if (piece < words.Length)
+            {
+                SimulatorJson.WriteTextDelta(events.BeginEvent("content_block_delta"), words[piece]);
+            }
+            else
+            {
+                var (toolCall, offset) = ToolCallAt(toolCalls, piece - words.Length);
+                if (offset == 0)
+                {
+                    // The previous block ends and this call's block starts.
+                    if (block >= 0)
+                    {
+                        SimulatorJson.WriteTypeOnly(events.BeginEvent("content_block_stop"), "content_block_stop", block);
+                        if (!(connected = await events.EndEventAsync(cancellationToken)))
+                        {
+                            break;
+                        }
+                    }
+
+                    block++;
+                    SimulatorJson.WriteToolUseBlockStart(events.BeginEvent("content_block_start"), block, toolCall);
+                    if (!(connected = await events.EndEventAsync(cancellationToken)))
+                    {
+                        break;
+                    }
+                }
+
+                SimulatorJson.WriteInputJsonDelta(events.BeginEvent("content_block_delta"), block, toolCall.Pieces[offset]);
+            }
+
             sent++;
             connected = await events.EndEventAsync(cancellationToken);
         }
 
         if (connected && call.Directives.Cut is not null)
         {
-            call.Settle(sent, completed: false);
+            call.Settle(plan.TokensOf(0, sent), completed: false);
             response.Abort();
             return;
         }
 
         // Settled before the closing events, so a client that has read the usage finds the bill. A client that left
         // mid-stream is billed the whole plan: the real provider keeps generating.
-        call.Settle(call.Plan.ContentTokens, connected);
+        call.Settle(plan.ContentTokens, connected);
         if (connected)
         {
-            SimulatorJson.WriteTypeOnly(events.BeginEvent("content_block_stop"), "content_block_stop", 0);
+            SimulatorJson.WriteTypeOnly(events.BeginEvent("content_block_stop"), "content_block_stop", Math.Max(block, 0));
             if (await events.EndEventAsync(cancellationToken))
             {
                 SimulatorJson.WriteMessageDelta(events.BeginEvent("message_delta"), call, usage);
@@ -64,5 +99,21 @@ internal static class SimulatorMessagesStreaming
         }
 
         await response.CompleteAsync();
+    }
+
+    // The tool call that stream piece `index` (counted over the calls' input pieces) belongs to, and its offset in it.
+    private static (SimulatorToolCall Call, int Offset) ToolCallAt(IReadOnlyList<SimulatorToolCall> toolCalls, int index)
+    {
+        foreach (var toolCall in toolCalls)
+        {
+            if (index < toolCall.Pieces.Length)
+            {
+                return (toolCall, index);
+            }
+
+            index -= toolCall.Pieces.Length;
+        }
+
+        throw new ArgumentOutOfRangeException(nameof(index));
     }
 }

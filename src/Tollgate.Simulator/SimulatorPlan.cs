@@ -107,7 +107,7 @@ internal sealed partial class SimulatorPlan
     public static SimulatorPlan Create(SimulatorRequest request, SimulatorDirectives directives)
     {
         ulong hash = StableHash.Fnv1a(request.PromptText);
-        if (request.Kind is SimulatorEndpointKind.ChatCompletions or SimulatorEndpointKind.Responses && ChooseReply(request, directives) is { } reply)
+        if (request.Kind is SimulatorEndpointKind.ChatCompletions or SimulatorEndpointKind.Responses or SimulatorEndpointKind.Messages && ChooseReply(request, directives) is { } reply)
         {
             return CreateStructured(request, directives, reply, hash);
         }

@@ -151,6 +151,11 @@ internal sealed partial class SimulatorRequest
             return false;
         }
 
+        if (kind == SimulatorEndpointKind.Messages && !SimulatorToolRequest.TryReadMessages(root, input, out tools, out error))
+        {
+            return false;
+        }
+
         if (kind == SimulatorEndpointKind.Messages && maxTokens is null)
         {
             error = SimulatorError.BadRequest("max_tokens: Field required", "max_tokens");

@@ -232,6 +232,62 @@ public sealed class SimulatorToolTests
         AssertFits(recursive.RootElement.GetRawText(), a);
     }
 
+    [Fact]
+    public async Task Messages_ScriptedToolUse_ThenTheAnswer_PlainAndStreamed()
+    {
+        using var host = new SimulatorTestHost();
+        const string prompt = """Write it. [[sim:call=Write {"file_path":"/tmp/a.txt","content":"hi"}]] [[sim:say=done]]""";
+        var first = MessagesWithTools(prompt);
+
+        var turn1 = await host.PostJsonAsync("messages", first, "m1");
+        Assert.Equal("tool_use", turn1.GetProperty("stop_reason").GetString());
+        var block = Assert.Single(turn1.GetProperty("content").EnumerateArray());
+        Assert.Equal(("tool_use", "Write"), (block.GetProperty("type").GetString(), block.GetProperty("name").GetString()));
+        Assert.StartsWith("toolu_sim", block.GetProperty("id").GetString(), StringComparison.Ordinal);
+        Assert.Equal("""{"file_path":"/tmp/a.txt","content":"hi"}""", block.GetProperty("input").GetRawText());
+        Assert.Equal(host.Engine.Billing.Find("m1")!.CompletionTokens, turn1.GetProperty("usage").GetProperty("output_tokens").GetInt64());
+
+        // The same turn streamed: a tool_use block whose input arrives in input_json_delta pieces.
+        var streamed = MessagesWithTools(prompt);
+        streamed["stream"] = true;
+        using var response = await host.PostAsync("messages", streamed, "m2", HttpCompletionOption.ResponseHeadersRead);
+        string sse = await response.Content.ReadAsStringAsync();
+        var data = sse.Split('\n').Where(l => l.StartsWith("data: ", StringComparison.Ordinal)).Select(l => JsonDocument.Parse(l[6..]).RootElement).ToList();
+        var start = data.Single(d => d.GetProperty("type").GetString() == "content_block_start");
+        Assert.Equal("tool_use", start.GetProperty("content_block").GetProperty("type").GetString());
+        string input = string.Concat(data.Where(d => d.GetProperty("type").GetString() == "content_block_delta")
+            .Select(d => d.GetProperty("delta").GetProperty("partial_json").GetString()));
+        Assert.Equal("""{"file_path":"/tmp/a.txt","content":"hi"}""", input);
+        Assert.Equal("tool_use", data.Single(d => d.GetProperty("type").GetString() == "message_delta").GetProperty("delta").GetProperty("stop_reason").GetString());
+        Assert.Equal(host.Engine.Billing.Find("m1")!.CompletionTokens, host.Engine.Billing.Find("m2")!.CompletionTokens);
+
+        // The tool result comes back in a user message: the script's next step answers.
+        var second = MessagesWithTools(prompt);
+        var messages = second["messages"]!.AsArray();
+        messages.Add(new JsonObject { ["role"] = "assistant", ["content"] = JsonNode.Parse(turn1.GetProperty("content").GetRawText()) });
+        messages.Add(new JsonObject
+        {
+            ["role"] = "user",
+            ["content"] = new JsonArray(new JsonObject { ["type"] = "tool_result", ["tool_use_id"] = block.GetProperty("id").GetString(), ["content"] = "written" }),
+        });
+        var turn2 = await host.PostJsonAsync("messages", second);
+        Assert.Equal("end_turn", turn2.GetProperty("stop_reason").GetString());
+        Assert.Equal("done", turn2.GetProperty("content")[0].GetProperty("text").GetString());
+    }
+
+    private static JsonObject MessagesWithTools(string prompt) => new()
+    {
+        ["model"] = "claude-test",
+        ["max_tokens"] = 256,
+        ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = prompt }),
+        ["tools"] = new JsonArray(new JsonObject
+        {
+            ["name"] = "Write",
+            ["description"] = "Writes a file",
+            ["input_schema"] = JsonNode.Parse("""{"type":"object","properties":{"file_path":{"type":"string"},"content":{"type":"string"}},"required":["file_path","content"]}"""),
+        }),
+    };
+
     private static JsonObject WithTools(JsonObject body, string? toolChoice)
     {
         body["tools"] = new JsonArray(

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Tollgate.Audit;
 using Tollgate.FunctionalTests.Infrastructure;
@@ -99,16 +98,10 @@ public sealed class CodexCliTests : IAsyncLifetime
         return records;
     }
 
-    private async Task<(int Exit, string Output)> RunCodexAsync(string key, string workspace)
+    private Task<(int Exit, string Output)> RunCodexAsync(string key, string workspace)
     {
         string home = Directory.CreateDirectory(Path.Combine(_work, "codex-home-" + Path.GetFileName(workspace))).FullName;
-        var start = new ProcessStartInfo(CodexPath())
-        {
-            WorkingDirectory = workspace,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (string argument in (string[])
+        return AgentProcess.RunAsync("codex",
         [
             "exec", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox",
             "-c", "model_provider=tollgate",
@@ -117,35 +110,6 @@ public sealed class CodexCliTests : IAsyncLifetime
             "-c", "web_search=\"disabled\"",
             "-m", "sim-mini",
             Prompt,
-        ])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["CODEX_HOME"] = home;
-        start.Environment["TOLLGATE_KEY"] = key;
-        start.Environment["HOME"] = home;
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
-    }
-
-    // tests/agents/node_modules/.bin/codex, installed by scripts/test.sh (npm ci in tests/agents).
-    private static string CodexPath()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            string candidate = Path.Combine(directory.FullName, "tests", "agents", "node_modules", ".bin", "codex");
-            if (File.Exists(Path.Combine(directory.FullName, "Tollgate.slnx")))
-            {
-                Assert.True(File.Exists(candidate), $"{candidate} is missing: run npm ci in tests/agents (scripts/test.sh does)");
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (Tollgate.slnx) was not found above the test binaries.");
+        ], workspace, new Dictionary<string, string> { ["CODEX_HOME"] = home, ["HOME"] = home, ["TOLLGATE_KEY"] = key });
     }
 }

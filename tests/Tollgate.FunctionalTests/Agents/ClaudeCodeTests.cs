@@ -1,0 +1,108 @@
+using System.Text.Json.Nodes;
+using Tollgate.Audit;
+using Tollgate.FunctionalTests.Infrastructure;
+using Tollgate.Pricing;
+
+namespace Tollgate.FunctionalTests.Agents;
+
+/// <summary>
+/// Claude Code (<c>@anthropic-ai/claude-code</c>, installed at a pinned version into <c>tests/agents</c>) runs offline
+/// through the gateway on its embedded default, set up as the README says: <c>ANTHROPIC_BASE_URL</c> at the gateway,
+/// a Tollgate key as the API key, its models mapped to <c>sim-claude</c>. The simulator's script makes it call its
+/// Write tool and then answer; its session id (<c>x-claude-code-session-id</c>) is the task its budget is counted under.
+/// </summary>
+public sealed class ClaudeCodeTests : IAsyncLifetime
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("tollgate-claude-").FullName;
+    private TestGateway _gateway = null!;
+
+    public async Task InitializeAsync() => _gateway = await TestGateway.StartAsync(c =>
+    {
+        var plan = new JsonObject
+        {
+            ["Models"] = new JsonArray("*"),
+            ["TaskHeaders"] = new JsonArray("x-claude-code-session-id"),
+            ["MaxOutputTokens"] = 4096,
+            ["OutputCapPolicy"] = "clamp",
+        };
+        c["Plans"]!["claude"] = plan;
+        // A session budget that pays for one of Claude Code's turns (about 21,000 input tokens, its output cap
+        // reserved) but not two.
+        var tight = (JsonObject)plan.DeepClone();
+        tight["TaskBudgetPerDay"] = 0.2m;
+        c["Plans"]!["claude-tight"] = tight;
+    });
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        Directory.Delete(_work, recursive: true);
+    }
+
+    [Fact]
+    public async Task ClaudePrint_ScriptedTask_WritesTheFile_EveryTurnBilledUnderItsSession()
+    {
+        string key = await _gateway.CreateKeyAsync(plan: "claude");
+        string workspace = Workspace("task");
+
+        var (exit, output) = await RunClaudeAsync(key, workspace);
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("done", output, StringComparison.Ordinal);
+        Assert.Equal("hi", await File.ReadAllTextAsync(Path.Combine(workspace, "hello.txt")));
+        var records = await RecordsAsync();
+        Assert.Equal(2, records.Count);
+        Assert.All(records, r => Assert.Equal((Decisions.Allowed, "messages", "sim-claude"), (r.Decision, r.Endpoint, r.Model)));
+        string session = Assert.Single(records.Select(r => r.Task).Distinct())!;
+        Assert.True(Guid.TryParse(session, out _), $"the task is Claude Code's session id: {session}");
+        foreach (var record in records)
+        {
+            var bill = _gateway.Simulator.Billing.Find(record.RequestId)!;
+            Assert.Equal((bill.PromptTokens, bill.CompletionTokens), (record.Usage.InputTokens, record.Usage.OutputTokens));
+        }
+    }
+
+    [Fact]
+    public async Task ClaudePrint_SessionBudgetSpent_StopsWithARefusalItDoesNotRetry()
+    {
+        string key = await _gateway.CreateKeyAsync(plan: "claude-tight");
+        string workspace = Workspace("budget");
+
+        var (_, output) = await RunClaudeAsync(key, workspace);
+
+        // The first turn wrote the file; the second was refused once, and not retried.
+        Assert.True(File.Exists(Path.Combine(workspace, "hello.txt")), output);
+        var records = await RecordsAsync();
+        Assert.Equal(2, records.Count);
+        var refused = Assert.Single(records, r => r.Decision == Decisions.Refused);
+        Assert.Equal(("insufficient_quota", 0L), (refused.Reason, refused.CostNanos));
+        Assert.Single(records.Select(r => r.Task).Distinct());
+    }
+
+    private string Workspace(string name) => Directory.CreateDirectory(Path.Combine(_work, name)).FullName;
+
+    // Every request has ended (the agent has exited) and its record is written.
+    private async Task<List<AuditRecord>> RecordsAsync()
+    {
+        await Fuzz.GatewayHealth.DrainAsync(_gateway);
+        return [.. await _gateway.AuditRecordsAsync()];
+    }
+
+    private Task<(int Exit, string Output)> RunClaudeAsync(string key, string workspace)
+    {
+        string home = Directory.CreateDirectory(Path.Combine(_work, "claude-home-" + Path.GetFileName(workspace))).FullName;
+        string file = Path.Combine(workspace, "hello.txt");
+        string prompt = $$$"""Create the file. [[sim:call=Write {"file_path":"{{{file}}}","content":"hi"}]] [[sim:say=done]]""";
+        return AgentProcess.RunAsync("claude", ["-p", prompt, "--permission-mode", "acceptEdits"], workspace, new Dictionary<string, string>
+        {
+            ["HOME"] = home,
+            ["ANTHROPIC_BASE_URL"] = _gateway.Address.ToString().TrimEnd('/'),
+            ["ANTHROPIC_API_KEY"] = key,
+            ["ANTHROPIC_MODEL"] = "sim-claude",
+            ["ANTHROPIC_DEFAULT_HAIKU_MODEL"] = "sim-claude",
+            ["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] = "4096",
+            ["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1",
+            ["DISABLE_AUTOUPDATER"] = "1",
+        });
+    }
+}
