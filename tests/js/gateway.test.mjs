@@ -19,6 +19,8 @@ import OpenAI from "openai";
 import { ChatOpenAI } from "@langchain/openai";
 import { HumanMessage, ToolMessage } from "@langchain/core/messages";
 import { z } from "zod";
+import { generateText, streamText } from "ai";
+import { createOpenAI } from "@ai-sdk/openai";
 import Anthropic from "@anthropic-ai/sdk";
 
 const execFileAsync = promisify(execFile);
@@ -1229,4 +1231,26 @@ test("responses.create with previous_response_id: the chain is billed as input, 
   assert.equal(second.usage.input_tokens, b.promptTokens);
   assert.ok(b.promptTokens > first.usage.input_tokens + first.usage.output_tokens, "the chain is billed as input");
   assert.equal(second.usage.cost_nanousd, costNanos("sim-mini", b));
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The Vercel AI SDK's default OpenAI provider (the Responses API), unchanged but for the base URL
+
+test("Vercel AI SDK generateText and streamText: the Responses API through the gateway, billed exactly", async () => {
+  const { key } = await createKey("u-aisdk", "basic");
+  const openai = createOpenAI({ apiKey: key, baseURL: `${ctx.apiUrl}/v1` });
+
+  const plain = await generateText({ model: openai("sim-mini"), prompt: "Say hello. [[sim:tokens=6]]", maxRetries: 0 });
+  assert.equal(plain.text.trim().split(/\s+/).length, 6);
+  assert.equal(plain.usage.outputTokens, 6);
+
+  const streamed = streamText({ model: openai("sim-mini"), prompt: "Stream a greeting. [[sim:tokens=9]]", maxRetries: 0 });
+  let text = "";
+  for await (const delta of streamed.textStream) text += delta;
+  assert.equal(text.trim().split(/\s+/).length, 9);
+  assert.equal((await streamed.usage).outputTokens, 9);
+
+  const row = await ledger("u-aisdk", 2);
+  assert.equal(row.output_tokens, 15);
+  assert.equal(row.input_tokens, plain.usage.inputTokens + (await streamed.usage).inputTokens);
 });
