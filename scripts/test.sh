@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every Tollgate test: builds the solution, runs the .NET test projects (unit, store contracts, functional
-# tests against the real server on loopback), then the Node.js tests with the official `openai` npm package.
+# tests against the real server on loopback, Claude Code and Codex CLI among its clients), then the Node.js tests.
 # Installs what it needs that the machine may lack (Node.js from Debian when absent). Prints one summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
