@@ -155,6 +155,7 @@ public static class TollgateOptionsValidator
         {
             case UpstreamKinds.OpenAI:
             case UpstreamKinds.Anthropic:
+            case UpstreamKinds.AzureOpenAI:
                 if (!Uri.TryCreate(upstream.BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
                 {
                     errors.Add(new ConfigError($"{path}:BaseUrl", "must be an absolute http or https URL", upstream.BaseUrl));
@@ -164,8 +165,13 @@ public static class TollgateOptionsValidator
             case UpstreamKinds.Simulator:
                 break;
             default:
-                errors.Add(new ConfigError($"{path}:Kind", $"must be '{UpstreamKinds.OpenAI}', '{UpstreamKinds.Anthropic}' or '{UpstreamKinds.Simulator}'", upstream.Kind));
+                errors.Add(new ConfigError($"{path}:Kind", $"must be '{UpstreamKinds.OpenAI}', '{UpstreamKinds.Anthropic}', '{UpstreamKinds.AzureOpenAI}' or '{UpstreamKinds.Simulator}'", upstream.Kind));
                 break;
+        }
+
+        if (upstream.Kind == UpstreamKinds.AzureOpenAI && !IsApiVersion(upstream.AzureApiVersion))
+        {
+            errors.Add(new ConfigError($"{path}:AzureApiVersion", "must be an Azure OpenAI API version such as 2024-10-21 or 2025-04-01-preview", upstream.AzureApiVersion));
         }
 
         if (upstream.ApiKeyEnv is { Length: > 0 } env && !IsEnvironmentVariableName(env))
@@ -380,6 +386,10 @@ public static class TollgateOptionsValidator
     private static string Redact(string value) => value.Length <= 4 ? "****" : string.Concat(value.AsSpan(0, 3), "…");
 
     private static string Str(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static bool IsApiVersion(string? version) =>
+        version is { Length: >= 10 and <= 32 } && DateOnly.TryParseExact(version[..10], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _)
+        && (version.Length == 10 || (version[10] == '-' && version[11..].All(char.IsAsciiLetterLower)));
 
     private static bool IsHeaderNameChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.';
 }

@@ -65,6 +65,9 @@ public sealed class UpstreamOptions
     /// </summary>
     public string AnthropicVersion { get; set; } = "2023-06-01";
 
+    /// <summary>The <c>api-version</c> query parameter of every request to an upstream of kind <c>azure-openai</c>.</summary>
+    public string AzureApiVersion { get; set; } = "2024-10-21";
+
     /// <summary>Latency of the simulated model (kind <c>simulator</c> only).</summary>
     public SimulatorLatencyOptions Simulator { get; set; } = new();
 }
@@ -90,4 +93,10 @@ public static class UpstreamKinds
 
     /// <summary>Anthropic's Messages API (<c>x-api-key</c> and <c>anthropic-version</c> headers).</summary>
     public const string Anthropic = "anthropic";
+
+    /// <summary>
+    /// Azure OpenAI: the <c>api-key</c> header, a model's <c>UpstreamModel</c> as the deployment in the path
+    /// (<c>openai/deployments/{deployment}/chat/completions</c>), and <c>api-version</c> on every request.
+    /// </summary>
+    public const string AzureOpenAI = "azure-openai";
 }

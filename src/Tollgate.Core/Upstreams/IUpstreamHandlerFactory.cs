@@ -41,6 +41,18 @@ public interface IUpstreamHandlerFactory
     Protocol.IUpstreamProtocol? ProtocolFor(Protocol.ApiEndpoint endpoint) =>
         Tollgate.Protocol.ApiEndpoints.IsMessages(endpoint) ? null : Protocol;
 
+    /// <summary>
+    /// The path, under the base address, of a request for <paramref name="upstreamModel"/> to the endpoint whose protocol
+    /// path is <paramref name="protocolPath"/> (e.g. <c>chat/completions</c>); by default that path itself. A kind that
+    /// names the model in the path or the query (Azure OpenAI's deployments) says so here.
+    /// </summary>
+    /// <param name="protocolPath">The endpoint's path in its protocol.</param>
+    /// <param name="endpoint">The endpoint the caller called.</param>
+    /// <param name="upstreamModel">The model's name at the upstream.</param>
+    /// <param name="options">The upstream's options.</param>
+    /// <returns>The path relative to the base address, with its query if any.</returns>
+    string PathFor(string protocolPath, Protocol.ApiEndpoint endpoint, string upstreamModel, UpstreamOptions options) => protocolPath;
+
     /// <summary>Adds the upstream's credential, and any header its kind requires, to a request (by default <c>Authorization: Bearer</c>).</summary>
     /// <param name="message">The request about to be sent.</param>
     /// <param name="apiKey">The upstream's API key, or null when it has none.</param>

@@ -54,6 +54,7 @@ internal static class GatewayServiceCollectionExtensions
     {
         services.AddSingleton<IUpstreamHandlerFactory, OpenAIUpstreamHandlerFactory>();
         services.AddSingleton<IUpstreamHandlerFactory, AnthropicUpstreamHandlerFactory>();
+        services.AddSingleton<IUpstreamHandlerFactory, AzureOpenAIUpstreamHandlerFactory>();
         services.AddSingleton<UpstreamClients>();
         services.AddSingleton(sp => new GatewayMetrics(sp.GetRequiredService<Audit.LedgerWriter>));
         services.AddSingleton<InFlightRequests>();

@@ -29,6 +29,9 @@ internal sealed class UpstreamClient(string name, UpstreamOptions options, HttpC
     /// <summary>Adds the upstream's credential (and its kind's required headers) to <paramref name="message"/>.</summary>
     public void PrepareRequest(HttpRequestMessage message) => kind.PrepareRequest(message, apiKey, options);
 
+    /// <summary>The path of a request for <paramref name="upstreamModel"/> to <paramref name="endpoint"/> (see <see cref="IUpstreamHandlerFactory.PathFor"/>).</summary>
+    public string PathFor(string protocolPath, ApiEndpoint endpoint, string upstreamModel) => kind.PathFor(protocolPath, endpoint, upstreamModel, options);
+
     /// <summary>The address of <paramref name="path"/> under the base address, resolved once per path.</summary>
     public Uri AddressOf(string path) => _addresses.GetOrAdd(path, static (p, b) => new Uri(b, p), baseAddress);
 

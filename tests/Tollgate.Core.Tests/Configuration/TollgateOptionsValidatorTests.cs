@@ -28,6 +28,23 @@ public sealed class TollgateOptionsValidatorTests
         Assert.Equal([$"{path}:2", $"{path}:3", $"{path}:4"], errors.Select(e => e.Path));
     }
 
+    [Theory]
+    [InlineData("2024-10-21", true)]
+    [InlineData("2025-04-01-preview", true)]
+    [InlineData("2024-13-01", false)]
+    [InlineData("latest", false)]
+    [InlineData("2024-10-21-Preview!", false)]
+    public void Validate_AzureApiVersion_IsADatedVersion(string version, bool valid)
+    {
+        var options = TestOptions.Valid();
+        options.Upstreams["azure"] = new() { Kind = UpstreamKinds.AzureOpenAI, BaseUrl = "https://example.openai.azure.com", AzureApiVersion = version };
+        var errors = new List<ConfigError>();
+
+        TollgateOptionsValidator.Validate(options, errors);
+
+        Assert.Equal(valid ? [] : ["Tollgate:Upstreams:azure:AzureApiVersion"], errors.Select(e => e.Path));
+    }
+
     [Fact]
     public void Validate_EmptyOptions_RequiresAnUpstreamAndAModel()
     {

@@ -51,7 +51,7 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
         {
             var body = new ArrayBufferWriter<byte>(request.Size + 64);
             protocol.WriteRequest(request, UpstreamRewrite.For(model, admission), body);
-            message = new HttpRequestMessage(HttpMethod.Post, upstream.AddressOf(protocol.PathFor(request.Endpoint)))
+            message = new HttpRequestMessage(HttpMethod.Post, upstream.AddressOf(upstream.PathFor(protocol.PathFor(request.Endpoint), request.Endpoint, model.UpstreamModel)))
             {
                 Content = new ReadOnlyMemoryContent(body.WrittenMemory),
             };
