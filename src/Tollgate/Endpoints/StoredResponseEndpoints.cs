@@ -47,12 +47,11 @@ internal static class StoredResponseEndpoints
         var options = context.Config.Options.Upstreams[model.UpstreamName];
         using var lease = services.GetRequiredService<UpstreamClients>().Rent(model.UpstreamName, options);
         var upstream = lease.Client;
-        using var message = new HttpRequestMessage(method, upstream.AddressOf("responses/" + Uri.EscapeDataString(id) + suffix));
+        // The upstream's kind places the path and adds its credential (e.g. Azure's api-version and api-key).
+        string path = upstream.PathFor("responses/" + Uri.EscapeDataString(id) + suffix, ApiEndpoint.Responses, model.UpstreamModel);
+        using var message = new HttpRequestMessage(method, new Uri(upstream.BaseAddress, path));
         message.Headers.TryAddWithoutValidation("x-client-request-id", context.RequestId);
-        if (upstream.ApiKey is { Length: > 0 } apiKey)
-        {
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-        }
+        upstream.PrepareRequest(message);
 
         if (method == HttpMethod.Post)
         {
