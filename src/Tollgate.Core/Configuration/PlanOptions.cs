@@ -39,6 +39,12 @@ public sealed class PlanOptions : LimitsOptions
     /// </summary>
     public List<string> TaskHeaders { get; set; } = [];
 
+    /// <summary>
+    /// Whether retrieving, cancelling or deleting a stored response (Responses API) counts against the plan's request
+    /// limits. Never billed tokens or money either way.
+    /// </summary>
+    public bool CountStoredResponseCalls { get; set; }
+
     /// <summary>Whether <c>logprobs</c> and <c>top_logprobs</c> are allowed (they ease model extraction).</summary>
     public bool AllowLogprobs { get; set; } = true;
 

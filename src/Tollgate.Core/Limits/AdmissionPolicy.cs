@@ -119,6 +119,33 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
         }
     }
 
+    /// <summary>
+    /// Counts one request against the caller's request limits and nothing else (no tokens, no money), for a call the
+    /// plan counts but that bills nothing, such as polling a stored response (<see cref="PlanOptions.CountStoredResponseCalls"/>):
+    /// null when it fits, else the refusal, as for any request.
+    /// </summary>
+    public async ValueTask<GatewayError?> CountRequestAsync(CallerIdentity caller, ModelDefinition model, GatewayConfig config, string? sourceAddress,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(config);
+        if (EffectivePlans.Get(config, caller.Plan, caller.Overrides) is not { } plan)
+        {
+            return new GatewayError(403, ErrorTypes.Permission, ErrorCodes.ModelNotAllowed, $"The plan '{caller.Plan}' of this key no longer exists.");
+        }
+
+        var checks = LimitPlanner.BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, null, sourceAddress, new RequestDemand(0, 0, model.Price));
+        var decision = await quotas.TryReserveAsync(checks, 0, 0, now, cancellationToken).ConfigureAwait(false);
+        if (!decision.Admitted)
+        {
+            return Refusal(decision);
+        }
+
+        await quotas.SettleAsync(decision.Reservation!, new ActualUsage(0, 0, 0), now, CancellationToken.None).ConfigureAwait(false);
+        return null;
+    }
+
     private static GatewayError? CheckShape(ModelRequest request, PlanOptions plan, RepetitionDetector repetition)
     {
         if (Math.Max(request.N, request.BestOf) > plan.MaxN)

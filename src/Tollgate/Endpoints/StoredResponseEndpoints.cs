@@ -1,8 +1,9 @@
-using System.Net.Http.Headers;
+using Tollgate.Limits;
 using Tollgate.Configuration;
 using Tollgate.Pipeline;
 using Tollgate.Pipeline.Steps;
 using Tollgate.Protocol;
+using Tollgate.Proxy;
 using Tollgate.Responses;
 using Tollgate.Upstreams;
 
@@ -44,6 +45,16 @@ internal static class StoredResponseEndpoints
 
         context.RequestedModel = model.Name;
         context.Model = model;
+        if (context.Config.Options.Plans.TryGetValue(context.Caller!.Plan, out var plan) && plan.CountStoredResponseCalls)
+        {
+            // The plan counts these calls against its request limits (nothing else: they bill no tokens or money).
+            context.SourceAddress = SourceAddress.Resolve(http, context.Config.Options.SourceAddresses.TrustedProxies);
+            if (await services.GetRequiredService<AdmissionPolicy>().CountRequestAsync(context.Caller, model, context.Config, context.SourceAddress,
+                services.GetRequiredService<TimeProvider>().GetUtcNow(), http.RequestAborted).ConfigureAwait(false) is { } refusal)
+            {
+                return refusal;
+            }
+        }
         var options = context.Config.Options.Upstreams[model.UpstreamName];
         using var lease = services.GetRequiredService<UpstreamClients>().Rent(model.UpstreamName, options);
         var upstream = lease.Client;
