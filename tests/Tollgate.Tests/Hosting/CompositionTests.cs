@@ -67,7 +67,7 @@ public sealed class CompositionTests : IDisposable
             .BuildServiceProvider();
 
         Assert.Equal(
-            [UpstreamKinds.Anthropic, UpstreamKinds.OpenAI, UpstreamKinds.Simulator],
+            [UpstreamKinds.Anthropic, UpstreamKinds.AzureOpenAI, UpstreamKinds.OpenAI, UpstreamKinds.Simulator],
             services.GetServices<IUpstreamHandlerFactory>().Select(f => f.Kind).Order(StringComparer.Ordinal));
         Assert.Same(time, services.GetRequiredService<TimeProvider>());
         Assert.Same(quotas, services.GetRequiredService<IQuotaStore>());
