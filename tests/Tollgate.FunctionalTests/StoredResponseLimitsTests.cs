@@ -21,6 +21,13 @@ public sealed class StoredResponseLimitsTests : IAsyncLifetime
     {
         c["Plans"]!["polls-count"] = new JsonObject { ["Models"] = new JsonArray("*"), ["RequestsPerMinute"] = 2, ["CountStoredResponseCalls"] = true };
         c["Plans"]!["polls-free"] = new JsonObject { ["Models"] = new JsonArray("*"), ["RequestsPerMinute"] = 2 };
+        // One concurrent request: polls count requests only, not concurrency.
+        c["Plans"]!["polls-tight"] = new JsonObject
+        {
+            ["Models"] = new JsonArray("*"),
+            ["CountStoredResponseCalls"] = true,
+            ["MaxConcurrentRequests"] = 1,
+        };
     }, _time);
 
     public async Task DisposeAsync() => await _gateway.DisposeAsync();
@@ -51,6 +58,38 @@ public sealed class StoredResponseLimitsTests : IAsyncLifetime
         // Once the window has moved past both requests, there is room again.
         _time.Advance(TimeSpan.FromSeconds(62));
         Assert.Equal(created.Id, (await client.GetResponseAsync(created.Id)).Value.Id);
+    }
+
+    [Fact]
+    public async Task CountedPolls_AreNotRefusedByTheConcurrencyLimit()
+    {
+        var client = _gateway.OpenAI(await _gateway.CreateKeyAsync(plan: "polls-tight")).GetResponsesClient();
+        ResponseResult created = await client.CreateResponseAsync(new CreateResponseOptions
+        {
+            Model = "sim-mini",
+            InputItems = { ResponseItem.CreateUserMessageItem("Keep this [[sim:tokens=5]]") },
+        });
+
+        // The key's one concurrent request is taken by another answer in progress; a poll still counts a request only.
+        var held = client.CreateResponseAsync(new CreateResponseOptions
+        {
+            Model = "sim-mini",
+            InputItems = { ResponseItem.CreateUserMessageItem("Hold this [[sim:hold=polls]] [[sim:tokens=5]]") },
+        });
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            await _gateway.Simulator.Barrier.WaitForWaitingAsync("polls", 1, timeout.Token);
+        }
+
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(created.Id, (await client.GetResponseAsync(created.Id)).Value.Id);
+        }
+
+        _gateway.Simulator.Barrier.Release("polls");
+        await held;
+        Assert.All((await _gateway.AuditRecordsAsync()).Where(r => r.Endpoint == "responses.retrieve"), r => Assert.Equal(Decisions.Allowed, r.Decision));
+        Assert.Equal(0, _gateway.Quotas.Outstanding);
     }
 
     [Fact]

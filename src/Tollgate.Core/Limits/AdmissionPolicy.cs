@@ -135,7 +135,10 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
             return new GatewayError(403, ErrorTypes.Permission, ErrorCodes.ModelNotAllowed, $"The plan '{caller.Plan}' of this key no longer exists.");
         }
 
-        var checks = LimitPlanner.BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, null, sourceAddress, new RequestDemand(0, 0, model.Price));
+        // Request counts only: a call that bills nothing is not refused by a token, money or concurrency limit (a budget
+        // that settled slightly over, or the streams a key has open, must not stop it from reading what it paid for).
+        var checks = LimitPlanner.BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, null, sourceAddress, new RequestDemand(0, 0, model.Price))
+            .FindAll(c => c.Metric == Metric.Requests);
         var decision = await quotas.TryReserveAsync(checks, 0, 0, now, cancellationToken).ConfigureAwait(false);
         if (!decision.Admitted)
         {

@@ -88,7 +88,18 @@ public sealed partial class FairScheduler
     /// waiters. Arrivals read it anyway; the host also calls this on a timer, so that waiters are served when the load
     /// falls while no request arrives.
     /// </summary>
-    public void Refresh() => RefreshLoad(_settings);
+    public void Refresh()
+    {
+        RefreshLoad(_settings);
+        if (Volatile.Read(ref _waiting) > 0 && Volatile.Read(ref _inUse) == 0)
+        {
+            // Over a threshold with nothing in flight: the one slot that may still be held goes to the next waiter.
+            lock (_lock)
+            {
+                Pump(_settings);
+            }
+        }
+    }
 
     /// <summary>
     /// Takes a slot when one is free, nobody waits and the load is under every threshold: the fast path, one
@@ -102,7 +113,7 @@ public sealed partial class FairScheduler
             RefreshLoad(settings);
         }
 
-        return !_overloaded && Volatile.Read(ref _waiting) == 0 && TryTakeSlot(settings.Capacity);
+        return Volatile.Read(ref _waiting) == 0 && TryTakeSlot(Limit(settings));
     }
 
     /// <summary>
@@ -130,7 +141,7 @@ public sealed partial class FairScheduler
         lock (_lock)
         {
             settings = _settings;
-            if (_waiting == 0 && !_overloaded && TryTakeSlot(settings.Capacity))
+            if (_waiting == 0 && TryTakeSlot(Limit(settings)))
             {
                 return ValueTask.FromResult(SlotOutcome.Acquired);
             }
@@ -224,13 +235,18 @@ public sealed partial class FairScheduler
     // Hands free slots to waiters in fair order. Under the lock.
     private void Pump(QueueSettings settings)
     {
-        while (_waiting > 0 && !_overloaded && TryTakeSlot(settings.Capacity))
+        while (_waiting > 0 && TryTakeSlot(Limit(settings)))
         {
             var next = NextFair();
             Remove(next);
             next.Complete(SlotOutcome.Acquired);
         }
     }
+
+    // Slots that may be held now: the capacity, or while the load is over a threshold one, so that the gateway never
+    // stops altogether (with nothing in flight no slot would ever be handed back, and a memory threshold may not clear
+    // by itself).
+    private int Limit(QueueSettings settings) => _overloaded ? Math.Min(1, settings.Capacity) : settings.Capacity;
 
     private void RefreshLoad(QueueSettings settings)
     {
@@ -245,10 +261,7 @@ public sealed partial class FairScheduler
             // Read again under the lock, so that two readers of different samples cannot leave the older one in force.
             settings = _settings;
             _overloaded = settings.WatchesLoad && settings.IsOverloaded(_load.Current);
-            if (!_overloaded)
-            {
-                Pump(settings);
-            }
+            Pump(settings);
         }
     }
 

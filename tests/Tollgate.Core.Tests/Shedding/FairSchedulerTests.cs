@@ -393,16 +393,46 @@ public sealed class FairSchedulerTests
     {
         var scheduler = Scheduler(capacity: 10, cpuPercent: 80);
         _load.Current = new LoadSample(100, 0);
+        // Over the threshold one request still runs at a time; the others wait.
         var first = scheduler.WaitAsync("acme", 1, CancellationToken.None);
         var second = scheduler.WaitAsync("acme", 1, CancellationToken.None);
-        Assert.False(first.IsCompleted);
+        var third = scheduler.WaitAsync("acme", 1, CancellationToken.None);
+        Assert.Equal(SlotOutcome.Acquired, Outcome(first));
+        Assert.False(second.IsCompleted);
 
         _load.Current = new LoadSample(79, 0);
         scheduler.Refresh();
 
-        Assert.Equal((SlotOutcome.Acquired, SlotOutcome.Acquired), (Outcome(first), Outcome(second)));
+        Assert.Equal((SlotOutcome.Acquired, SlotOutcome.Acquired), (Outcome(second), Outcome(third)));
         Assert.False(scheduler.Overloaded);
         Assert.True(scheduler.TryAcquire());
+    }
+
+    [Fact]
+    public void OverThreshold_NothingInFlight_OneRequestAtATimeStillRuns()
+    {
+        // A memory threshold may not clear by itself once requests stop: the gateway must not stop altogether.
+        var scheduler = Scheduler(capacity: 10, memoryBytes: 1L << 30);
+        _load.Current = new LoadSample(0, 1L << 30);
+
+        Assert.True(scheduler.TryAcquire());
+        Assert.False(scheduler.TryAcquire());
+        var waiting = scheduler.WaitAsync("acme", 1, CancellationToken.None);
+        Assert.False(waiting.IsCompleted);
+
+        // The running one ends: its slot goes to the waiter, and still only one runs.
+        scheduler.Release();
+        Assert.Equal(SlotOutcome.Acquired, Outcome(waiting));
+        Assert.Equal(1, scheduler.InUse);
+        scheduler.Release();
+        Assert.Equal(0, scheduler.InUse);
+
+        // With nothing in flight and a waiter left behind (a release raced its arrival), the timer's refresh serves it.
+        Assert.True(scheduler.TryAcquire());
+        var late = scheduler.WaitAsync("acme", 1, CancellationToken.None);
+        scheduler.Release();
+        scheduler.Refresh();
+        Assert.Equal(SlotOutcome.Acquired, Outcome(late));
     }
 
     [Fact]
@@ -411,6 +441,7 @@ public sealed class FairSchedulerTests
         var scheduler = Scheduler(capacity: 10, queueLength: 0, memoryBytes: 1L << 30);
         _load.Current = new LoadSample(0, 1L << 30);
 
+        Assert.True(scheduler.TryAcquire());
         Assert.False(scheduler.TryAcquire());
         Assert.Equal(SlotOutcome.QueueFull, Outcome(scheduler.WaitAsync("acme", 1, CancellationToken.None)));
         _load.Current = new LoadSample(0, (1L << 30) - 1);
