@@ -25,6 +25,10 @@ internal sealed partial class CacheFill : IAsyncDisposable
     private bool _fromStore;
     private bool _ended;
 
+    // The output cap the key was computed with (it is in the forwarded body): a retry admitted with another cap (a plan
+    // that clamps to what remains) sends another body, whose answer must not be stored under this key.
+    private readonly long _outputCap;
+
     public CacheFill(RequestContext context, ResponseCacheKey key, ResponseFlight? flight, IUpstreamProtocol protocol, IResponseCache cache,
         ResponseFlights flights, TimeProvider time, ILogger logger)
     {
@@ -36,6 +40,7 @@ internal sealed partial class CacheFill : IAsyncDisposable
         _flights = flights;
         _time = time;
         _logger = logger;
+        _outputCap = context.Reservation?.Admission.OutputCap ?? -1;
     }
 
     public ResponseCacheKey Key { get; }
@@ -110,7 +115,8 @@ internal sealed partial class CacheFill : IAsyncDisposable
 
     // Never an answer from a fallback under the primary's key, nor one the upstream overran or misreported.
     private bool Storable() =>
-        _answer is null && !_context.AnsweredByFallback && _context.Reservation is { Overshoot: false, Clamped: false };
+        _answer is null && !_context.AnsweredByFallback && _context.Reservation is { Overshoot: false, Clamped: false } held
+        && held.Admission.OutputCap == _outputCap;
 
     private void Publish(CachedAnswer answer)
     {

@@ -165,6 +165,23 @@ public sealed class CacheLookupStepTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Relay_RetryAdmittedWithAnotherOutputCap_NothingStoredUnderTheFirstCapsKey()
+    {
+        var leader = await _harness.AdmittedAsync(StepHarness.ChatBody(extra: ",\"max_tokens\":100"));
+        await _step.RunAsync(leader);
+        // A retry of the attempt was admitted with a smaller cap (a plan that clamps to what remains): its body, and so
+        // its answer, is not the one the key was computed on.
+        var retry = await _harness.AdmittedAsync(StepHarness.ChatBody(extra: ",\"max_tokens\":20"));
+        Assert.NotEqual(leader.Reservation!.Admission.OutputCap, retry.Reservation!.Admission.OutputCap);
+        leader.Reservation = retry.Reservation;
+
+        await RelayAsync(leader, Completion("A shorter answer."), lookup: false);
+
+        Assert.Null(leader.CacheFill!.Answer);
+        Assert.Equal(0, _cache.Count);
+    }
+
+    [Fact]
     public async Task Relay_FollowerGoingUpstreamAfterAFailedLeader_StoresItsOwnAnswer()
     {
         var leader = await _harness.AdmittedAsync(StepHarness.ChatBody());
