@@ -164,23 +164,35 @@ public static class ResponseScanner
 
     // A count is a non-negative integer; null counts as absent. Anything else (a string, a fraction, a negative or
     // out-of-range number, an object) makes the whole usage unknown.
-    private static bool ReadCount(ref Utf8JsonReader reader, ref long value, ref bool malformed)
+    // Every protocol's usage scanner reads its counts this way.
+    internal static long? ReadCount(ref Utf8JsonReader reader, ref bool malformed)
     {
         reader.Read();
         if (reader.TokenType == JsonTokenType.Null)
         {
-            return false;
+            return null;
         }
 
         if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long v) && v >= 0)
         {
-            value = v;
-            return true;
+            return v;
         }
 
         malformed = true;
         reader.Skip();
-        return false;
+        return null;
+    }
+
+    /// <summary>Reads a count into <paramref name="value"/>; whether one was there.</summary>
+    internal static bool ReadCount(ref Utf8JsonReader reader, ref long value, ref bool malformed)
+    {
+        if (ReadCount(ref reader, ref malformed) is not { } count)
+        {
+            return false;
+        }
+
+        value = count;
+        return true;
     }
 
     // Text the upstream generated is counted, never trusted to be valid: invalid UTF-8 or a lone surrogate escape

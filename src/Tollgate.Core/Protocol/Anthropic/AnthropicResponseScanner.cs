@@ -200,19 +200,19 @@ public static class AnthropicResponseScanner
             empty = false;
             if (reader.ValueTextEquals("input_tokens"u8))
             {
-                usage = usage with { Input = ReadCount(ref reader, ref malformed) };
+                usage = usage with { Input = ResponseScanner.ReadCount(ref reader, ref malformed) };
             }
             else if (reader.ValueTextEquals("output_tokens"u8))
             {
-                usage = usage with { Output = ReadCount(ref reader, ref malformed) };
+                usage = usage with { Output = ResponseScanner.ReadCount(ref reader, ref malformed) };
             }
             else if (reader.ValueTextEquals("cache_creation_input_tokens"u8))
             {
-                usage = usage with { CacheCreation = ReadCount(ref reader, ref malformed) };
+                usage = usage with { CacheCreation = ResponseScanner.ReadCount(ref reader, ref malformed) };
             }
             else if (reader.ValueTextEquals("cache_read_input_tokens"u8))
             {
-                usage = usage with { CacheRead = ReadCount(ref reader, ref malformed) };
+                usage = usage with { CacheRead = ResponseScanner.ReadCount(ref reader, ref malformed) };
             }
             else if (reader.ValueTextEquals("cache_creation"u8))
             {
@@ -233,11 +233,11 @@ public static class AnthropicResponseScanner
 
                     if (reader.ValueTextEquals("ephemeral_5m_input_tokens"u8))
                     {
-                        usage = usage with { CacheWrite5m = ReadCount(ref reader, ref malformed) };
+                        usage = usage with { CacheWrite5m = ResponseScanner.ReadCount(ref reader, ref malformed) };
                     }
                     else if (reader.ValueTextEquals("ephemeral_1h_input_tokens"u8))
                     {
-                        usage = usage with { CacheWrite1h = ReadCount(ref reader, ref malformed) };
+                        usage = usage with { CacheWrite1h = ResponseScanner.ReadCount(ref reader, ref malformed) };
                     }
                     else
                     {
@@ -256,25 +256,6 @@ public static class AnthropicResponseScanner
         state.Usage = usage with { Malformed = malformed };
         state.UsageEmpty = empty;
         state.UsageEnd = (int)reader.TokenStartIndex;
-    }
-
-    // A count is a non-negative integer; null counts as absent. Anything else makes the usage unreadable.
-    private static long? ReadCount(ref Utf8JsonReader reader, ref bool malformed)
-    {
-        reader.Read();
-        if (reader.TokenType == JsonTokenType.Null)
-        {
-            return null;
-        }
-
-        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long value) && value >= 0)
-        {
-            return value;
-        }
-
-        malformed = true;
-        reader.Skip();
-        return null;
     }
 
     private static void AppendLenient(ref Utf8JsonReader reader, StringBuilder generated)

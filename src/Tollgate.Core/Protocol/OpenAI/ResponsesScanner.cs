@@ -196,19 +196,19 @@ public static class ResponsesScanner
             empty = false;
             if (reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("input_tokens"u8))
             {
-                hasInput |= ReadCount(ref reader, ref input, ref malformed);
+                hasInput |= ResponseScanner.ReadCount(ref reader, ref input, ref malformed);
             }
             else if (reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("output_tokens"u8))
             {
-                hasOutput |= ReadCount(ref reader, ref output, ref malformed);
+                hasOutput |= ResponseScanner.ReadCount(ref reader, ref output, ref malformed);
             }
             else if (reader.ValueTextEquals("cached_tokens"u8))
             {
-                ReadCount(ref reader, ref cached, ref malformed);
+                ResponseScanner.ReadCount(ref reader, ref cached, ref malformed);
             }
             else if (reader.ValueTextEquals("reasoning_tokens"u8))
             {
-                ReadCount(ref reader, ref reasoning, ref malformed);
+                ResponseScanner.ReadCount(ref reader, ref reasoning, ref malformed);
             }
         }
 
@@ -219,25 +219,6 @@ public static class ResponsesScanner
         scan.HasOutputCount = hasOutput;
         scan.UsageMalformed = malformed || cached > input || reasoning > output;
         scan.Usage = new TokenUsage(input, cached, output, reasoning);
-    }
-
-    private static bool ReadCount(ref Utf8JsonReader reader, ref long value, ref bool malformed)
-    {
-        reader.Read();
-        if (reader.TokenType == JsonTokenType.Null)
-        {
-            return false;
-        }
-
-        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long v) && v >= 0)
-        {
-            value = v;
-            return true;
-        }
-
-        malformed = true;
-        reader.Skip();
-        return false;
     }
 
     private static string Lenient(ref Utf8JsonReader reader)
