@@ -28,51 +28,15 @@ internal sealed partial class SimulatorToolRequest
             }
         }
 
-        var mode = tools.Count == 0 ? SimulatorToolMode.None : SimulatorToolMode.Auto;
-        string? named = null;
-        if (tools.Count > 0 && root.TryGetProperty("tool_choice", out var choice))
+        if (!TryReadChoice(root, tools, static choice => choice.TryGetProperty("name", out var name) ? name : null, out var mode, out string? named, out error))
         {
-            if (choice.ValueKind == JsonValueKind.String)
-            {
-                mode = choice.GetString() switch
-                {
-                    "none" => SimulatorToolMode.None,
-                    "required" => SimulatorToolMode.Required,
-                    _ => SimulatorToolMode.Auto,
-                };
-            }
-            else if (choice.ValueKind == JsonValueKind.Object
-                && choice.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
-            {
-                named = name.GetString()!;
-                mode = SimulatorToolMode.Named;
-                if (tools.All(t => t.Name != named))
-                {
-                    error = SimulatorError.BadRequest($"Invalid value for 'tool_choice': no function named '{named}' was offered in 'tools'.", "tool_choice");
-                    return false;
-                }
-            }
+            return false;
         }
 
-        bool jsonOutput = false;
-        JsonElement? outputSchema = null;
-        if (root.TryGetProperty("text", out var textOptions) && textOptions.ValueKind == JsonValueKind.Object
-            && textOptions.TryGetProperty("format", out var format) && format.ValueKind == JsonValueKind.Object
-            && format.TryGetProperty("type", out var formatType) && formatType.ValueKind == JsonValueKind.String)
-        {
-            if (formatType.ValueEquals("json_object"))
-            {
-                jsonOutput = true;
-            }
-            else if (formatType.ValueEquals("json_schema"))
-            {
-                jsonOutput = true;
-                if (format.TryGetProperty("schema", out var schema))
-                {
-                    outputSchema = schema.Clone();
-                }
-            }
-        }
+        var (jsonOutput, outputSchema) = root.TryGetProperty("text", out var textOptions) && textOptions.ValueKind == JsonValueKind.Object
+            && textOptions.TryGetProperty("format", out var format)
+            ? ReadFormat(format, static f => f.TryGetProperty("schema", out var schema) ? schema : null)
+            : (false, null);
 
         request = new SimulatorToolRequest
         {

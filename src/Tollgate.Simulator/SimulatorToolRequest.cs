@@ -89,52 +89,16 @@ internal sealed partial class SimulatorToolRequest
             }
         }
 
-        var mode = tools.Count == 0 ? SimulatorToolMode.None : SimulatorToolMode.Auto;
-        string? named = null;
-        if (tools.Count > 0 && root.TryGetProperty("tool_choice", out var choice))
+        if (!TryReadChoice(root, tools, static choice => choice.TryGetProperty("function", out var function) && function.ValueKind == JsonValueKind.Object
+                && function.TryGetProperty("name", out var name) ? name : null, out var mode, out string? named, out error))
         {
-            if (choice.ValueKind == JsonValueKind.String)
-            {
-                mode = choice.GetString() switch
-                {
-                    "none" => SimulatorToolMode.None,
-                    "required" => SimulatorToolMode.Required,
-                    _ => SimulatorToolMode.Auto,
-                };
-            }
-            else if (choice.ValueKind == JsonValueKind.Object
-                && choice.TryGetProperty("function", out var function) && function.ValueKind == JsonValueKind.Object
-                && function.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
-            {
-                named = name.GetString()!;
-                mode = SimulatorToolMode.Named;
-                if (tools.All(t => t.Name != named))
-                {
-                    error = SimulatorError.BadRequest($"Invalid value for 'tool_choice': no function named '{named}' was offered in 'tools'.", "tool_choice");
-                    return false;
-                }
-            }
+            return false;
         }
 
-        bool jsonOutput = false;
-        JsonElement? outputSchema = null;
-        if (root.TryGetProperty("response_format", out var format) && format.ValueKind == JsonValueKind.Object
-            && format.TryGetProperty("type", out var formatType) && formatType.ValueKind == JsonValueKind.String)
-        {
-            if (formatType.ValueEquals("json_object"))
-            {
-                jsonOutput = true;
-            }
-            else if (formatType.ValueEquals("json_schema"))
-            {
-                jsonOutput = true;
-                if (format.TryGetProperty("json_schema", out var described) && described.ValueKind == JsonValueKind.Object
-                    && described.TryGetProperty("schema", out var schema))
-                {
-                    outputSchema = schema.Clone();
-                }
-            }
-        }
+        var (jsonOutput, outputSchema) = root.TryGetProperty("response_format", out var format)
+            ? ReadFormat(format, static f => f.TryGetProperty("json_schema", out var described) && described.ValueKind == JsonValueKind.Object
+                && described.TryGetProperty("schema", out var schema) ? schema : null)
+            : (false, null);
 
         request = new SimulatorToolRequest
         {
@@ -207,5 +171,55 @@ internal sealed partial class SimulatorToolRequest
         }
 
         return text.ToString();
+    }
+
+    // tool_choice: "none", "required", "auto" (the default with tools), or an object naming one of the tools, where
+    // nameOf finds the name (chat: function.name; Responses: name).
+    private static bool TryReadChoice(JsonElement root, List<SimulatorTool> tools, Func<JsonElement, JsonElement?> nameOf,
+        out SimulatorToolMode mode, out string? named, out SimulatorError? error)
+    {
+        mode = tools.Count == 0 ? SimulatorToolMode.None : SimulatorToolMode.Auto;
+        named = null;
+        error = null;
+        if (tools.Count == 0 || !root.TryGetProperty("tool_choice", out var choice))
+        {
+            return true;
+        }
+
+        if (choice.ValueKind == JsonValueKind.String)
+        {
+            mode = choice.GetString() switch
+            {
+                "none" => SimulatorToolMode.None,
+                "required" => SimulatorToolMode.Required,
+                _ => SimulatorToolMode.Auto,
+            };
+        }
+        else if (choice.ValueKind == JsonValueKind.Object && nameOf(choice) is { ValueKind: JsonValueKind.String } name)
+        {
+            string wanted = name.GetString()!;
+            named = wanted;
+            mode = SimulatorToolMode.Named;
+            if (tools.All(t => t.Name != wanted))
+            {
+                error = SimulatorError.BadRequest($"Invalid value for 'tool_choice': no function named '{wanted}' was offered in 'tools'.", "tool_choice");
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // A JSON output format: json_object, or json_schema with the schema schemaOf finds.
+    private static (bool Json, JsonElement? Schema) ReadFormat(JsonElement format, Func<JsonElement, JsonElement?> schemaOf)
+    {
+        if (format.ValueKind != JsonValueKind.Object || !format.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
+        {
+            return (false, null);
+        }
+
+        return type.ValueEquals("json_object") ? (true, null)
+            : type.ValueEquals("json_schema") ? (true, schemaOf(format)?.Clone())
+            : (false, null);
     }
 }
