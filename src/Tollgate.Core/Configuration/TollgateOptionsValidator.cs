@@ -169,6 +169,17 @@ public static class TollgateOptionsValidator
                 break;
         }
 
+        if (upstream.Apis is { } apis)
+        {
+            foreach (string api in apis)
+            {
+                if (!UpstreamApis.All.Contains(api, StringComparer.Ordinal))
+                {
+                    errors.Add(new ConfigError($"{path}:Apis", $"must list only {string.Join(", ", UpstreamApis.All)}", api));
+                }
+            }
+        }
+
         if (upstream.Kind == UpstreamKinds.AzureOpenAI && !IsApiVersion(upstream.AzureApiVersion))
         {
             errors.Add(new ConfigError($"{path}:AzureApiVersion", "must be an Azure OpenAI API version such as 2024-10-21 or 2025-04-01-preview", upstream.AzureApiVersion));

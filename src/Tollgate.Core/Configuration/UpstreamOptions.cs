@@ -68,6 +68,15 @@ public sealed class UpstreamOptions
     /// <summary>The <c>api-version</c> query parameter of every request to an upstream of kind <c>azure-openai</c>.</summary>
     public string AzureApiVersion { get; set; } = "2024-10-21";
 
+    /// <summary>
+    /// The APIs the upstream speaks itself (<see cref="UpstreamApis"/>: <c>chat</c>, <c>completions</c>,
+    /// <c>embeddings</c>, <c>responses</c>, <c>messages</c>), or null (the default) for everything its kind speaks. An
+    /// endpoint whose API is not listed is translated to one that is, when Tollgate has a translation (Messages and
+    /// Responses to chat completions, chat completions to Messages), and refused otherwise: e.g. <c>["chat",
+    /// "completions", "embeddings"]</c> for a vLLM or Ollama server that does not serve the Responses API.
+    /// </summary>
+    public List<string>? Apis { get; set; }
+
     /// <summary>Latency of the simulated model (kind <c>simulator</c> only).</summary>
     public SimulatorLatencyOptions Simulator { get; set; } = new();
 }
@@ -80,6 +89,45 @@ public sealed class SimulatorLatencyOptions
 
     /// <summary>Delay between two streamed tokens.</summary>
     public TimeSpan TimePerToken { get; set; } = TimeSpan.Zero;
+}
+
+/// <summary>Valid values of <see cref="UpstreamOptions.Apis"/>, and the API of each endpoint.</summary>
+public static class UpstreamApis
+{
+    /// <summary>OpenAI's chat completions.</summary>
+    public const string Chat = "chat";
+
+    /// <summary>OpenAI's legacy completions.</summary>
+    public const string Completions = "completions";
+
+    /// <summary>OpenAI's embeddings.</summary>
+    public const string Embeddings = "embeddings";
+
+    /// <summary>OpenAI's Responses API.</summary>
+    public const string Responses = "responses";
+
+    /// <summary>Anthropic's Messages API (count_tokens included).</summary>
+    public const string Messages = "messages";
+
+    /// <summary>Every valid name.</summary>
+    public static IReadOnlyList<string> All { get; } = [Chat, Completions, Embeddings, Responses, Messages];
+
+    /// <summary>The API <paramref name="endpoint"/> belongs to.</summary>
+    public static string Of(Protocol.ApiEndpoint endpoint) => endpoint switch
+    {
+        Protocol.ApiEndpoint.ChatCompletions => Chat,
+        Protocol.ApiEndpoint.Completions => Completions,
+        Protocol.ApiEndpoint.Embeddings => Embeddings,
+        Protocol.ApiEndpoint.Responses => Responses,
+        _ => Messages,
+    };
+
+    /// <summary>Whether an upstream of <paramref name="options"/> speaks <paramref name="endpoint"/>'s API itself, as far as its <see cref="UpstreamOptions.Apis"/> say.</summary>
+    public static bool Allows(UpstreamOptions options, Protocol.ApiEndpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Apis is not { } apis || apis.Contains(Of(endpoint), StringComparer.Ordinal);
+    }
 }
 
 /// <summary>Valid values of <see cref="UpstreamOptions.Kind"/>.</summary>

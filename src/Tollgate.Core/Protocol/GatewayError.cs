@@ -128,8 +128,11 @@ public static class ErrorCodes
     /// <summary>The route exists but not for this method.</summary>
     public const string MethodNotAllowed = "method_not_allowed";
 
-    /// <summary>The model's upstream does not speak the protocol of the endpoint called (no translation between them yet).</summary>
+    /// <summary>The model's upstream does not speak the protocol of the endpoint called, and no translation reaches one it does.</summary>
     public const string ProtocolNotSupported = "protocol_not_supported";
+
+    /// <summary>A field of the request that has no equivalent in the protocol its upstream speaks (a translated request).</summary>
+    public const string ParamNotSupported = "param_not_supported";
 
     /// <summary>An <c>anthropic-beta</c> that changes the model's prices, which its configured prices do not cover.</summary>
     public const string BetaNotAllowed = "beta_not_allowed";

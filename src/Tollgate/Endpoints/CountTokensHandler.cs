@@ -41,8 +41,9 @@ internal sealed partial class CountTokensHandler(UpstreamClients upstreams, ILog
             }
 
             var options = context.Config.Options.Upstreams[model.UpstreamName];
-            byte[]? answer = upstreams.Serves(options, ApiEndpoint.MessagesCountTokens)
-                ? await AskUpstreamAsync(context, options).ConfigureAwait(false)
+            // Only an upstream that counts in Anthropic's own way is asked; any other (a translated one) is counted here.
+            byte[]? answer = upstreams.ProtocolFor(options, ApiEndpoint.MessagesCountTokens) is { } protocol and not Protocol.Translation.ITranslatingProtocol
+                ? await AskUpstreamAsync(context, options, protocol).ConfigureAwait(false)
                 : null;
             if (context.UpstreamStatus is >= 400 and < 500 && answer is null)
             {
@@ -86,13 +87,12 @@ internal sealed partial class CountTokensHandler(UpstreamClients upstreams, ILog
 
     // The upstream's own count, relayed when it is a well-formed {"input_tokens": N}; null to count locally (or, with
     // a 4xx status recorded, to refuse).
-    private async Task<byte[]?> AskUpstreamAsync(RequestContext context, Configuration.UpstreamOptions options)
+    private async Task<byte[]?> AskUpstreamAsync(RequestContext context, Configuration.UpstreamOptions options, IUpstreamProtocol protocol)
     {
         var model = context.Model!;
         var request = context.Request!;
         using var lease = upstreams.Rent(model.UpstreamName, options);
         var upstream = lease.Client;
-        var protocol = upstream.ProtocolFor(ApiEndpoint.MessagesCountTokens)!;
         var body = new ArrayBufferWriter<byte>(request.Size + 16);
         protocol.WriteRequest(request, new UpstreamRewrite(model.UpstreamModel, null, 0), body);
         using var message = new HttpRequestMessage(HttpMethod.Post, upstream.AddressOf(protocol.PathFor(ApiEndpoint.MessagesCountTokens)))

@@ -23,9 +23,6 @@ internal sealed class UpstreamClient(string name, UpstreamOptions options, HttpC
 
     public string? ApiKey => apiKey;
 
-    /// <summary>The upstream side of the protocol this upstream's kind speaks for <paramref name="endpoint"/>, or null when it does not serve it.</summary>
-    public IUpstreamProtocol? ProtocolFor(ApiEndpoint endpoint) => kind.ProtocolFor(endpoint);
-
     /// <summary>Adds the upstream's credential (and its kind's required headers) to <paramref name="message"/>.</summary>
     public void PrepareRequest(HttpRequestMessage message) => kind.PrepareRequest(message, apiKey, options);
 

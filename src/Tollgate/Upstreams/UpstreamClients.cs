@@ -53,18 +53,29 @@ internal sealed class UpstreamClients : IDisposable
 
     /// <summary>
     /// Whether an upstream of <paramref name="options"/>' kind serves <paramref name="endpoint"/> (without building a
-    /// client): a request the upstream cannot take is refused before anything is reserved.
+    /// client), itself or through a translation: a request the upstream cannot take is refused before anything is reserved.
     /// </summary>
-    public bool Serves(UpstreamOptions options, Protocol.ApiEndpoint endpoint) =>
-        _factories.TryGetValue(options.Kind, out var factory) && factory.ProtocolFor(endpoint) is not null;
+    public bool Serves(UpstreamOptions options, Protocol.ApiEndpoint endpoint) => ProtocolFor(options, endpoint) is not null;
 
     /// <summary>
-    /// The upstream side of the protocol that upstreams of <paramref name="options"/>' kind speak for
-    /// <paramref name="endpoint"/> (without building a client; the one the forward step uses), or null when they do
-    /// not serve it.
+    /// The upstream side of the protocol that serves <paramref name="endpoint"/> on an upstream of
+    /// <paramref name="options"/> (without building a client; the one the forward step uses): the kind's own when the
+    /// upstream speaks the endpoint's API (<see cref="UpstreamOptions.Apis"/>), else a translation to an API it speaks
+    /// (<see cref="Protocol.Translation.ProtocolTranslations"/>), else null.
     /// </summary>
-    public Protocol.IUpstreamProtocol? ProtocolFor(UpstreamOptions options, Protocol.ApiEndpoint endpoint) =>
-        _factories.TryGetValue(options.Kind, out var factory) ? factory.ProtocolFor(endpoint)?.ForEndpoint(endpoint) : null;
+    public Protocol.IUpstreamProtocol? ProtocolFor(UpstreamOptions options, Protocol.ApiEndpoint endpoint)
+    {
+        if (!_factories.TryGetValue(options.Kind, out var factory))
+        {
+            return null;
+        }
+
+        return Native(factory, options, endpoint)
+            ?? Protocol.Translation.ProtocolTranslations.Find(endpoint, target => Native(factory, options, target));
+
+        static Protocol.IUpstreamProtocol? Native(IUpstreamHandlerFactory factory, UpstreamOptions options, Protocol.ApiEndpoint endpoint) =>
+            UpstreamApis.Allows(options, endpoint) ? factory.ProtocolFor(endpoint)?.ForEndpoint(endpoint) : null;
+    }
 
     /// <summary>Releases every client; one still in use is disposed when its last lease ends.</summary>
     public void Dispose()

@@ -6,6 +6,7 @@ using Tollgate.Configuration;
 using Tollgate.Hosting;
 using Tollgate.Limits;
 using Tollgate.Protocol;
+using Tollgate.Protocol.Translation;
 using Tollgate.Proxy;
 using Tollgate.Upstreams;
 
@@ -32,7 +33,7 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
         var lease = upstreams.Rent(model.UpstreamName, upstreamOptions);
         var upstream = lease.Client;
         var http = context.Http;
-        if (upstream.ProtocolFor(request.Endpoint)?.ForEndpoint(request.Endpoint) is not { } protocol)
+        if (upstreams.ProtocolFor(upstreamOptions, request.Endpoint) is not { } protocol)
         {
             // A reload changed the model's upstream since the protocol was checked: nothing was sent.
             lease.Dispose();
@@ -51,7 +52,9 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
         {
             var body = new ArrayBufferWriter<byte>(request.Size + 64);
             protocol.WriteRequest(request, UpstreamRewrite.For(model, admission), body);
-            message = new HttpRequestMessage(HttpMethod.Post, upstream.AddressOf(upstream.PathFor(protocol.PathFor(request.Endpoint), request.Endpoint, model.UpstreamModel)))
+            // A translated request goes to the upstream's own endpoint (chat completions for a Messages caller).
+            var upstreamEndpoint = protocol is ITranslatingProtocol translated ? translated.UpstreamEndpoint : request.Endpoint;
+            message = new HttpRequestMessage(HttpMethod.Post, upstream.AddressOf(upstream.PathFor(protocol.PathFor(request.Endpoint), upstreamEndpoint, model.UpstreamModel)))
             {
                 Content = new ReadOnlyMemoryContent(body.WrittenMemory),
             };
