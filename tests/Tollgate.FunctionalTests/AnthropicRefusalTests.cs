@@ -173,11 +173,16 @@ public sealed class AnthropicRefusalTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Create_ModelOnAnOpenAIOnlyUpstream_400NamingTheProblem()
+    public async Task Create_ModelOnAnUpstreamOfEmbeddingsOnly_400NamingTheProblem()
     {
         await using var gateway = await TestGateway.StartAsync(c =>
         {
-            c["Upstreams"]!["plain-openai"] = new System.Text.Json.Nodes.JsonObject { ["Kind"] = "openai", ["BaseUrl"] = "http://127.0.0.1:9/v1" };
+            c["Upstreams"]!["plain-openai"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["Kind"] = "openai",
+                ["BaseUrl"] = "http://127.0.0.1:9/v1",
+                ["Apis"] = new System.Text.Json.Nodes.JsonArray("embeddings"),
+            };
             c["Models"]!["openai-only"] = new System.Text.Json.Nodes.JsonObject
             {
                 ["Upstream"] = "plain-openai",
@@ -191,7 +196,7 @@ public sealed class AnthropicRefusalTests : IAsyncLifetime
         var e = await Assert.ThrowsAsync<AnthropicBadRequestException>(() => client.Messages.Create(Ask("hello", model: "openai-only")));
 
         Assert.Equal(HttpStatusCode.BadRequest, e.StatusCode);
-        Assert.Contains("does not speak the Anthropic Messages API", e.ResponseBody, StringComparison.Ordinal);
+        Assert.Contains("does not serve /v1/messages and speaks no API it translates to", e.ResponseBody, StringComparison.Ordinal);
         var record = await gateway.AuditAsync(requestId);
         Assert.Equal((Decisions.Refused, ErrorCodes.ProtocolNotSupported, (string?)null), (record.Decision, record.Reason, record.ReservationId));
     }

@@ -46,6 +46,19 @@ public sealed class TollgateOptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_Apis_OnlyKnownNames()
+    {
+        var options = TestOptions.Valid();
+        options.Upstreams["vllm"] = new() { BaseUrl = "http://127.0.0.1:8000/v1", Apis = ["chat", "embeddings"] };
+        options.Upstreams["typo"] = new() { BaseUrl = "http://127.0.0.1:8001/v1", Apis = ["chat", "Responses"] };
+        var errors = new List<ConfigError>();
+
+        TollgateOptionsValidator.Validate(options, errors);
+
+        Assert.Equal(["Tollgate:Upstreams:typo:Apis"], errors.Select(e => e.Path));
+    }
+
+    [Fact]
     public void Validate_EmptyOptions_RequiresAnUpstreamAndAModel()
     {
         var errors = new List<ConfigError>();

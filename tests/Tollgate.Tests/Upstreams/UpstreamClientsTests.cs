@@ -21,6 +21,30 @@ public sealed class UpstreamClientsTests
         Assert.Equal(new Uri("http://fake.example/up/"), first.Client.BaseAddress);
     }
 
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData(new[] { "chat", "responses" }, true)]
+    [InlineData(new[] { "chat" }, false)]
+    public void ProtocolFor_ApisListed_OnlyThoseServedNatively(string[]? apis, bool servesResponses)
+    {
+        using var clients = new UpstreamClients([new FakeFactory("fake")]);
+        var options = new UpstreamOptions { Kind = "fake", BaseUrl = "http://one.example/v1", Apis = apis?.ToList() };
+
+        var responses = clients.ProtocolFor(options, Protocol.ApiEndpoint.Responses);
+
+        Assert.Same(Protocol.OpenAIUpstreamProtocol.Instance, clients.ProtocolFor(options, Protocol.ApiEndpoint.ChatCompletions));
+        Assert.Equal(servesResponses, responses is not null and not Protocol.Translation.ITranslatingProtocol);
+        Assert.Equal(responses is not null, clients.Serves(options, Protocol.ApiEndpoint.Responses));
+    }
+
+    [Fact]
+    public void ProtocolFor_UnknownKind_Nothing()
+    {
+        using var clients = new UpstreamClients([new FakeFactory("fake")]);
+
+        Assert.Null(clients.ProtocolFor(new UpstreamOptions { Kind = "other", BaseUrl = "http://one.example/v1" }, Protocol.ApiEndpoint.ChatCompletions));
+    }
+
     [Fact]
     public void Rent_ChangedConnectionSettings_ReplacedClientDisposedWhenItsLastLeaseEnds()
     {

@@ -3,6 +3,7 @@ using Tollgate.Audit;
 using Tollgate.Configuration;
 using Tollgate.Pricing;
 using Tollgate.Protocol;
+using Tollgate.Protocol.Translation;
 
 namespace Tollgate.Pipeline.Steps;
 
@@ -42,10 +43,11 @@ internal static class BufferedRelayStep
                 : $"The upstream for '{model.Name}' closed the connection before the response was complete.");
         }
 
-        if (scan.UsageIsKnown(request.Endpoint != ApiEndpoint.Embeddings, generated.Length))
+        bool known = scan.UsageIsKnown(request.Endpoint != ApiEndpoint.Embeddings, generated.Length);
+        if (known)
         {
             held.BillReported(scan.Usage);
-            answer = context.Protocol.WithCost(body, scan, held.CostNanos);
+            answer = call.Protocol is ITranslatingProtocol ? answer : context.Protocol.WithCost(body, scan, held.CostNanos);
             context.CacheFill?.Body(body, scan.Usage);
         }
         else
@@ -53,6 +55,12 @@ internal static class BufferedRelayStep
             // No usage, or usage that cannot be true (missing or malformed counts, zero output for text that
             // arrived): unknown, so counted from the text and flagged estimated, never billed as zero.
             held.BillEstimate(generated.ToString(), flagOverrun: true);
+        }
+
+        if (call.Protocol is ITranslatingProtocol translating)
+        {
+            // The upstream spoke another protocol: the answer goes out in the caller's, with the bill as its usage.
+            answer = translating.TranslateResponse(body, request, new TranslatedUsage(held.Usage, held.CostNanos, Estimated: !known));
         }
 
         // The bill is final: settle before the answer goes out, so a caller that sends its next request the moment

@@ -1,13 +1,14 @@
 using Tollgate.Configuration;
 using Tollgate.Protocol;
+using Tollgate.Protocol.Translation;
 using Tollgate.Protocols;
 using Tollgate.Upstreams;
 
 namespace Tollgate.Pipeline.Steps;
 
 /// <summary>
-/// Step 4b, before anything is reserved: the model's upstream speaks the caller's protocol (a Messages request to an
-/// upstream that speaks only OpenAI's API is a 400 naming the problem, until translation exists), document blocks are
+/// Step 4b, before anything is reserved: the model's upstream speaks the caller's protocol, or Tollgate translates it to
+/// one the upstream speaks and everything the request asks for translates (else a 400 naming the field), document blocks are
 /// refused unless the model prices them, and the endpoint's own header rules pass (Anthropic's price-changing betas:
 /// <see cref="ProtocolEndpoint.CheckHeaders"/>).
 /// </summary>
@@ -17,9 +18,16 @@ internal sealed class ProtocolFitStep(UpstreamClients upstreams)
     {
         var model = context.Model!;
         var options = context.Config.Options.Upstreams[model.UpstreamName];
-        if (!upstreams.Serves(options, endpoint.Reader.Endpoint))
+        var protocol = upstreams.ProtocolFor(options, endpoint.Reader.Endpoint);
+        if (protocol is null)
         {
             return Unserved(model, options, endpoint.Reader.Endpoint);
+        }
+
+        if (protocol is ITranslatingProtocol translated && translated.CheckTranslatable(context.Request!) is { } untranslatable)
+        {
+            // A field with no equivalent in the upstream's protocol: refused before anything is reserved.
+            return untranslatable;
         }
 
         if (context.Request!.DocumentBlocks > 0 && model.DocumentTokens is null)
@@ -37,8 +45,6 @@ internal sealed class ProtocolFitStep(UpstreamClients upstreams)
 
     /// <summary>The refusal of a request whose model's upstream does not speak its protocol.</summary>
     public static GatewayError Unserved(ModelDefinition model, UpstreamOptions options, ApiEndpoint endpoint) => GatewayError.InvalidRequest(
-        endpoint.IsMessages()
-            ? $"The model '{model.Name}' is served by an upstream of kind '{options.Kind}', which does not speak the Anthropic Messages API; use /v1/chat/completions for it, or a model whose upstream is of kind 'anthropic' or 'simulator'."
-            : $"The model '{model.Name}' is served by an upstream of kind '{options.Kind}', which does not serve /v1/{endpoint.RelativePath()}; use /v1/messages for it.",
+        $"The model '{model.Name}' is served by an upstream of kind '{options.Kind}', which does not serve /v1/{endpoint.RelativePath()} and speaks no API it translates to; use another endpoint or model.",
         "model", ErrorCodes.ProtocolNotSupported);
 }

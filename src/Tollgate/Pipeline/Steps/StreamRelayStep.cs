@@ -4,6 +4,7 @@ using Tollgate.Configuration;
 using Tollgate.Hosting;
 using Tollgate.Pricing;
 using Tollgate.Protocol;
+using Tollgate.Protocol.Translation;
 using Tollgate.Protocols;
 using Tollgate.Proxy;
 using Tollgate.Tokenization;
@@ -60,6 +61,9 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
         await using var keepAlive = output.ConfigureAwait(false);
         await output.WriteAsync(ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
         var upstreamStream = call.Protocol.OpenStream();
+        // An upstream that speaks another protocol: each event is relayed as what it becomes in the caller's.
+        var translator = call.Protocol is ITranslatingProtocol translating ? translating.OpenTranslator(request) : null;
+        var translated = translator is null ? null : new System.Buffers.ArrayBufferWriter<byte>(1024);
         var events = new SseEventReader(call.Body);
         await using (events.ConfigureAwait(false))
         {
@@ -108,6 +112,12 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
                     if (scan.IsError)
                     {
                         context.Reason = ErrorCodes.UpstreamError;
+                        if (translator is not null)
+                        {
+                            // The upstream's error event has no translation: the caller gets its protocol's own.
+                            cut = new GatewayError(502, ErrorTypes.Server, ErrorCodes.UpstreamError, $"The upstream for '{model.Name}' failed mid-stream.");
+                            break;
+                        }
                     }
 
                     if (scan.HasUsage)
@@ -136,6 +146,13 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
                             // is known; an unreadable one is replaced by Tollgate's own estimate at the end.
                             relay = known && reported is not null ? caller.UsageEvent(request, data, scan, held.CostNanos) : ReadOnlyMemory<byte>.Empty;
                         }
+                    }
+
+                    if (translator is not null)
+                    {
+                        translated!.ResetWrittenCount();
+                        translator.Translate(data, scan, translated);
+                        relay = translated.WrittenMemory;
                     }
 
                     if (upstreamOutput is null && generated.Length > seen)
@@ -204,7 +221,15 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
             done = true;
         }
 
-        if (done)
+        if (done && translator is not null)
+        {
+            // The caller protocol's closing events carry the bill (the upstream's usage, or Tollgate's own count).
+            translated!.ResetWrittenCount();
+            translator.Finish(new TranslatedUsage(held.Usage, held.CostNanos, Estimated: reported is null), translated);
+            await output.WriteAsync(translated.WrittenMemory).ConfigureAwait(false);
+            await output.WriteAsync(caller.EndOfStream).ConfigureAwait(false);
+        }
+        else if (done)
         {
             if (request.IncludeUsage && reported is null)
             {
