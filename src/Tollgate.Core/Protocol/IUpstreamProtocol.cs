@@ -88,7 +88,11 @@ internal sealed class StatelessStreamReader(IUpstreamProtocol protocol) : IUpstr
 /// <param name="Model">The upstream's id of the model (aliases resolved).</param>
 /// <param name="CapField">The output cap field to set, or null to leave the caller's as sent.</param>
 /// <param name="Cap">The output cap, when <paramref name="CapField"/> is set.</param>
-public readonly record struct UpstreamRewrite(string Model, string? CapField, long Cap)
+/// <param name="ChatCapField">
+/// The model's output cap field on chat completions (<see cref="Configuration.ModelDefinition.OutputCapParameter"/>):
+/// where a request translated to chat carries <paramref name="Cap"/>.
+/// </param>
+public readonly record struct UpstreamRewrite(string Model, string? CapField, long Cap, string ChatCapField = "max_completion_tokens")
 {
     /// <summary>
     /// The rewrite of a request admitted as <paramref name="admission"/> to <paramref name="model"/>: the one the
@@ -98,6 +102,6 @@ public readonly record struct UpstreamRewrite(string Model, string? CapField, lo
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(admission);
-        return new(model.UpstreamModel, admission.CapChanged ? admission.CapField : null, admission.OutputCap);
+        return new(model.UpstreamModel, admission.CapChanged ? admission.CapField : null, admission.OutputCap, model.OutputCapParameter);
     }
 }

@@ -19,6 +19,7 @@ public static class ProtocolTranslations
     // In order of preference for each caller endpoint.
     private static readonly Translation[] s_all =
     [
+        new(ApiEndpoint.Responses, ApiEndpoint.ChatCompletions, static chat => new ResponsesToChatProtocol(chat)),
     ];
 
     // The translating sides made so far, one per translation and upstream side: they hold no state of their own.
