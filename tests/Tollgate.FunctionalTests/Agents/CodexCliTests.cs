@@ -62,6 +62,35 @@ public sealed class CodexCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CodexExec_ChatOnlyUpstream_ScriptedTaskThroughTheTranslation_EveryTurnBilledUnderItsSession()
+    {
+        // The model's upstream speaks chat completions only (a vLLM or Ollama server): Codex's Responses requests are
+        // translated to chat and the answers back to Responses events.
+        await using var gateway = await TestGateway.StartAsync(c =>
+        {
+            ResponsesTranslationTests.ChatOnly(c);
+            c["Plans"]!["agents"] = new JsonObject { ["Models"] = new JsonArray("*"), ["TaskHeaders"] = new JsonArray("session-id") };
+        });
+        string key = await gateway.CreateKeyAsync(plan: "agents");
+        string workspace = Workspace("chat-only");
+
+        var (exit, output) = await RunCodexAsync(gateway, key, workspace);
+
+        Assert.True(exit == 0, output);
+        Assert.Equal("hi\n", await File.ReadAllTextAsync(Path.Combine(workspace, "hello.txt")));
+        Assert.Contains("done", output, StringComparison.Ordinal);
+        var records = await RecordsAsync(gateway, 2);
+        Assert.All(records, r => Assert.Equal((Decisions.Allowed, "responses"), (r.Decision, r.Endpoint)));
+        Assert.True(Guid.TryParse(Assert.Single(records.Select(r => r.Task).Distinct()), out _));
+        foreach (var record in records)
+        {
+            var bill = gateway.Simulator.Billing.Find(record.RequestId)!;
+            Assert.Equal(("chat/completions", true), (bill.Endpoint, bill.Stream));
+            Assert.Equal(new TokenUsage(bill.PromptTokens, bill.CachedTokens, bill.CompletionTokens, bill.ReasoningTokens), record.Usage);
+        }
+    }
+
+    [Fact]
     public async Task CodexExec_SessionBudgetSpent_StopsWithARefusalItDoesNotRetry_TheNextSessionStartsAfresh()
     {
         string key = await _gateway.CreateKeyAsync(plan: "agents-tight");
@@ -90,22 +119,26 @@ public sealed class CodexCliTests : IAsyncLifetime
     private string Workspace(string name) => Directory.CreateDirectory(Path.Combine(_work, name)).FullName;
 
     // Every request has ended (the agent has exited) and its record is written.
-    private async Task<List<AuditRecord>> RecordsAsync(int count)
+    private Task<List<AuditRecord>> RecordsAsync(int count) => RecordsAsync(_gateway, count);
+
+    private static async Task<List<AuditRecord>> RecordsAsync(TestGateway gateway, int count)
     {
-        await Fuzz.GatewayHealth.DrainAsync(_gateway);
-        var records = (await _gateway.AuditRecordsAsync()).OrderBy(r => r.Timestamp).ThenBy(r => r.RequestId, StringComparer.Ordinal).ToList();
+        await Fuzz.GatewayHealth.DrainAsync(gateway);
+        var records = (await gateway.AuditRecordsAsync()).OrderBy(r => r.Timestamp).ThenBy(r => r.RequestId, StringComparer.Ordinal).ToList();
         Assert.Equal(count, records.Count);
         return records;
     }
 
-    private Task<(int Exit, string Output)> RunCodexAsync(string key, string workspace)
+    private Task<(int Exit, string Output)> RunCodexAsync(string key, string workspace) => RunCodexAsync(_gateway, key, workspace);
+
+    private Task<(int Exit, string Output)> RunCodexAsync(TestGateway gateway, string key, string workspace)
     {
         string home = Directory.CreateDirectory(Path.Combine(_work, "codex-home-" + Path.GetFileName(workspace))).FullName;
         return AgentProcess.RunAsync("codex",
         [
             "exec", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox",
             "-c", "model_provider=tollgate",
-            "-c", $"model_providers.tollgate={{name=\"Tollgate\",base_url=\"{new Uri(_gateway.Address, "/v1")}\",env_key=\"TOLLGATE_KEY\",wire_api=\"responses\"}}",
+            "-c", $"model_providers.tollgate={{name=\"Tollgate\",base_url=\"{new Uri(gateway.Address, "/v1")}\",env_key=\"TOLLGATE_KEY\",wire_api=\"responses\"}}",
             // Web search is a hosted tool with per-call fees the gateway refuses; a plan that prices it could allow it.
             "-c", "web_search=\"disabled\"",
             "-m", "sim-mini",
