@@ -222,6 +222,9 @@ before(async () => {
   // The Claude-style model goes through an upstream of kind anthropic (x-api-key, anthropic-version) to the same simulator.
   config.Tollgate.Upstreams["sim-anthropic"] = { Kind: "anthropic", BaseUrl: `${ctx.simUrl}/v1` };
   config.Tollgate.Models["sim-claude"].Upstream = "sim-anthropic";
+  // A model whose upstream speaks chat completions only (as a vLLM or Ollama server): Responses calls are translated.
+  config.Tollgate.Upstreams["sim-chat-only"] = { Kind: "openai", BaseUrl: `${ctx.simUrl}/v1`, Apis: ["chat", "completions", "embeddings"] };
+  config.Tollgate.Models["sim-chat"] = { ...config.Tollgate.Models["sim-mini"], Aliases: [], Upstream: "sim-chat-only", UpstreamModel: "sim-mini" };
   config.Tollgate.Ledger = { FlushInterval: "00:00:00.050" };
   // One plan per kind of refusal, for the retry tests.
   const plan = (limits) => ({ Models: ["*"], ...limits });
@@ -231,6 +234,7 @@ before(async () => {
     "js-daily-budget": plan({ BudgetPerDay: 0.001 }),
     "js-small-tpm": plan({ TokensPerMinute: 50 }),
     "js-single": plan({ MaxConcurrentRequests: 1 }),
+    "js-translate": plan({}),
   });
   ctx.prices = Object.fromEntries(Object.entries(config.Tollgate.Models).map(([name, m]) => [name, {
     input: micros(m.Prices.Input ?? 0),
@@ -1253,4 +1257,116 @@ test("Vercel AI SDK generateText and streamText: the Responses API through the g
   const row = await ledger("u-aisdk", 2);
   assert.equal(row.output_tokens, 15);
   assert.equal(row.input_tokens, plain.usage.inputTokens + (await streamed.usage).inputTokens);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The Responses API in front of an upstream that speaks only chat completions: translated both ways, billed exactly
+
+test("responses through a chat-only upstream: plain and streamed, the upstream's chat bill is the ledger's", async () => {
+  const { key } = await createKey("u-resp-chat", "js-translate");
+  const { data, response } = await client(key).responses
+    .create({ model: "sim-chat", instructions: "Be brief.", input: "Say hello. [[sim:tokens=7]] [[sim:cached=2]]" })
+    .withResponse();
+  const plain = await bill(response.headers.get("x-request-id"));
+  assert.equal(plain.endpoint, "chat/completions");
+  assert.equal(data.object, "response");
+  assert.match(data.id, /^resp_/);
+  assert.equal(data.status, "completed");
+  assert.equal(data.store, false);
+  assert.equal(data.output_text.trim().split(/\s+/).length, 7);
+  assert.equal(data.usage.input_tokens, plain.promptTokens);
+  assert.equal(data.usage.input_tokens_details.cached_tokens, 2);
+  assert.equal(data.usage.output_tokens, 7);
+  assert.equal(data.usage.cost_nanousd, costNanos("sim-chat", plain));
+
+  const id = requestId("respchat");
+  const stream = await client(key).responses.create(
+    { model: "sim-chat", input: [{ role: "user", content: [{ type: "input_text", text: "Tell a story. [[sim:tokens=12]]" }] }], stream: true },
+    { headers: { "x-request-id": id } },
+  );
+  const events = [];
+  for await (const event of stream) events.push(event);
+  assert.deepEqual(events.slice(0, 4).map((e) => e.type),
+    ["response.created", "response.in_progress", "response.output_item.added", "response.content_part.added"]);
+  assert.deepEqual(events.map((e) => e.sequence_number), events.map((_, i) => i));
+  const text = events.filter((e) => e.type === "response.output_text.delta").map((e) => e.delta).join("");
+  assert.equal(text.trim().split(/\s+/).length, 12);
+  const last = events.at(-1);
+  assert.equal(last.type, "response.completed");
+  assert.equal(last.response.output_text ?? last.response.output[0].content[0].text, text);
+  const streamed = await bill(id);
+  assert.equal(streamed.endpoint, "chat/completions");
+  assert.equal(streamed.stream, true);
+  assert.equal(last.response.usage.output_tokens, streamed.completionTokens);
+  assert.equal(last.response.usage.cost_nanousd, costNanos("sim-chat", streamed));
+  await assertLedgerMatches("u-resp-chat", "sim-chat", [plain, streamed]);
+});
+
+test("responses through a chat-only upstream: a function-call loop, each turn billed exactly", async () => {
+  const { key } = await createKey("u-resp-chat-tools", "js-translate");
+  const tools = [{
+    type: "function",
+    name: "get_weather",
+    strict: false,
+    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+  }];
+  const input = [{ role: "user", content: 'Weather? [[sim:call=get_weather {"city":"Paris"}]] [[sim:say=Sunny in Paris.]]' }];
+  const { data: first, response: r1 } = await client(key).responses.create({ model: "sim-chat", input, tools }).withResponse();
+  const call = first.output.find((item) => item.type === "function_call");
+  assert.ok(call, "a function_call output item");
+  assert.equal(call.name, "get_weather");
+  assert.deepEqual(JSON.parse(call.arguments), { city: "Paris" });
+  const { data: second, response: r2 } = await client(key).responses.create({
+    model: "sim-chat",
+    tools,
+    input: [...input, call, { type: "function_call_output", call_id: call.call_id, output: '{"sky":"clear"}' }],
+  }).withResponse();
+  assert.equal(second.output_text, "Sunny in Paris.");
+  const bills = [await bill(r1.headers.get("x-request-id")), await bill(r2.headers.get("x-request-id"))];
+  await assertLedgerMatches("u-resp-chat-tools", "sim-chat", bills);
+});
+
+test("responses through a chat-only upstream: stored state is 400 param_not_supported, never forwarded", async () => {
+  const { key } = await createKey("u-resp-chat-refused", "js-translate");
+  const id = requestId("respchatref");
+  const err = await client(key).responses
+    .create({ model: "sim-chat", input: "go on", previous_response_id: "resp_earlier" }, { headers: { "x-request-id": id } })
+    .then(() => assert.fail("expected a 400"), (e) => e);
+  assert.ok(err instanceof OpenAI.BadRequestError, `got ${err}`);
+  assert.equal(err.code, "param_not_supported");
+  assert.equal(err.param, "previous_response_id");
+  await assertNoBill(id);
+  const row = await ledger("u-resp-chat-refused", 1);
+  assert.equal(row.refused, 1);
+  assert.equal(row.cost_nanousd, 0);
+});
+
+test("Vercel AI SDK's default provider through a chat-only upstream: generateText, streamText and a tool, billed exactly", async () => {
+  const { key } = await createKey("u-aisdk-chat", "js-translate");
+  const openai = createOpenAI({ apiKey: key, baseURL: `${ctx.apiUrl}/v1` });
+
+  const plain = await generateText({ model: openai("sim-chat"), prompt: "Say hello. [[sim:tokens=6]]", maxRetries: 0 });
+  assert.equal(plain.text.trim().split(/\s+/).length, 6);
+  assert.equal(plain.usage.outputTokens, 6);
+
+  const streamed = streamText({ model: openai("sim-chat"), prompt: "Stream a greeting. [[sim:tokens=9]]", maxRetries: 0 });
+  let text = "";
+  for await (const delta of streamed.textStream) text += delta;
+  assert.equal(text.trim().split(/\s+/).length, 9);
+  assert.equal((await streamed.usage).outputTokens, 9);
+
+  const called = await generateText({
+    model: openai("sim-chat"),
+    prompt: 'Weather? [[sim:call=get_weather {"city":"Oslo"}]]',
+    tools: { get_weather: { description: "The weather in a city", inputSchema: z.object({ city: z.string() }) } },
+    maxRetries: 0,
+  });
+  assert.equal(called.toolCalls.length, 1);
+  assert.equal(called.toolCalls[0].toolName, "get_weather");
+  assert.deepEqual(called.toolCalls[0].input, { city: "Oslo" });
+
+  const row = await ledger("u-aisdk-chat", 3);
+  assert.equal(row.estimated_requests, 0);
+  assert.equal(row.output_tokens, 15 + called.usage.outputTokens);
+  assert.equal(row.input_tokens, plain.usage.inputTokens + (await streamed.usage).inputTokens + called.usage.inputTokens);
 });
