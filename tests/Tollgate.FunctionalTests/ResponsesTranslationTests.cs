@@ -152,6 +152,23 @@ public sealed class ResponsesTranslationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StoreTrue_AnsweredButNotStored_ItsIdUnknownToRetrieval()
+    {
+        string key = await _gateway.CreateKeyAsync();
+        using var request = ChatCompletionTests.Json(key, """{"model":"sim-mini","store":true,"input":"keep this [[sim:tokens=4]]"}""", "/v1/responses");
+
+        using var response = await _gateway.Http.SendAsync(request);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        using var retrieve = new HttpRequestMessage(HttpMethod.Get, "/v1/responses/" + body.RootElement.GetProperty("id").GetString());
+        retrieve.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        using var retrieved = await _gateway.Http.SendAsync(retrieve);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False(body.RootElement.GetProperty("store").GetBoolean());
+        Assert.Equal(HttpStatusCode.NotFound, retrieved.StatusCode);
+    }
+
+    [Fact]
     public async Task Stream_RawEvents_NamedNumberedInOpenAIsOrder_FinalEventCarriesTheBill()
     {
         string key = await _gateway.CreateKeyAsync();
