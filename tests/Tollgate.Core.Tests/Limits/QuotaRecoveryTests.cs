@@ -127,6 +127,9 @@ public sealed class QuotaRecoveryTests
         public ValueTask ReplayAsync(IReadOnlyList<LimitCheck> checks, ActualUsage actual, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken) =>
             counters.ReplayAsync(checks, actual, at, now, cancellationToken);
 
+        public ValueTask<Reservation> HoldAsync(IReadOnlyList<LimitCheck> checks, long outputCap, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken) =>
+            counters.HoldAsync(checks, outputCap, at, now, cancellationToken);
+
         public ValueTask<IReadOnlyList<LimitStatus>> PeekAsync(IReadOnlyList<LimitCheck> checks, DateTimeOffset now, CancellationToken cancellationToken) =>
             counters.PeekAsync(checks, now, cancellationToken);
 

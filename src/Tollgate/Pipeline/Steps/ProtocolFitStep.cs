@@ -27,8 +27,18 @@ internal sealed class ProtocolFitStep(UpstreamClients upstreams)
             return DocumentsRefused(model.Name);
         }
 
+        if (context.Request.Background && upstreams.ProtocolFor(options, endpoint.Reader.Endpoint) is Protocol.Translation.ITranslatingProtocol)
+        {
+            return BackgroundUnserved(model.Name);
+        }
+
         return endpoint.CheckHeaders?.Invoke(context.Http.Request.Headers, model);
     }
+
+    /// <summary>The refusal of a background response for a model whose upstream is reached through a translation (it stores nothing).</summary>
+    public static GatewayError BackgroundUnserved(string model) => GatewayError.InvalidRequest(
+        $"The model '{model}' is served through a translation to another API, which cannot run a response in the background; send it without 'background'.",
+        "background", ErrorCodes.ParamNotSupported);
 
     /// <summary>The refusal of document blocks (PDFs) for a model whose configuration does not price them.</summary>
     public static GatewayError DocumentsRefused(string model) => GatewayError.InvalidRequest(
