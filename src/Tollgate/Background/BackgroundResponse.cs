@@ -20,6 +20,7 @@ internal sealed class BackgroundResponse
     private int _polling;
     private readonly Action<BackgroundResponse, AuditRecord> _write;
     private ITimer? _timer;
+    private TaskCompletionSource _pollEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Tracks response <paramref name="responseId"/>; <paramref name="write"/> queues its final record (once).</summary>
     public BackgroundResponse(string responseId, string requestId, HeldReservation held, DateTimeOffset deadline, Action<BackgroundResponse, AuditRecord> write)
@@ -58,7 +59,15 @@ internal sealed class BackgroundResponse
     /// <summary>Claims the right to poll the upstream now: false while another poll of the gateway's is under way.</summary>
     public bool TryStartPoll() => Interlocked.Exchange(ref _polling, 1) == 0;
 
-    public void EndPoll() => Volatile.Write(ref _polling, 0);
+    public void EndPoll()
+    {
+        var ended = Interlocked.Exchange(ref _pollEnded, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        Volatile.Write(ref _polling, 0);
+        ended.TrySetResult();
+    }
+
+    /// <summary>Completes when the gateway's next poll of it (one that starts after this is read) has ended.</summary>
+    public Task NextPollEnded => Volatile.Read(ref _pollEnded).Task;
 
     /// <summary>Starts the gateway's own polling timer (stopped when the response ends or the gateway stops).</summary>
     public void StartTimer(TimeProvider time, TimeSpan interval, Action<BackgroundResponse> poll)
