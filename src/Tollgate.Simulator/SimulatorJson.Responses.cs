@@ -8,6 +8,8 @@ internal static class SimulatorResponseStatus
     public const string InProgress = "in_progress";
     public const string Completed = "completed";
     public const string Incomplete = "incomplete";
+    public const string Queued = "queued";
+    public const string Cancelled = "cancelled";
 
     /// <summary>Completed, or incomplete when <c>max_output_tokens</c> cut the reply short.</summary>
     public static string Final(SimulatorCall call) => call.Plan.FinishReason == "length" ? Incomplete : Completed;
@@ -24,17 +26,18 @@ internal static partial class SimulatorJson
 
     /// <summary>
     /// A whole response object in <paramref name="status"/>: with its output and usage once it is final (the usage only
-    /// when <paramref name="includeUsage"/>, else <c>null</c>), with no output and null usage while in progress.
+    /// when <paramref name="includeUsage"/>, else <c>null</c>), with no output and null usage while queued or in
+    /// progress; cancelled (a background response), with no output and the usage of its prompt only.
     /// </summary>
     public static void WriteResponse(Utf8JsonWriter json, SimulatorCall call, string status, bool includeUsage)
     {
-        bool final = status != SimulatorResponseStatus.InProgress;
+        bool final = status is SimulatorResponseStatus.Completed or SimulatorResponseStatus.Incomplete;
         json.WriteStartObject();
         json.WriteString("id", call.CompletionId);
         json.WriteString("object", "response");
         json.WriteNumber("created_at", call.Created);
         json.WriteString("status", status);
-        json.WriteBoolean("background", false);
+        json.WriteBoolean("background", call.Request.Background);
         json.WriteNull("error");
         if (status == SimulatorResponseStatus.Incomplete)
         {
@@ -82,6 +85,10 @@ internal static partial class SimulatorJson
         if (final && includeUsage)
         {
             WriteResponseUsage(json, call.Plan);
+        }
+        else if (status == SimulatorResponseStatus.Cancelled && includeUsage)
+        {
+            WriteCancelledUsage(json, call.Plan);
         }
         else
         {
@@ -147,6 +154,22 @@ internal static partial class SimulatorJson
         json.WriteString("name", toolCall.Name);
         json.WriteString("arguments", arguments);
         json.WriteString("status", status);
+        json.WriteEndObject();
+    }
+
+    /// <summary>The usage of a background response cancelled before it generated anything: its prompt.</summary>
+    public static void WriteCancelledUsage(Utf8JsonWriter json, SimulatorPlan plan)
+    {
+        json.WriteStartObject("usage");
+        json.WriteNumber("input_tokens", plan.PromptTokens);
+        json.WriteStartObject("input_tokens_details");
+        json.WriteNumber("cached_tokens", plan.CachedTokens);
+        json.WriteEndObject();
+        json.WriteNumber("output_tokens", 0);
+        json.WriteStartObject("output_tokens_details");
+        json.WriteNumber("reasoning_tokens", 0);
+        json.WriteEndObject();
+        json.WriteNumber("total_tokens", plan.PromptTokens);
         json.WriteEndObject();
     }
 

@@ -30,8 +30,17 @@ internal sealed partial class SimulatorRequest
         if (!TryReadBool(root, "stream", out bool stream, out error)
             || !TryReadCount(root, "max_output_tokens", int.MaxValue, out int? maxOutputTokens, out error)
             || !TryReadBool(root, "store", out _, out error)
+            || !TryReadBool(root, "background", out bool background, out error)
             || !SimulatorToolRequest.TryReadResponses(root, input, out var tools, out error))
         {
+            return false;
+        }
+
+        if (background && (stream || !stored))
+        {
+            error = SimulatorError.BadRequest(stream
+                ? "The simulator runs background responses without 'stream'; poll them with GET /v1/responses/{id}."
+                : "A background response must be stored ('store' true).", stream ? "stream" : "store");
             return false;
         }
 
@@ -55,6 +64,7 @@ internal sealed partial class SimulatorRequest
             Counter = counter,
             PreviousResponseId = previous,
             Store = stored,
+            Background = background,
         };
         return true;
     }

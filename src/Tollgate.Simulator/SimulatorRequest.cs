@@ -48,6 +48,9 @@ internal sealed partial class SimulatorRequest
     /// <summary>Whether the provider keeps the response (Responses API <c>store</c>, default true).</summary>
     public bool Store { get; init; } = true;
 
+    /// <summary>Whether a Responses API request runs in the background (<c>background: true</c>): answered <c>queued</c> at once, polled to its end.</summary>
+    public bool Background { get; init; }
+
     /// <summary>The tools, tool choice and output format of a chat request.</summary>
     public SimulatorToolRequest Tools { get; init; } = SimulatorToolRequest.None;
 

@@ -80,6 +80,16 @@ internal sealed class SimulatorResponder(
         directives = once.Apply(directives);
 
         var call = new SimulatorCall(request, directives, clientRequestId, requestId, timeProvider.GetUtcNow().ToUnixTimeSeconds(), billing);
+        if (request.Background && Generates(directives))
+        {
+            // Answered at once; it runs on (held, generated, or cancelled) after the create call has returned.
+            var run = new SimulatorBackgroundRun(call);
+            stored.Start(run);
+            await SendAsync(response, new(200, SimulatorResponseHead.Json, requestId), run.Body(), cancellationToken);
+            _ = Task.Run(() => run.RunAsync(barrier, latency, stored), CancellationToken.None);
+            return;
+        }
+
         try
         {
             await RespondAsync(call, response, cancellationToken);
@@ -153,10 +163,31 @@ internal sealed class SimulatorResponder(
         }
     }
 
-    /// <summary>Serves <c>GET</c> / <c>DELETE /v1/responses/{id}</c> and <c>POST /v1/responses/{id}/cancel</c>.</summary>
-    public Task ServeStoredAsync(string method, string id, bool cancel, ISimulatorResponse response, CancellationToken cancellationToken)
+    /// <summary>
+    /// Serves <c>GET</c> / <c>DELETE /v1/responses/{id}</c> and <c>POST /v1/responses/{id}/cancel</c>. A background
+    /// response still running is returned as it is now; a cancel (or a delete) stops it and returns (or deletes) it as
+    /// it ended.
+    /// </summary>
+    public async Task ServeStoredAsync(string method, string id, bool cancel, ISimulatorResponse response, CancellationToken cancellationToken)
     {
         string requestId = SimulatorIds.NewRequestId();
+        if (stored.FindRunning(id) is { } run)
+        {
+            if (method == "GET")
+            {
+                await SendAsync(response, new(200, SimulatorResponseHead.Json, requestId), run.Body(), cancellationToken);
+                return;
+            }
+
+            run.Cancel();
+            await run.Ended.WaitAsync(cancellationToken);
+        }
+
+        await ServeEndedAsync(method, id, cancel, requestId, response, cancellationToken);
+    }
+
+    private Task ServeEndedAsync(string method, string id, bool cancel, string requestId, ISimulatorResponse response, CancellationToken cancellationToken)
+    {
         var found = stored.Find(id);
         if (found is null)
         {

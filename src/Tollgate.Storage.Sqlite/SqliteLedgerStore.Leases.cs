@@ -11,6 +11,9 @@ public sealed partial class SqliteLedgerStore
         "id, ts, request_id, endpoint, key_id, tenant, user, model, upstream, task, source_address, "
         + "input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_nanos";
 
+    // Read only: the background response id is set by MarkBackgroundAsync once the upstream accepted the response.
+    private const string ReadLeaseColumns = LeaseColumns + ", background_response_id";
+
     private const string InsertLeaseSql =
         $"INSERT INTO reservation_leases ({LeaseColumns}) VALUES ($id, $ts, $request_id, $endpoint, $key_id, $tenant, $user, $model, "
         + "$upstream, $task, $source_address, $input_tokens, $cached_input_tokens, $output_tokens, $reasoning_tokens, $cost_nanos);";
@@ -169,7 +172,7 @@ public sealed partial class SqliteLedgerStore
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {LeaseColumns} FROM reservation_leases ORDER BY ts, id;";
+        command.CommandText = $"SELECT {ReadLeaseColumns} FROM reservation_leases ORDER BY ts, id;";
         var leases = new List<ReservationLease>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -180,6 +183,25 @@ public sealed partial class SqliteLedgerStore
         // SQLite orders text by UTF-8 bytes; re-sort (stable) so ids compare as .NET ordinal strings do.
         leases.Sort(static (a, b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : string.CompareOrdinal(a.Id, b.Id));
         return leases;
+    }
+
+    /// <inheritdoc />
+    public async Task MarkBackgroundAsync(string leaseId, string responseId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE reservation_leases SET background_response_id = $response_id WHERE id = $id;";
+            command.Parameters.AddWithValue("$response_id", responseId);
+            command.Parameters.AddWithValue("$id", leaseId);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
     }
 
     /// <summary>Deletes, inside the batch's transaction, the leases that the batch's records settle.</summary>
@@ -248,5 +270,6 @@ public sealed partial class SqliteLedgerStore
         SourceAddress = DbValue.GetNullableString(reader, 10),
         Usage = new TokenUsage(reader.GetInt64(11), reader.GetInt64(12), reader.GetInt64(13), reader.GetInt64(14)),
         CostNanos = reader.GetInt64(15),
+        BackgroundResponseId = DbValue.GetNullableString(reader, 16),
     };
 }

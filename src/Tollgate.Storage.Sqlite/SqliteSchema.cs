@@ -149,6 +149,12 @@ internal static class SqliteSchema
             created_at    INTEGER NOT NULL
         ) STRICT, WITHOUT ROWID;
         """,
+
+        // 8: the background response (Responses API) whose reservation a lease holds: a restart resumes settling it
+        // from the upstream instead of billing the lease at its worst case.
+        """
+        ALTER TABLE reservation_leases ADD COLUMN background_response_id TEXT;
+        """,
     ];
 
     /// <summary>Applies the migrations <paramref name="connection"/>'s file lacks, in one write transaction.</summary>

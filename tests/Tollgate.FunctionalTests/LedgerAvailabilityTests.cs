@@ -75,6 +75,9 @@ public sealed class LedgerAvailabilityTests : IAsyncLifetime
         public Task ProbeWriteAsync(CancellationToken cancellationToken) =>
             Failing ? throw DiskFull() : inner.ProbeWriteAsync(cancellationToken);
 
+        public Task MarkBackgroundAsync(string leaseId, string responseId, CancellationToken cancellationToken) =>
+            Failing ? throw DiskFull() : inner.MarkBackgroundAsync(leaseId, responseId, cancellationToken);
+
         public Task<IReadOnlyList<ReservationLease>> ReadLeasesAsync(CancellationToken cancellationToken) => inner.ReadLeasesAsync(cancellationToken);
 
         public IAsyncEnumerable<AuditRecord> ReadAllowedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>

@@ -226,7 +226,7 @@ public sealed class ResponsesApiTests : IAsyncLifetime
     [Theory]
     [InlineData("""{"model":"sim-mini","input":"x","conversation":"conv_1"}""", "conversation")]
     [InlineData("""{"model":"sim-mini","input":"x","prompt":{"id":"pmpt_1"}}""", "prompt")]
-    [InlineData("""{"model":"sim-mini","input":"x","background":true}""", "background")]
+    [InlineData("""{"model":"sim-mini","input":"x","background":true,"stream":true}""", "stream")]
     [InlineData("""{"model":"sim-mini","input":"x","tools":[{"type":"web_search"}]}""", "tools[0].type")]
     [InlineData("""{"model":"sim-mini","input":[{"type":"item_reference","id":"msg_1"}]}""", "input[0]")]
     public async Task StateOrFeesTollgateCannotSee_Refused400ParamNotAllowed_NothingForwarded(string json, string param)

@@ -306,6 +306,7 @@ public sealed class ResponsesTranslationTests : IAsyncLifetime
     [InlineData("""{"previous_response_id":"resp_1"}""", "previous_response_id")]
     [InlineData("""{"truncation":"auto"}""", "truncation")]
     [InlineData("""{"max_tool_calls":3}""", "max_tool_calls")]
+    [InlineData("""{"background":true}""", "background")]
     [InlineData("""{"include":["file_search_call.results"]}""", "include[0]")]
     [InlineData("""{"tools":[{"type":"custom","name":"apply_patch"}]}""", "tools[0].type")]
     [InlineData("""{"tools":[{"type":"local_shell"}]}""", "tools[0].type")]

@@ -93,6 +93,72 @@ public sealed class SimulatorResponsesTests
     }
 
     [Fact]
+    public async Task Background_QueuedAtOnceHeldAtItsGateThenCompletedStoredAndBilled()
+    {
+        using var host = new SimulatorTestHost();
+        var body = Request("[[sim:hold=bg]] [[sim:tokens=5]] later");
+        body["background"] = true;
+
+        var created = await host.PostJsonAsync("responses", body, "bg1");
+        string id = created.GetProperty("id").GetString()!;
+
+        Assert.Equal(("queued", true, JsonValueKind.Null), (created.GetProperty("status").GetString(), created.GetProperty("background").GetBoolean(),
+            created.GetProperty("usage").ValueKind));
+        Assert.Equal("queued", (await GetAsync(host, id)).GetProperty("status").GetString());
+        Assert.Null(host.Engine.Billing.Find("bg1"));
+
+        host.Engine.Barrier.Release("bg");
+        var bill = await host.Engine.Billing.WaitForAsync("bg1", SimulatorTestHost.Timeout);
+        var ended = await GetAsync(host, id);
+
+        Assert.Equal(("completed", 5L, true), (ended.GetProperty("status").GetString(), bill.CompletionTokens, bill.Completed));
+        Assert.Equal(5, ended.GetProperty("usage").GetProperty("output_tokens").GetInt64());
+        Assert.Equal(bill.PromptTokens, ended.GetProperty("usage").GetProperty("input_tokens").GetInt64());
+    }
+
+    [Fact]
+    public async Task Background_CancelledWhileHeld_EndsCancelledBilledItsPromptOnly()
+    {
+        using var host = new SimulatorTestHost();
+        var body = Request("[[sim:hold=never]] [[sim:tokens=50]] stop");
+        body["background"] = true;
+        string id = (await host.PostJsonAsync("responses", body, "bg2")).GetProperty("id").GetString()!;
+
+        using var cancel = await host.Client.PostAsync($"responses/{id}/cancel", null);
+        using var cancelled = JsonDocument.Parse(await cancel.Content.ReadAsStringAsync());
+
+        var bill = host.Engine.Billing.Find("bg2")!;
+        Assert.Equal(("cancelled", 0L, false), (cancelled.RootElement.GetProperty("status").GetString(), bill.CompletionTokens, bill.Completed));
+        var usage = cancelled.RootElement.GetProperty("usage");
+        Assert.Equal((bill.PromptTokens, 0L), (usage.GetProperty("input_tokens").GetInt64(), usage.GetProperty("output_tokens").GetInt64()));
+        Assert.Equal("cancelled", (await GetAsync(host, id)).GetProperty("status").GetString());
+        Assert.Single(host.Engine.Billing.All);
+    }
+
+    [Theory]
+    [InlineData("stream")]
+    [InlineData("store")]
+    public async Task Background_StreamedOrUnstored_Refused400(string field)
+    {
+        using var host = new SimulatorTestHost();
+        var body = Request("x");
+        body["background"] = true;
+        body[field] = field == "stream";
+
+        using var response = await host.PostAsync("responses", body, "bg3");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(host.Engine.Billing.Find("bg3"));
+    }
+
+    private static async Task<JsonElement> GetAsync(SimulatorTestHost host, string id)
+    {
+        using var response = await host.Client.GetAsync($"responses/{id}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+    }
+
+    [Fact]
     public async Task Stored_RetrieveCancelDelete_AndUnknownIs404()
     {
         using var host = new SimulatorTestHost();

@@ -34,6 +34,11 @@ public sealed class ForwardingQuotaStore(IQuotaStore inner) : IQuotaStore
         inner.ReleaseAsync(Unwrap(reservation), cancellationToken);
 
     /// <inheritdoc />
+    public async ValueTask<Reservation> HoldAsync(IReadOnlyList<LimitCheck> checks, long outputCap, DateTimeOffset at, DateTimeOffset now,
+        CancellationToken cancellationToken) =>
+        new Forwarded(await inner.HoldAsync(checks, outputCap, at, now, cancellationToken).ConfigureAwait(false));
+
+    /// <inheritdoc />
     public ValueTask ReplayAsync(IReadOnlyList<LimitCheck> checks, ActualUsage actual, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken) =>
         inner.ReplayAsync(checks, actual, at, now, cancellationToken);
 

@@ -85,6 +85,21 @@ public abstract partial class LedgerStoreContractTests
     }
 
     [Fact]
+    public async Task MarkBackgroundAsync_Lease_ReadBackWithItsResponseIdAndDeletedByItsRecord()
+    {
+        var store = await CreateStoreAsync();
+        await store.AddLeaseAsync(Lease("rsv_1"), None);
+        await store.AddLeaseAsync(Lease("rsv_2"), None);
+
+        await store.MarkBackgroundAsync("rsv_2", "resp_abc", None);
+        await store.MarkBackgroundAsync("rsv_gone", "resp_def", None);
+
+        Assert.Equal([Lease("rsv_1"), Lease("rsv_2") with { BackgroundResponseId = "resp_abc" }], await store.ReadLeasesAsync(None));
+        await store.AppendAsync([Full("r2") with { ReservationId = "rsv_2" }], None);
+        Assert.Equal([Lease("rsv_1")], await store.ReadLeasesAsync(None));
+    }
+
+    [Fact]
     public async Task AppendAsync_RecordSettlingLease_DeletesThatLeaseOnly()
     {
         var store = await CreateStoreAsync();

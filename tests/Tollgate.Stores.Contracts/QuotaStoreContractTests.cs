@@ -211,6 +211,29 @@ public abstract partial class QuotaStoreContractTests
     }
 
     [Fact]
+    public async Task Hold_PastEveryLimit_CountsAndHoldsConcurrencyUntilSettledOnce()
+    {
+        var store = CreateStore();
+        var tokens = new LimitCheck(ScopeOf("acme"), Metric.Tokens, Window.Hour, 1_000, 50, 10);
+        var concurrent = new LimitCheck(ScopeOf("acme"), Metric.Concurrency, Window.Concurrent, 1, 1, 0);
+        await store.ReplayAsync([tokens], new ActualUsage(900, 0, 0), T0, T0, None);
+
+        var held = await store.HoldAsync([tokens, concurrent], 100, T0.AddSeconds(-30), T0, None);
+
+        Assert.Equal(100, held.OutputCap);
+        Assert.Equal(900 + 50 + 10 * 100, await store.UsedAsync(tokens, T0, None));
+        Assert.False((await store.TryReserveAsync([concurrent], 0, 0, T0, None)).Admitted);
+        Assert.Equal(1, store.Outstanding);
+
+        await store.SettleAsync(held, new ActualUsage(50, 20, 0), T0.AddSeconds(1), None);
+        await store.SettleAsync(held, new ActualUsage(50, 20, 0), T0.AddSeconds(1), None);
+
+        Assert.Equal(900 + 70, await store.UsedAsync(tokens, T0.AddSeconds(1), None));
+        Assert.Equal(0, await store.UsedAsync(concurrent, T0.AddSeconds(1), None));
+        Assert.Equal(0, store.Outstanding);
+    }
+
+    [Fact]
     public async Task Replay_CountsPastConsumptionInItsOwnSlot()
     {
         var store = CreateStore();

@@ -1170,7 +1170,7 @@ test("responses.create refusals: state and hosted tools Tollgate cannot price ar
   const { key } = await createKey("u-resp-refused", "basic");
   for (const [extra, param] of [
     [{ tools: [{ type: "web_search" }] }, "tools[0].type"],
-    [{ background: true }, "background"],
+    [{ background: true, store: false }, "store"],
   ]) {
     const id = requestId("respref");
     const err = await client(key).responses
@@ -1191,6 +1191,70 @@ test("responses.create refusals: state and hosted tools Tollgate cannot price ar
   const row = await ledger("u-resp-refused", 3);
   assert.equal(row.refused, 3);
   assert.equal(row.cost_nanousd, 0);
+});
+
+/** Retrieves a background response until it has ended (the simulator ends it once its gate is released). */
+async function pollUntilEnded(openai, id) {
+  const deadline = Date.now() + LEDGER_TIMEOUT_MS;
+  let polls = 0;
+  for (;;) {
+    const response = await openai.responses.retrieve(id);
+    polls++;
+    if (!["queued", "in_progress"].includes(response.status)) return { response, polls };
+    if (Date.now() > deadline) assert.fail(`${id} still ${response.status} after ${LEDGER_TIMEOUT_MS} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test("responses background: queued at once, polled to completion, billed once with the simulator's truth; polls cost nothing", async () => {
+  const { key } = await createKey("u-resp-bg", "basic");
+  const openai = client(key);
+  const id = requestId("bg");
+  const gate = `js-bg-${process.pid}`;
+  const created = await openai.responses.create(
+    { model: "sim-mini", background: true, input: `Write the report. [[sim:hold=${gate}]] [[sim:tokens=8]]` },
+    { headers: { "x-request-id": id } });
+  assert.equal(created.status, "queued");
+  assert.equal(created.background, true);
+  assert.equal((await openai.responses.retrieve(created.id)).status, "queued");
+  await assertNoBill(id);
+
+  const release = await fetch(`${ctx.simUrl}/_simulator/release/${gate}`, { method: "POST" });
+  await release.arrayBuffer();
+  const { response: ended, polls } = await pollUntilEnded(openai, created.id);
+  assert.equal(ended.status, "completed");
+  assert.equal(ended.usage.output_tokens, 8);
+  const b = await bill(id);
+
+  // One billed record (the creation, with the bill); the 1 + `polls` retrievals are audited at zero.
+  const row = await ledger("u-resp-bg", 2 + polls);
+  assert.equal(row.refused, 0);
+  assert.equal(row.input_tokens, b.promptTokens);
+  assert.equal(row.output_tokens, 8);
+  assert.equal(row.cost_nanousd, costNanos("sim-mini", b));
+  // Retrieving the ended response again bills nothing more.
+  await openai.responses.retrieve(created.id);
+  const after = await ledger("u-resp-bg", 3 + polls);
+  assert.equal(after.cost_nanousd, row.cost_nanousd);
+});
+
+test("responses background cancel: cancelled while it runs, billed what the upstream reports for it (its prompt)", async () => {
+  const { key } = await createKey("u-resp-bg-cancel", "basic");
+  const openai = client(key);
+  const id = requestId("bgcancel");
+  const created = await openai.responses.create(
+    { model: "sim-mini", background: true, input: `Never mind. [[sim:hold=js-never-${process.pid}]] [[sim:tokens=40]]` },
+    { headers: { "x-request-id": id } });
+  assert.equal(created.status, "queued");
+
+  const cancelled = await openai.responses.cancel(created.id);
+  assert.equal(cancelled.status, "cancelled");
+  const b = await bill(id);
+  assert.equal(b.completionTokens, 0);
+  const row = await ledger("u-resp-bg-cancel", 2);
+  assert.equal(row.input_tokens, b.promptTokens);
+  assert.equal(row.output_tokens, 0);
+  assert.equal(row.cost_nanousd, costNanos("sim-mini", b));
 });
 
 test("responses.retrieve, cancel and delete: the owner's calls are audited and never billed; another key gets 404", async () => {

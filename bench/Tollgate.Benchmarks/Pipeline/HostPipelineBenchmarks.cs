@@ -159,6 +159,9 @@ public class HostPipelineBenchmarks : IDisposable
 
         public Task AddLeaseAsync(ReservationLease lease, CancellationToken cancellationToken) => _inner.AddLeaseAsync(lease, cancellationToken);
 
+        public Task MarkBackgroundAsync(string leaseId, string responseId, CancellationToken cancellationToken) =>
+            _inner.MarkBackgroundAsync(leaseId, responseId, cancellationToken);
+
         public Task<IReadOnlyList<ReservationLease>> ReadLeasesAsync(CancellationToken cancellationToken) => _inner.ReadLeasesAsync(cancellationToken);
 
         public IAsyncEnumerable<AuditRecord> ReadAllowedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>

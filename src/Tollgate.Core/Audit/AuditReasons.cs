@@ -23,4 +23,16 @@ public static class AuditReasons
 
     /// <summary>Answered from the response cache (or by the identical request it waited for): no upstream call, no tokens billed.</summary>
     public const string CacheHit = "cache_hit";
+
+    /// <summary>A background response that ended <c>failed</c> upstream (billed what the upstream reported).</summary>
+    public const string BackgroundFailed = "background_failed";
+
+    /// <summary>A background response cancelled before it ended, by its caller (billed what the upstream reported for it).</summary>
+    public const string BackgroundCancelled = "background_cancelled";
+
+    /// <summary>A background response still running when <c>Gateway:BackgroundMaxLifetime</c> ran out: cancelled by the gateway.</summary>
+    public const string BackgroundExpired = "background_expired";
+
+    /// <summary>A background response the upstream no longer knows (deleted or expired there) before the gateway learned its end.</summary>
+    public const string BackgroundLost = "background_lost";
 }

@@ -20,6 +20,13 @@ public interface ILedgerStore
     /// </summary>
     Task ProbeWriteAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Notes on lease <paramref name="leaseId"/> that it holds the reservation of background response
+    /// <paramref name="responseId"/> (synchronously durable), so that a restart resumes settling it rather than billing
+    /// its worst case. No-op when the lease is gone (already settled).
+    /// </summary>
+    Task MarkBackgroundAsync(string leaseId, string responseId, CancellationToken cancellationToken);
+
     /// <summary>Leases with no settling record: requests that were in flight when the gateway stopped abruptly.</summary>
     Task<IReadOnlyList<ReservationLease>> ReadLeasesAsync(CancellationToken cancellationToken);
 

@@ -64,6 +64,25 @@ public sealed class InMemoryLedgerStore : ILedgerStore
     }
 
     /// <inheritdoc />
+    public Task MarkBackgroundAsync(string leaseId, string responseId, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (FailWith is { } e)
+            {
+                throw e;
+            }
+
+            if (_leases.TryGetValue(leaseId, out var lease))
+            {
+                _leases[leaseId] = lease with { BackgroundResponseId = responseId };
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<ReservationLease>> ReadLeasesAsync(CancellationToken cancellationToken)
     {
         lock (_lock)

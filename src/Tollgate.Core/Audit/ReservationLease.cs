@@ -46,4 +46,11 @@ public sealed record ReservationLease
 
     /// <summary>The worst-case cost reserved, in nano-dollars.</summary>
     public required long CostNanos { get; init; }
+
+    /// <summary>
+    /// The upstream's id of the background response (Responses API) the lease holds the reservation of, once the
+    /// upstream accepted it; null for a request that ends with its call. Such a lease is not billed at its worst case
+    /// at the next start: the gateway holds its reservation again and resumes settling it from the upstream.
+    /// </summary>
+    public string? BackgroundResponseId { get; init; }
 }

@@ -19,6 +19,18 @@ public sealed class GatewayOptions
     /// </summary>
     public TimeSpan StreamKeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// How often the gateway polls the upstream for a background response (Responses API) that is still running, to
+    /// settle its reservation when it ends even if its caller never polls.
+    /// </summary>
+    public TimeSpan BackgroundPollInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The longest a background response may hold its reservation: past it the gateway cancels it upstream and bills
+    /// what the cancel reports, or, without usage, by the upstream's <c>UnknownOutcomes:BackgroundUnsettled</c> rule.
+    /// </summary>
+    public TimeSpan BackgroundMaxLifetime { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>On SIGTERM, how long in-flight requests may take to finish before they are cut and settled.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

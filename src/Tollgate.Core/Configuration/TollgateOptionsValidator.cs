@@ -310,6 +310,12 @@ public static class TollgateOptionsValidator
         NotNegative($"{Root}:Gateway:AbandonedStreamUsageWait", g.AbandonedStreamUsageWait, errors);
         NotNegative($"{Root}:Gateway:DrainTimeout", g.DrainTimeout, errors);
         NotNegative($"{Root}:Gateway:StreamKeepAliveInterval", g.StreamKeepAliveInterval, errors);
+        Positive($"{Root}:Gateway:BackgroundPollInterval", g.BackgroundPollInterval, errors);
+        Positive($"{Root}:Gateway:BackgroundMaxLifetime", g.BackgroundMaxLifetime, errors);
+        if (g.BackgroundPollInterval > TimeSpan.Zero && g.BackgroundMaxLifetime < g.BackgroundPollInterval)
+        {
+            errors.Add(new ConfigError($"{Root}:Gateway:BackgroundMaxLifetime", "must be at least Gateway:BackgroundPollInterval", g.BackgroundMaxLifetime.ToString("c", CultureInfo.InvariantCulture)));
+        }
         Positive($"{Root}:Ledger:FlushInterval", options.Ledger.FlushInterval, errors);
         Positive($"{Root}:Ledger:BusyTimeout", options.Ledger.BusyTimeout, errors);
         Positive($"{Root}:Ledger:ReadinessProbeInterval", options.Ledger.ReadinessProbeInterval, errors);

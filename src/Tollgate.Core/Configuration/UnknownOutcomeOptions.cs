@@ -23,6 +23,12 @@ public sealed class UnknownOutcomeOptions
     /// <summary>A stream that ended or was cut without the upstream's usage.</summary>
     public string StreamCutWithoutUsage { get; set; } = BillingRules.Estimate;
 
+    /// <summary>
+    /// A background response (Responses API) whose end the gateway could not learn: still unfinished when
+    /// <c>Gateway:BackgroundMaxLifetime</c> ran out (and its cancel reported no usage), or no longer known upstream.
+    /// </summary>
+    public string BackgroundUnsettled { get; set; } = BillingRules.Reservation;
+
     /// <summary>The rule for <paramref name="outcome"/>.</summary>
     public string RuleFor(UnknownOutcome outcome) => outcome switch
     {
@@ -30,6 +36,7 @@ public sealed class UnknownOutcomeOptions
         UnknownOutcome.TimeoutBeforeHeaders => TimeoutBeforeHeaders,
         UnknownOutcome.ResetBeforeHeaders => ResetBeforeHeaders,
         UnknownOutcome.InvalidBody => InvalidBody,
+        UnknownOutcome.BackgroundUnsettled => BackgroundUnsettled,
         _ => StreamCutWithoutUsage,
     };
 }
@@ -51,6 +58,9 @@ public enum UnknownOutcome
 
     /// <summary>See <see cref="UnknownOutcomeOptions.StreamCutWithoutUsage"/>.</summary>
     StreamCutWithoutUsage,
+
+    /// <summary>See <see cref="UnknownOutcomeOptions.BackgroundUnsettled"/>.</summary>
+    BackgroundUnsettled,
 }
 
 /// <summary>Valid billing rules for an unknown outcome.</summary>
@@ -72,6 +82,7 @@ public static class BillingRules
         UnknownOutcome.TimeoutBeforeHeaders => "timeout_before_headers",
         UnknownOutcome.ResetBeforeHeaders => "reset_before_headers",
         UnknownOutcome.InvalidBody => "invalid_body",
+        UnknownOutcome.BackgroundUnsettled => "background_unsettled",
         _ => "stream_cut_without_usage",
     };
 

@@ -29,6 +29,14 @@ public interface IQuotaStore
     /// <summary>Undoes a reservation entirely (the request was refused after all, e.g. its lease could not be written): it consumes nothing.</summary>
     ValueTask ReleaseAsync(Reservation reservation, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Reserves <paramref name="outputCap"/>'s amounts on every check at once without checking any limit, counted as
+    /// made at <paramref name="at"/>: a reservation made before a restart (a background response still running
+    /// upstream) held again, so that it is settled to what the upstream reports rather than forgotten. Settled or
+    /// released like any other reservation.
+    /// </summary>
+    ValueTask<Reservation> HoldAsync(IReadOnlyList<LimitCheck> checks, long outputCap, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Counts consumption that happened at <paramref name="at"/> without checking limits (rebuilding from the ledger).</summary>
     ValueTask ReplayAsync(IReadOnlyList<LimitCheck> checks, ActualUsage actual, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken);
 

@@ -40,6 +40,10 @@ public sealed class InMemoryQuotaStore : IQuotaStore
     }
 
     /// <inheritdoc />
+    public ValueTask<Reservation> HoldAsync(IReadOnlyList<LimitCheck> checks, long outputCap, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<Reservation>(Hold(checks, outputCap, at));
+
+    /// <inheritdoc />
     public ValueTask ReplayAsync(IReadOnlyList<LimitCheck> checks, ActualUsage actual, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken)
     {
         Replay(checks, actual, at);
@@ -122,6 +126,27 @@ public sealed class InMemoryQuotaStore : IQuotaStore
 
             _outstanding++;
             return AdmissionDecision.Admit(new Held(this, NewId(), now, output, lines), Statuses(checks, now), shadowRefusals);
+        }
+    }
+
+    private Held Hold(IReadOnlyList<LimitCheck> checks, long outputCap, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(checks);
+        ArgumentOutOfRangeException.ThrowIfNegative(outputCap);
+        lock (_lock)
+        {
+            var lines = new Line[checks.Count];
+            for (int i = 0; i < checks.Count; i++)
+            {
+                var check = checks[i];
+                long slot = SlotOf(check, at);
+                long amount = check.AmountFor(outputCap);
+                CounterFor(check).Add(slot, amount);
+                lines[i] = new Line(check, amount, slot);
+            }
+
+            _outstanding++;
+            return new Held(this, NewId(), at, outputCap, lines);
         }
     }
 

@@ -12,6 +12,9 @@ namespace Tollgate.Limits;
 /// are billed at their reserved worst case (a crash never frees budget that may have been spent); then the quota
 /// store restores its counters from every allowed record of the last <see cref="LookBack"/>: a store in process memory
 /// replays them, so a restart resets no window and forgets no spend; one whose counters are durable has nothing to do.
+/// A lease that holds a background response's reservation (<see cref="ReservationLease.BackgroundResponseId"/>) is not
+/// billed: its reservation is held again (<see cref="IQuotaStore.HoldAsync"/>) and handed back, for the host to
+/// resume settling it from the upstream.
 /// </summary>
 public sealed partial class QuotaRecovery(ILedgerStore ledger, IApiKeyStore keys, IQuotaStore quotas, TimeProvider timeProvider, ILogger<QuotaRecovery> logger)
 {
@@ -25,7 +28,8 @@ public sealed partial class QuotaRecovery(ILedgerStore ledger, IApiKeyStore keys
     {
         ArgumentNullException.ThrowIfNull(config);
         var now = timeProvider.GetUtcNow();
-        var leases = await ledger.ReadLeasesAsync(cancellationToken).ConfigureAwait(false);
+        var all = await ledger.ReadLeasesAsync(cancellationToken).ConfigureAwait(false);
+        var leases = all.Where(static l => l.BackgroundResponseId is null).ToList();
         if (leases.Count > 0)
         {
             await ledger.AppendAsync([.. leases.Select(ToRecord)], cancellationToken).ConfigureAwait(false);
@@ -34,7 +38,29 @@ public sealed partial class QuotaRecovery(ILedgerStore ledger, IApiKeyStore keys
 
         long replayed = await quotas.RestoreAsync(ReadHistoryAsync(config, now, cancellationToken), now, cancellationToken).ConfigureAwait(false);
         LogReplayed(logger, replayed);
-        return new QuotaRecoveryResult(leases.Count, replayed);
+        var resumed = new List<ResumedReservation>();
+        foreach (var lease in all)
+        {
+            if (lease.BackgroundResponseId is not null)
+            {
+                resumed.Add(new ResumedReservation(lease, await HoldAgainAsync(config, lease, now, cancellationToken).ConfigureAwait(false)));
+            }
+        }
+
+        return new QuotaRecoveryResult(leases.Count, replayed) { Resumed = resumed.Count > 0 ? resumed : Array.Empty<ResumedReservation>() };
+    }
+
+    // The checks the request was admitted under, rebuilt as the ledger replay builds them (the key's plan as
+    // configured now), with the amounts of its lease: its input and its reserved output, one choice.
+    private async Task<Reservation> HoldAgainAsync(GatewayConfig config, ReservationLease lease, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var key = await keys.GetAsync(lease.KeyId, cancellationToken).ConfigureAwait(false);
+        var plan = (key is null ? null : EffectivePlans.Get(config, key.Plan, key.Overrides)) ?? new PlanOptions();
+        var price = config.TryGetModel(lease.Model, out var model) ? model.Price : default;
+        var demand = new RequestDemand(lease.Usage.InputTokens, 1, price);
+        var checks = LimitPlanner.BuildChecks(config, plan, lease.KeyId, lease.Tenant, lease.User, lease.Task, lease.SourceAddress, demand);
+        LimitPlanner.AddUpstream(checks, config, lease.Upstream, lease.Tenant, demand);
+        return await quotas.HoldAsync(checks, lease.Usage.OutputTokens, lease.Timestamp, now, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -122,4 +148,13 @@ public sealed partial class QuotaRecovery(ILedgerStore ledger, IApiKeyStore keys
 /// <summary>What <see cref="QuotaRecovery.RunAsync"/> did.</summary>
 /// <param name="BilledLeases">Leases left by an abrupt stop, billed at their reserved worst case.</param>
 /// <param name="ReplayedRecords">Ledger records the quota store counted (0 for a store whose counters are durable).</param>
-public readonly record struct QuotaRecoveryResult(int BilledLeases, long ReplayedRecords);
+public readonly record struct QuotaRecoveryResult(int BilledLeases, long ReplayedRecords)
+{
+    /// <summary>The background responses whose reservations were held again, for the host to resume settling.</summary>
+    public IReadOnlyList<ResumedReservation> Resumed { get; init; } = Array.Empty<ResumedReservation>();
+}
+
+/// <summary>A background response's lease, left by the previous process, and its reservation held again in this one.</summary>
+/// <param name="Lease">The lease (its <see cref="ReservationLease.BackgroundResponseId"/> is set).</param>
+/// <param name="Reservation">The reservation held again on the lease's scopes.</param>
+public sealed record ResumedReservation(ReservationLease Lease, Reservation Reservation);

@@ -113,6 +113,9 @@ public static class ErrorCodes
     /// <summary>A parameter the plan does not allow.</summary>
     public const string ParamNotAllowed = "param_not_allowed";
 
+    /// <summary>A background response that is still running cannot be deleted (its bill is not known yet); cancel it first.</summary>
+    public const string BackgroundInProgress = "background_in_progress";
+
     /// <summary>The upstream is rate limiting the gateway.</summary>
     public const string UpstreamRateLimited = "upstream_rate_limited";
 

@@ -57,6 +57,9 @@ public sealed class ModelRequest : IDisposable
     /// <summary>Candidates generated per prompt by a legacy completion (<c>best_of</c>, default 1); each is billed.</summary>
     public int BestOf { get; internal init; } = 1;
 
+    /// <summary>Whether a Responses request asks to run in the background (<c>background: true</c>): answered at once, polled to its end.</summary>
+    public bool Background { get; internal init; }
+
     /// <summary>Whether token log-probabilities are requested (<c>logprobs</c>, <c>top_logprobs</c>).</summary>
     public bool WantsLogprobs { get; internal init; }
 

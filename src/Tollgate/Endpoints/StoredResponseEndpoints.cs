@@ -1,3 +1,4 @@
+using Tollgate.Background;
 using Tollgate.Limits;
 using Tollgate.Configuration;
 using Tollgate.Pipeline;
@@ -13,7 +14,9 @@ namespace Tollgate.Endpoints;
 /// The stored responses of the Responses API: <c>GET /v1/responses/{id}</c>, <c>DELETE /v1/responses/{id}</c> and
 /// <c>POST /v1/responses/{id}/cancel</c>. Only the key that created a response may reach it (any other gets the 404 of a
 /// response that does not exist); each call is forwarded to the upstream that holds it, audited, and never billed
-/// tokens or money — the response was billed once, when it was created.
+/// tokens or money — the response was billed once, when it was created, or, for a background response, when a
+/// retrieval or cancel (or the gateway's own poll) first shows it ended (<see cref="BackgroundResponses"/>). A
+/// background response still running cannot be deleted (409 <c>background_in_progress</c>): cancel it first.
 /// </summary>
 internal static class StoredResponseEndpoints
 {
@@ -55,6 +58,14 @@ internal static class StoredResponseEndpoints
                 return refusal;
             }
         }
+        var background = services.GetRequiredService<BackgroundResponses>();
+        var running = background.Find(id);
+        if (running is not null && method == HttpMethod.Delete && !await background.SettleIfEndedAsync(running, http.RequestAborted).ConfigureAwait(false))
+        {
+            return new GatewayError(409, ErrorTypes.InvalidRequest, ErrorCodes.BackgroundInProgress,
+                $"The background response '{id}' is still running, so its bill is not known yet; cancel it (POST /v1/responses/{id}/cancel) before deleting it.");
+        }
+
         var options = context.Config.Options.Upstreams[model.UpstreamName];
         using var lease = services.GetRequiredService<UpstreamClients>().Rent(model.UpstreamName, options);
         var upstream = lease.Client;
@@ -104,6 +115,12 @@ internal static class StoredResponseEndpoints
         if (status >= 400)
         {
             return GatewayError.InvalidRequest($"The upstream for '{model.Name}' refused the request ({status}).");
+        }
+
+        if (running is not null && method != HttpMethod.Delete)
+        {
+            // The answer shows the response's state: if it has ended, it is billed now, once, before the caller reads it.
+            await background.ObserveAsync(running, body).ConfigureAwait(false);
         }
 
         http.Response.StatusCode = status;

@@ -104,8 +104,10 @@ internal sealed class GatewayApp : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         _ = Services.GetRequiredService<LedgerWriter>();
-        await Services.GetRequiredService<QuotaRecovery>()
+        var recovered = await Services.GetRequiredService<QuotaRecovery>()
             .RunAsync(Services.GetRequiredService<GatewayConfigMonitor>().Current, cancellationToken).ConfigureAwait(false);
+        // Background responses the last process left running: their reservations are held again; settle them from the upstream.
+        await Services.GetRequiredService<Background.BackgroundResponses>().ResumeAsync(recovered.Resumed).ConfigureAwait(false);
         AdmissionPolicy.WarmUp(Services.GetRequiredService<GatewayConfigMonitor>().Current);
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         if (_metricsApp is not null)
@@ -140,8 +142,10 @@ internal sealed class GatewayApp : IAsyncDisposable
         _disposed = true;
         var time = Services.GetRequiredService<TimeProvider>();
         await _app.StopAsync().ConfigureAwait(false);
-        // Kestrel has drained or cut every request; wait for their audit records, then write them all.
+        // Kestrel has drained or cut every request; wait for their audit records, then write them all. Background
+        // responses still running stay held by their leases, for the next start to resume.
         await Services.GetRequiredService<InFlightRequests>().WaitForDrainAsync(TimeSpan.FromSeconds(10), time).ConfigureAwait(false);
+        Services.GetRequiredService<Background.BackgroundResponses>().Stop();
         await Services.GetRequiredService<LedgerWriter>().DisposeAsync().ConfigureAwait(false);
         if (_metricsApp is not null)
         {

@@ -71,6 +71,7 @@ internal static class GatewayServiceCollectionExtensions
         services.AddSingleton<Resilience.UpstreamResilienceRegistry>();
         services.AddSingleton<ResilientForwardStep>();
         services.AddSingleton<StreamRelayStep>();
+        services.AddSingleton<Background.BackgroundResponses>();
         services.AddSingleton<AuditStep>();
         services.AddSingleton<RequestPipeline>();
         services.AddSingleton<Endpoints.CountTokensHandler>();

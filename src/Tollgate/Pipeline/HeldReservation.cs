@@ -20,12 +20,23 @@ internal sealed partial class HeldReservation : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _requestId;
+    private readonly ApiEndpoint _endpoint;
+    private readonly long _outputMultiplier;
+    private readonly long _inputItems;
     private int _ended;
 
     public HeldReservation(Admission admission, ModelRequest request, ModelDefinition model, IQuotaStore quotas, TimeProvider time, ILogger logger, string requestId)
+        : this(admission, request.Endpoint, request.OutputMultiplier, InputItems(request), model, quotas, time, logger, requestId)
+    {
+    }
+
+    private HeldReservation(Admission admission, ApiEndpoint endpoint, long outputMultiplier, long inputItems, ModelDefinition model, IQuotaStore quotas,
+        TimeProvider time, ILogger logger, string requestId)
     {
         Admission = admission;
-        Request = request;
+        _endpoint = endpoint;
+        _outputMultiplier = outputMultiplier;
+        _inputItems = inputItems;
         Model = model;
         _quotas = quotas;
         _time = time;
@@ -33,9 +44,14 @@ internal sealed partial class HeldReservation : IAsyncDisposable
         _requestId = requestId;
     }
 
-    public Admission Admission { get; }
+    /// <summary>
+    /// The owner of a background response's reservation held again after a restart (its request body is gone: one
+    /// input item, one choice), to bill and settle it once the upstream reports its end.
+    /// </summary>
+    public static HeldReservation Resumed(Admission admission, ApiEndpoint endpoint, ModelDefinition model, IQuotaStore quotas, TimeProvider time, ILogger logger,
+        string requestId) => new(admission, endpoint, 1, 1, model, quotas, time, logger, requestId);
 
-    public ModelRequest Request { get; }
+    public Admission Admission { get; }
 
     public ModelDefinition Model { get; }
 
@@ -101,7 +117,7 @@ internal sealed partial class HeldReservation : IAsyncDisposable
         }
 
         if (billed.InputTokens > Admission.InputTokens
-            || (Request.Endpoint != ApiEndpoint.Embeddings && billed.OutputTokens > Admission.ReservedOutput))
+            || (_endpoint != ApiEndpoint.Embeddings && billed.OutputTokens > Admission.ReservedOutput))
         {
             // Below the physical bound an overrun is billed as reported, flagged, and counted as overshoot.
             Overshoot = true;
@@ -115,7 +131,7 @@ internal sealed partial class HeldReservation : IAsyncDisposable
     /// </summary>
     public void BillEstimate(string generated, bool flagOverrun)
     {
-        long output = Request.Endpoint == ApiEndpoint.Embeddings ? 0 : UsageEstimator.CountOutput(Model, generated);
+        long output = _endpoint == ApiEndpoint.Embeddings ? 0 : UsageEstimator.CountOutput(Model, generated);
         if (output > Admission.ReservedOutput)
         {
             output = Admission.ReservedOutput;
@@ -185,17 +201,20 @@ internal sealed partial class HeldReservation : IAsyncDisposable
     }
 
     /// <summary>The most a request can consume: the context window per input item, the maximum output per choice.</summary>
-    private UsageBounds Bounds()
+    private UsageBounds Bounds() =>
+        new(Saturating.Multiply(Model.ContextWindow, _inputItems), Saturating.Multiply(Model.MaxOutputTokens, _outputMultiplier));
+
+    // The input items an embeddings request embeds (each may fill the context window); one for any other request.
+    private static long InputItems(ModelRequest request)
     {
-        long items = 1;
-        if (Request.Endpoint == ApiEndpoint.Embeddings && Request.Document.RootElement.TryGetProperty("input", out var input)
+        if (request.Endpoint == ApiEndpoint.Embeddings && request.Document.RootElement.TryGetProperty("input", out var input)
             && input.ValueKind == System.Text.Json.JsonValueKind.Array && input.GetArrayLength() > 0
             && input[0].ValueKind is System.Text.Json.JsonValueKind.String or System.Text.Json.JsonValueKind.Array)
         {
-            items = input.GetArrayLength();
+            return input.GetArrayLength();
         }
 
-        return new UsageBounds(Saturating.Multiply(Model.ContextWindow, items), Saturating.Multiply(Model.MaxOutputTokens, Request.OutputMultiplier));
+        return 1;
     }
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Error, Message = "Request {RequestId}: the reservation lease could not be written")]

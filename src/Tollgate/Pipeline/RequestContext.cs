@@ -98,6 +98,13 @@ internal sealed class RequestContext(HttpContext http, string endpoint, ICallerP
     public void PassOver(ModelDefinition model, string reason, string? releasedReservationId = null) =>
         (_attempts ??= new(4)).Add(new UpstreamAttempt { Upstream = model.UpstreamName, Model = model.Name, Reason = reason, ReservationId = releasedReservationId });
 
+    /// <summary>
+    /// The background response (Responses API) the request created, once the upstream accepted it: it owns the
+    /// reservation from then on (the request ends without settling it) and writes the request's record when the
+    /// response ends.
+    /// </summary>
+    public Background.BackgroundResponse? Background { get; set; }
+
     /// <summary>Whether the request holds one of the gateway's concurrency slots (<see cref="Steps.QueueStep"/>).</summary>
     public bool HoldsSlot { get; set; }
 

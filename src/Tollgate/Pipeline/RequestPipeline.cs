@@ -40,7 +40,8 @@ internal sealed partial class RequestPipeline(
         {
             var error = await RunAsync(context, endpoint).ConfigureAwait(false);
             // Settle before answering a refusal: a caller that retries at once finds its concurrency slot free.
-            if (context.Reservation is { } admitted)
+            // A background response's reservation is its tracker's to settle, when the response ends.
+            if (context.Reservation is { } admitted && context.Background is null)
             {
                 await admitted.SettleAsync().ConfigureAwait(false);
             }
@@ -77,7 +78,7 @@ internal sealed partial class RequestPipeline(
                 await fill.DisposeAsync().ConfigureAwait(false);
             }
 
-            if (context.Reservation is { } held)
+            if (context.Reservation is { } held && context.Background is null)
             {
                 await held.DisposeAsync().ConfigureAwait(false);
             }

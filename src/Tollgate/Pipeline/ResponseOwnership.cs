@@ -22,7 +22,9 @@ internal static partial class ResponseOwnership
 
         var services = context.Http.RequestServices;
         var store = services.GetRequiredService<IResponseOwnerStore>();
-        var usage = context.Reservation.Usage;
+        // A background response is billed when it ends: until then its chain is reserved at its worst case.
+        var usage = context.Background is null ? context.Reservation.Usage
+            : new Pricing.TokenUsage(context.Reservation.Admission.InputTokens, 0, context.Reservation.Admission.ReservedOutput, 0);
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         try
         {

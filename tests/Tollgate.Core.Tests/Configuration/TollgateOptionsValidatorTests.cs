@@ -167,6 +167,7 @@ public sealed class TollgateOptionsValidatorTests
     [Theory]
     [InlineData("InvalidBody")]
     [InlineData("StreamCutWithoutUsage")]
+    [InlineData("BackgroundUnsettled")]
     public void Validate_NoneWhereResponseBytesArrived_IsRejected(string outcome)
     {
         var options = TestOptions.Valid();

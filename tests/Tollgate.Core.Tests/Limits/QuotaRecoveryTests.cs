@@ -52,6 +52,36 @@ public sealed class QuotaRecoveryTests
     }
 
     [Fact]
+    public async Task RunAsync_BackgroundLease_NotBilledButHeldAgainAndHandedBack()
+    {
+        await _keys.CreateAsync(TestKeys.Key("key_1", plan: "basic"), TestKeys.Hash(1), None);
+        var lease = TestAuditRecords.MinimalLease("rsv_bg", _now.AddMinutes(-5)) with
+        {
+            KeyId = "key_1",
+            User = "alice",
+            Usage = new TokenUsage(70, 0, 30, 0),
+            CostNanos = 1_234,
+        };
+        await _ledger.AddLeaseAsync(lease, None);
+        await _ledger.MarkBackgroundAsync("rsv_bg", "resp_1", None);
+        var quotas = new InMemoryQuotaStore();
+
+        var result = await Recovery(quotas).RunAsync(_config, None);
+
+        Assert.Equal((0, 0L), (result.BilledLeases, result.ReplayedRecords));
+        var resumed = Assert.Single(result.Resumed);
+        Assert.Equal(lease with { BackgroundResponseId = "resp_1" }, resumed.Lease);
+        Assert.Equal(30, resumed.Reservation.OutputCap);
+        Assert.Empty(await _ledger.ReadAsync(new UsageQuery(), 10, None));
+        Assert.Single(await _ledger.ReadLeasesAsync(None));
+        Assert.Equal(100, await quotas.UsedAsync(Check(ScopeKind.Key, Metric.Tokens), _now, None));
+        Assert.Equal(1, quotas.Outstanding);
+
+        await quotas.SettleAsync(resumed.Reservation, new ActualUsage(70, 10, 500), _now, None);
+        Assert.Equal(80, await quotas.UsedAsync(Check(ScopeKind.Key, Metric.Tokens), _now, None));
+    }
+
+    [Fact]
     public async Task RunAsync_AllowedRecordsOfTheLookBack_CountedInTheirScopes()
     {
         await _keys.CreateAsync(TestKeys.Key("key_1", plan: "basic"), TestKeys.Hash(1), None);
@@ -126,6 +156,9 @@ public sealed class QuotaRecoveryTests
 
         public ValueTask ReplayAsync(IReadOnlyList<LimitCheck> checks, ActualUsage actual, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken) =>
             counters.ReplayAsync(checks, actual, at, now, cancellationToken);
+
+        public ValueTask<Reservation> HoldAsync(IReadOnlyList<LimitCheck> checks, long outputCap, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken) =>
+            counters.HoldAsync(checks, outputCap, at, now, cancellationToken);
 
         public ValueTask<IReadOnlyList<LimitStatus>> PeekAsync(IReadOnlyList<LimitCheck> checks, DateTimeOffset now, CancellationToken cancellationToken) =>
             counters.PeekAsync(checks, now, cancellationToken);

@@ -39,7 +39,9 @@ public sealed class ResponsesProtocolTests
     [InlineData("""{"model":"m","input":"x","previous_response_id":5}""", "previous_response_id", ErrorCodes.InvalidRequest)]
     [InlineData("""{"model":"m","input":"x","conversation":{"id":"conv_1"}}""", "conversation", ErrorCodes.ParamNotAllowed)]
     [InlineData("""{"model":"m","input":"x","prompt":{"id":"pmpt_1"}}""", "prompt", ErrorCodes.ParamNotAllowed)]
-    [InlineData("""{"model":"m","input":"x","background":true}""", "background", ErrorCodes.ParamNotAllowed)]
+    [InlineData("""{"model":"m","input":"x","background":true,"stream":true}""", "stream", ErrorCodes.ParamNotAllowed)]
+    [InlineData("""{"model":"m","input":"x","background":true,"store":false}""", "store", ErrorCodes.ParamNotAllowed)]
+    [InlineData("""{"model":"m","input":"x","background":"yes"}""", "background", ErrorCodes.InvalidRequest)]
     [InlineData("""{"model":"m","input":"x","tools":[{"type":"file_search"}]}""", "tools[0].type", ErrorCodes.ParamNotAllowed)]
     [InlineData("""{"model":"m","input":"x","tools":[{"type":"function","name":"f"},{"type":"code_interpreter"}]}""", "tools[1].type", ErrorCodes.ParamNotAllowed)]
     [InlineData("""{"model":"m","input":"x","tools":[{"type":"namespace","name":"n","tools":[{"type":"function","name":"f"},{"type":"web_search"}]}]}""", "tools[0].tools[1].type", ErrorCodes.ParamNotAllowed)]
@@ -60,6 +62,16 @@ public sealed class ResponsesProtocolTests
         using var request = Read("""{"model":"m","input":"x","previous_response_id":null,"conversation":null,"background":false,"tools":[{"type":"function","name":"f"},{"type":"custom","name":"g"},{"type":"namespace","name":"agents","tools":[{"type":"function","name":"spawn"}]}]}""");
 
         Assert.Equal("m", request.Model);
+        Assert.False(request.Background);
+    }
+
+    [Fact]
+    public void TryRead_BackgroundStored_AcceptedAndMarked()
+    {
+        using var request = Read("""{"model":"m","input":"x","background":true,"store":true}""");
+
+        Assert.True(request.Background);
+        Assert.False(request.Stream);
     }
 
     [Fact]

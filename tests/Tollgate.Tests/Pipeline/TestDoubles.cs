@@ -23,6 +23,9 @@ internal sealed class OutageLedgerStore : ILedgerStore
 
     public Task ProbeWriteAsync(CancellationToken cancellationToken) => Down ? Fail() : _inner.ProbeWriteAsync(cancellationToken);
 
+    public Task MarkBackgroundAsync(string leaseId, string responseId, CancellationToken cancellationToken) =>
+        Down ? Fail() : _inner.MarkBackgroundAsync(leaseId, responseId, cancellationToken);
+
     public Task<IReadOnlyList<ReservationLease>> ReadLeasesAsync(CancellationToken cancellationToken) => _inner.ReadLeasesAsync(cancellationToken);
 
     public IAsyncEnumerable<AuditRecord> ReadAllowedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
@@ -65,6 +68,9 @@ internal sealed class CountingQuotaStore : IQuotaStore
 
     public ValueTask ReplayAsync(IReadOnlyList<LimitCheck> checks, ActualUsage actual, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken) =>
         _inner.ReplayAsync(checks, actual, at, now, cancellationToken);
+
+    public ValueTask<Reservation> HoldAsync(IReadOnlyList<LimitCheck> checks, long outputCap, DateTimeOffset at, DateTimeOffset now, CancellationToken cancellationToken) =>
+        _inner.HoldAsync(checks, outputCap, at, now, cancellationToken);
 
     public ValueTask<long> RestoreAsync(IAsyncEnumerable<PastUsage> history, DateTimeOffset now, CancellationToken cancellationToken) =>
         _inner.RestoreAsync(history, now, cancellationToken);

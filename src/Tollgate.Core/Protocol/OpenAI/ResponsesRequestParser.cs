@@ -6,7 +6,8 @@ namespace Tollgate.Protocol;
 /// Type-checks a Responses API request (<c>POST /v1/responses</c>) already parsed as strict JSON: the fields policy
 /// depends on, the input items it counts, and the features whose cost Tollgate cannot see — stored state it does not
 /// hold (<c>previous_response_id</c>, <c>conversation</c>, stored <c>prompt</c> templates, <c>item_reference</c>
-/// items), hosted tools with per-call fees, and <c>background</c> — refused with 400 <c>param_not_allowed</c>.
+/// items), hosted tools with per-call fees — refused with 400 <c>param_not_allowed</c>. A <c>background</c> response
+/// is polled, not streamed, and stored upstream: with <c>stream</c> or <c>store: false</c> it is refused too.
 /// </summary>
 internal static class ResponsesRequestParser
 {
@@ -38,6 +39,7 @@ internal static class ResponsesRequestParser
                 ? previous.GetString()
                 : null,
             WantsLogprobs = logprobs,
+            Background = root.TryGetProperty("background", out var background) && background.ValueKind == JsonValueKind.True,
         };
         return true;
     }
@@ -73,17 +75,22 @@ internal static class ResponsesRequestParser
         }
 
         bool background = false;
+        bool store = true;
         var error = ReadBool(root, "stream", out stream)
             ?? ReadBool(root, "background", out background)
-            ?? ReadBool(root, "store", out _);
+            ?? ReadBool(root, "store", out store, defaultValue: true);
         if (error is not null)
         {
             return error;
         }
 
-        if (background)
+        if (background && (stream || !store))
         {
-            return NotAllowed("background", "Background responses are not supported through this gateway; send the request without 'background'.");
+            // A background response is settled from its stored final state (polled by the caller or the gateway);
+            // its stream would have to be resumed across polls, which the gateway does not relay.
+            return NotAllowed(stream ? "stream" : "store", stream
+                ? "A background response is retrieved by polling through this gateway; send it without 'stream'."
+                : "A background response must be stored ('store' true) so that it can be polled and billed.");
         }
 
         if (IsPresent(root, "stream_options"))
@@ -332,9 +339,9 @@ internal static class ResponsesRequestParser
             ? null
             : GatewayError.InvalidRequest($"'{name}' must be a string.", name);
 
-    private static GatewayError? ReadBool(JsonElement root, string name, out bool value)
+    private static GatewayError? ReadBool(JsonElement root, string name, out bool value, bool defaultValue = false)
     {
-        value = false;
+        value = defaultValue;
         if (!IsPresent(root, name))
         {
             return null;

@@ -43,6 +43,12 @@ internal static class BufferedRelayStep
                 : $"The upstream for '{model.Name}' closed the connection before the response was complete.");
         }
 
+        if (request.Background && scan.ResponseId is { } backgroundId && Background.BackgroundStatus.IsRunning(Background.BackgroundStatus.Read(body)))
+        {
+            // Accepted to run in the background: billed when it ends, by its tracker; the answer is relayed as it is.
+            return await Background.BackgroundCreateRelay.RunAsync(context, body, backgroundId).ConfigureAwait(false);
+        }
+
         bool known = scan.UsageIsKnown(request.Endpoint != ApiEndpoint.Embeddings, generated.Length);
         if (known)
         {
