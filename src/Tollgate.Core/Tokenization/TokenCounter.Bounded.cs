@@ -53,7 +53,33 @@ public sealed partial class TokenCounter
         text.IsEmpty ? 0 : CountPreTokens(text, _tokenizer.PreTokenizer?.PreTokenize(text), limit, PieceLength);
 
     /// <summary>Counts the tokens of <paramref name="text"/> up to <paramref name="limit"/> (see <see cref="CountUpTo(ReadOnlySpan{char}, long)"/>).</summary>
-    public long CountUpTo(string? text, long limit) => CountUpTo(text, limit, PieceLength);
+    /// <remarks>
+    /// A long text counted lately (a conversation's history, sent again on every turn) is not tokenized again: its
+    /// complete count comes from <see cref="TokenCountCache"/>. A known count above <paramref name="limit"/> is
+    /// returned whole, which is still "greater than <paramref name="limit"/>".
+    /// </remarks>
+    public long CountUpTo(string? text, long limit)
+    {
+        if (text is null || !TokenCountCache.Applies(text))
+        {
+            return CountUpTo(text, limit, PieceLength);
+        }
+
+        var key = TokenCountCache.KeyOf(text);
+        if (_recent.TryGet(key, out long known))
+        {
+            return known;
+        }
+
+        long count = CountUpTo(text, limit, PieceLength);
+        if (count <= limit)
+        {
+            // Complete (a count that passed the limit may have stopped early): kept for the next turn.
+            _recent.Add(key, count);
+        }
+
+        return count;
+    }
 
     /// <summary>
     /// <see cref="CountUpTo(string?, long)"/> with another piece length: the benchmarks that chose

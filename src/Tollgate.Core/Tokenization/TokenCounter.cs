@@ -15,7 +15,13 @@ namespace Tollgate.Tokenization;
 public sealed partial class TokenCounter
 {
     private readonly Tokenizer _tokenizer;
+    // 4,096 digests of 16 bytes and their counts: well under a megabyte.
+    private const int RecentTextCapacity = 4096;
+
     private readonly int _marginPercent;
+
+    // Complete counts of long texts counted lately, by digest (this counter's encoding and margin).
+    private readonly TokenCountCache _recent = new(RecentTextCapacity);
 
     internal TokenCounter(Tokenizer tokenizer, string encoding, int marginPercent)
     {

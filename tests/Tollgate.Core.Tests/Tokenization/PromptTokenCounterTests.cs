@@ -65,21 +65,70 @@ public sealed class PromptTokenCounterTests
     public void CountEmbeddingInput_StopAfter_DoesNotTokenizeLaterItems()
     {
         var counter = RecordingTokenizer.Wrap(TokenEncoding.Cl100kBase, out var recorder);
+        var reference = RecordingTokenizer.Wrap(TokenEncoding.Cl100kBase, out _);
         var inputs = new JsonArray();
+        var items = new List<string>();
         for (int i = 0; i < 1_000; i++)
         {
-            inputs.Add(TestTexts.Prose);
+            // Each item its own text, so none is a count the counter already knows.
+            items.Add($"Item {i:D4}. {TestTexts.Prose}");
+            inputs.Add(items[^1]);
         }
 
         using var body = Parse(new JsonObject { ["input"] = inputs });
-        long perItem = counter.CountBounded(TestTexts.Prose);
-        recorder.Reset();
+        long tenItems = items.Take(10).Sum(reference.CountBounded);
+        long elevenItems = tenItems + reference.CountBounded(items[10]);
+        long tenLength = items.Take(10).Sum(item => (long)item.Length);
 
-        long count = PromptTokenCounter.CountEmbeddingInput(body.RootElement, counter, stopAfter: 10 * perItem);
+        long count = PromptTokenCounter.CountEmbeddingInput(body.RootElement, counter, stopAfter: tenItems);
 
         // Ten items fit exactly; the eleventh passes the cap at its first pre-token and the rest are never read.
-        Assert.InRange(count, (10 * perItem) + 1, 11 * perItem);
-        Assert.InRange(recorder.CharactersCounted, (10L * TestTexts.Prose.Length) + 1, 11L * TestTexts.Prose.Length);
+        Assert.InRange(count, tenItems + 1, elevenItems);
+        Assert.InRange(recorder.CharactersCounted, tenLength + 1, tenLength + items[10].Length);
+    }
+
+    [Fact]
+    public void CountChat_HistorySentAgain_LongMessagesNotTokenizedTwice()
+    {
+        var counter = RecordingTokenizer.Wrap(TokenEncoding.O200kBase, out var recorder);
+        var history = new JsonArray
+        {
+            new JsonObject { ["role"] = "user", ["content"] = TestTexts.Prose },
+            new JsonObject { ["role"] = "assistant", ["content"] = "Short answer." },
+        };
+        using var first = Parse(new JsonObject { ["messages"] = history.DeepClone() });
+        long firstCount = PromptTokenCounter.CountChat(first.RootElement, counter);
+        long firstWork = recorder.CharactersCounted;
+        history.Add(new JsonObject { ["role"] = "user", ["content"] = "And the next question?" });
+        using var next = Parse(new JsonObject { ["messages"] = history });
+        recorder.Reset();
+
+        long nextCount = PromptTokenCounter.CountChat(next.RootElement, counter);
+
+        // The long message's count is known; only the short texts are tokenized again, and the count is unchanged.
+        Assert.True(firstWork >= TestTexts.Prose.Length);
+        Assert.InRange(recorder.CharactersCounted, 1, 100);
+        Assert.Equal(PromptTokenCounter.CountChat(next.RootElement, RecordingTokenizer.Wrap(TokenEncoding.O200kBase, out _)), nextCount);
+        Assert.True(nextCount > firstCount);
+    }
+
+    [Fact]
+    public void CountUpTo_StoppedAtTheCap_PartialCountNotKept()
+    {
+        var counter = RecordingTokenizer.Wrap(TokenEncoding.O200kBase, out var recorder);
+        long whole = RecordingTokenizer.Wrap(TokenEncoding.O200kBase, out _).CountBounded(TestTexts.Prose);
+
+        long partial = counter.CountUpTo(TestTexts.Prose, 5);
+        recorder.Reset();
+        long again = counter.CountUpTo(TestTexts.Prose, long.MaxValue);
+        long work = recorder.CharactersCounted;
+        long known = counter.CountUpTo(TestTexts.Prose, 5);
+
+        Assert.InRange(partial, 6, whole - 1);
+        Assert.Equal(whole, again);
+        Assert.True(work >= TestTexts.Prose.Length);
+        // Known whole: still "more than the cap", and not tokenized a third time.
+        Assert.Equal((whole, work), (known, recorder.CharactersCounted));
     }
 
     [Fact]
