@@ -252,7 +252,7 @@ public sealed class MessagesOverChatTests : IAsyncLifetime
         }));
 
         Assert.Equal(HttpStatusCode.BadRequest, e.StatusCode);
-        Assert.Contains("thinking: extended thinking has no equivalent", e.ResponseBody, StringComparison.Ordinal);
+        Assert.Contains("thinking: extended thinking with a budget has no equivalent", e.ResponseBody, StringComparison.Ordinal);
         Assert.Null(Chat.Billing.Find(requestId));
         var record = await _gateway.AuditAsync(requestId);
         Assert.Equal((Decisions.Refused, ErrorCodes.ParamNotSupported, (string?)null, 0L), (record.Decision, record.Reason, record.ReservationId, record.CostNanos));

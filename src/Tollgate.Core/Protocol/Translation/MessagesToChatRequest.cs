@@ -9,7 +9,7 @@ namespace Tollgate.Protocol.Translation;
 /// <c>tool_result</c> as a <c>tool</c> message), <c>tools</c> and <c>tool_choice</c>, <c>stop_sequences</c>,
 /// <c>temperature</c>, <c>top_p</c>, <c>top_k</c>, <c>metadata.user_id</c> (as <c>user</c>), the output cap (the admitted
 /// one, in the model's chat cap field) and a stream, which always asks for usage. Pure hints are dropped
-/// (<c>cache_control</c>, <c>citations</c>, earlier turns' thinking blocks, a tool result's <c>is_error</c>); anything
+/// (<c>cache_control</c>, <c>citations</c>, adaptive <c>thinking</c>, earlier turns' thinking blocks and <c>context_management</c>'s clearing of them, a tool result's <c>is_error</c>); anything
 /// that would change the answer or its price is refused before admission, naming the field (<see cref="Check"/>).
 /// </summary>
 internal static class MessagesToChatRequest
@@ -62,9 +62,18 @@ internal static class MessagesToChatRequest
 
                     break;
                 case "thinking":
-                    if (!TranslationJson.IsNull(value) && TranslationJson.String(value, "type") != "disabled")
+                    // Adaptive thinking leaves it to the model whether to think: a chat model thinks (or not) its own
+                    // way, and its reasoning is billed as the output it is. A budget to think within has no equivalent.
+                    if (!TranslationJson.IsNull(value) && TranslationJson.String(value, "type") is not ("disabled" or "adaptive"))
                     {
-                        return Unsupported("thinking", "extended thinking has no equivalent (its budget and billing are Anthropic's)");
+                        return Unsupported("thinking", "extended thinking with a budget has no equivalent (send it disabled or adaptive)");
+                    }
+
+                    break;
+                case "context_management":
+                    if (CheckContextManagement(value) is { } contextError)
+                    {
+                        return contextError;
                     }
 
                     break;
@@ -84,6 +93,29 @@ internal static class MessagesToChatRequest
 
                     break;
             }
+        }
+
+        return null;
+    }
+
+    // Clearing earlier turns' thinking (what Claude Code asks for) is done already: no thinking block is translated.
+    // Other edits (clearing tool results) would change what the model reads.
+    private static GatewayError? CheckContextManagement(JsonElement value)
+    {
+        if (TranslationJson.IsNull(value) || !value.TryGetProperty("edits", out var edits) || edits.ValueKind != JsonValueKind.Array)
+        {
+            return null;
+        }
+
+        int i = 0;
+        foreach (var edit in edits.EnumerateArray())
+        {
+            if (TranslationJson.String(edit, "type") is not { } type || !type.StartsWith("clear_thinking_", StringComparison.Ordinal))
+            {
+                return Unsupported($"context_management.edits.{i}", "only clearing earlier turns' thinking translates (no thinking block is sent to chat completions)");
+            }
+
+            i++;
         }
 
         return null;
