@@ -377,7 +377,7 @@ internal static class MessagesToChatRequest
     }
 
     // A user turn: each tool result becomes a tool message (first, as Anthropic puts them first), then the rest of the
-    // turn — text, images, and the images the tool results held (a tool message carries text only) — as a user message.
+    // turn as a user message, in order — text, images, and the images the tool results held (a tool message carries text only).
     private static void WriteUser(Utf8JsonWriter writer, JsonElement content)
     {
         if (content.ValueKind == JsonValueKind.String)
