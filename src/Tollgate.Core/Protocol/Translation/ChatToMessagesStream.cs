@@ -24,6 +24,7 @@ internal sealed class ChatToMessagesStream(ModelRequest request) : IStreamTransl
     private int _nextBlock;
     private Block _open;
     private int _toolIndex = -1;
+    private string? _toolId;
     private string? _stopReason;
     private string? _stopSequence;
 
@@ -157,12 +158,14 @@ internal sealed class ChatToMessagesStream(ModelRequest request) : IStreamTransl
     }
 
     // A call's head (its id and name) opens its block; later pieces of the same call add to its input. Servers stream
-    // calls one after another, as OpenAI does.
+    // calls one after another, as OpenAI does (or each whole, as Ollama does).
     private void ToolCall(JsonElement call, IBufferWriter<byte> output)
     {
         int index = call.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number && i.TryGetInt32(out int n) ? n : _toolIndex;
         var function = call.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object ? f : default;
-        if (_open != Block.Tool || index != _toolIndex)
+        // A new index, or (from servers that send whole calls without an index) a new id, is the next call.
+        string? id = TranslationJson.String(call, "id");
+        if (_open != Block.Tool || index != _toolIndex || (id is not null && _toolId is not null && id != _toolId))
         {
             Close(output);
             var start = Begin(output, "content_block_start");
@@ -171,7 +174,7 @@ internal sealed class ChatToMessagesStream(ModelRequest request) : IStreamTransl
             start.WriteNumber("index", _nextBlock);
             start.WriteStartObject("content_block");
             start.WriteString("type", "tool_use");
-            start.WriteString("id", TranslationJson.String(call, "id") ?? $"toolu_tollgate_{_nextBlock}");
+            start.WriteString("id", id ?? $"toolu_tollgate_{_nextBlock}");
             start.WriteString("name", TranslationJson.String(function, "name") ?? "");
             start.WriteStartObject("input");
             start.WriteEndObject();
@@ -180,6 +183,7 @@ internal sealed class ChatToMessagesStream(ModelRequest request) : IStreamTransl
             End(output, start);
             _open = Block.Tool;
             _toolIndex = index;
+            _toolId = id;
         }
 
         if (TranslationJson.String(function, "arguments") is { Length: > 0 } arguments)

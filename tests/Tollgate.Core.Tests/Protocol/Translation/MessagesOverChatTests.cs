@@ -223,6 +223,20 @@ public sealed class MessagesOverChatTests
     }
 
     [Fact]
+    public void Stream_WholeCallsWithoutIndex_OneToolUseBlockEach()
+    {
+        using var request = Messages("""{"model":"claude-x","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"hi"}]}""");
+        byte[] data = """{"id":"c","choices":[{"delta":{"role":"assistant","tool_calls":[{"id":"call_a","function":{"name":"f","arguments":"{}"}},{"id":"call_b","function":{"name":"g","arguments":"{\"x\":1}"}}]},"finish_reason":"tool_calls"}]}"""u8.ToArray();
+        var translator = s_protocol.OpenTranslator(request);
+
+        string stream = Written(output => translator.Translate(data, default, output));
+
+        var starts = Events(stream).Where(e => e.Event == "content_block_start").Select(e => System.Text.Json.JsonDocument.Parse(e.Data).RootElement.GetProperty("content_block").GetProperty("id").GetString());
+        Assert.Equal(["call_a", "call_b"], starts);
+        Assert.Equal(2, Events(stream).Count(e => e.Event == "content_block_stop"));
+    }
+
+    [Fact]
     public void Stream_NoChunkBeforeTheEnd_StillAWholeMessage()
     {
         using var request = Messages("""{"model":"claude-x","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"hi"}]}""");
