@@ -90,7 +90,7 @@ public sealed class AzureOpenAIUpstreamTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task MessagesRequest_ToAnAzureUpstream_RefusedBeforeAnythingIsSent()
+    public async Task MessagesRequest_ToAnAzureUpstream_TranslatedToTheDeploymentsChatCompletions()
     {
         string key = await _gateway.CreateKeyAsync();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages")
@@ -102,8 +102,14 @@ public sealed class AzureOpenAIUpstreamTests : IAsyncLifetime
 
         using var response = await _gateway.Http.SendAsync(request);
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("azure-openai", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Empty(_seen);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var message = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(("message", "hello from azure"),
+            (message.RootElement.GetProperty("type").GetString(), message.RootElement.GetProperty("content")[0].GetProperty("text").GetString()));
+        Assert.Equal((11, 3), (message.RootElement.GetProperty("usage").GetProperty("input_tokens").GetInt32(), message.RootElement.GetProperty("usage").GetProperty("output_tokens").GetInt32()));
+        var (path, query, apiKey, _) = Assert.Single(_seen);
+        Assert.Equal(("/openai/deployments/my-gpt-deployment/chat/completions", "?api-version=2025-04-01-preview", Secret), (path, query, apiKey));
+        var record = await _gateway.AuditAsync(response.Headers.GetValues("x-request-id").Single());
+        Assert.Equal(("messages", "azure", 11L, 3L), (record.Endpoint, record.Upstream, record.Usage.InputTokens, record.Usage.OutputTokens));
     }
 }

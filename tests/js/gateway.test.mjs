@@ -225,6 +225,10 @@ before(async () => {
   // A model whose upstream speaks chat completions only (as a vLLM or Ollama server): Responses calls are translated.
   config.Tollgate.Upstreams["sim-chat-only"] = { Kind: "openai", BaseUrl: `${ctx.simUrl}/v1`, Apis: ["chat", "completions", "embeddings"] };
   config.Tollgate.Models["sim-chat"] = { ...config.Tollgate.Models["sim-mini"], Aliases: [], Upstream: "sim-chat-only", UpstreamModel: "sim-mini" };
+  // Translation: a Claude-priced model on the OpenAI-compatible upstream (Messages callers are translated to chat),
+  // while chat callers of sim-claude, whose upstream speaks only Messages, are translated to Messages.
+  config.Tollgate.Models["sim-claude-chat"] = { ...config.Tollgate.Models["sim-claude"], Aliases: [], Upstream: "simulator" };
+  config.Tollgate.Plans.basic.Models.push("sim-claude-chat");
   config.Tollgate.Ledger = { FlushInterval: "00:00:00.050" };
   // One plan per kind of refusal, for the retry tests.
   const plan = (limits) => ({ Models: ["*"], ...limits });
@@ -1078,6 +1082,177 @@ test("anthropic stream cut by the upstream: the SDK raises, the ledger bills wha
   const row = await ledger("u-msg-cut", 1);
   assert.equal(row.estimated_requests, 1);
   assert.ok(row.output_tokens >= 5, `billed ${row.output_tokens} output tokens for 5 generated`);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Translation between Messages and chat completions: each SDK unchanged, in front of an upstream that speaks the other
+
+const weatherTool = { name: "get_weather", description: "The weather in a city.", input_schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } };
+
+test("anthropic over a chat-only upstream: messages.create translated, usage and cost exact", async () => {
+  const { key } = await createKey("u-tr-msg", "basic");
+  const id = requestId("tr-msg");
+
+  const message = await anthropic(key).messages.create(
+    ask("Tell me about toll gates. [[sim:cached=3]]", { model: "sim-claude-chat", system: "Be brief." }), { headers: { "x-request-id": id } });
+
+  const b = await bill(id);
+  assert.equal(b.endpoint, "chat/completions");
+  assert.equal(message.type, "message");
+  assert.equal(message.stop_reason, "end_turn");
+  assert.equal(message.content[0].type, "text");
+  assert.equal(message.usage.input_tokens, b.promptTokens - 3);
+  assert.equal(message.usage.cache_read_input_tokens, 3);
+  assert.equal(message.usage.output_tokens, b.completionTokens);
+  assert.equal(message.usage.cost_nanousd, costNanos("sim-claude-chat", b));
+  await assertLedgerMatches("u-tr-msg", "sim-claude-chat", [b]);
+});
+
+test("anthropic over a chat-only upstream: messages.stream in Anthropic's events, usage in message_delta", async () => {
+  const { key } = await createKey("u-tr-msg-stream", "basic");
+  const id = requestId("tr-msg-stream");
+
+  const stream = anthropic(key).messages.stream(ask("stream a story [[sim:tokens=12]]", { model: "sim-claude-chat" }), { headers: { "x-request-id": id } });
+  const types = [];
+  stream.on("streamEvent", (event) => types.push(event.type));
+  const message = await stream.finalMessage();
+
+  const b = await bill(id);
+  assert.equal(b.endpoint, "chat/completions");
+  assert.equal(message.usage.output_tokens, 12);
+  assert.equal(message.usage.input_tokens, b.promptTokens);
+  assert.equal(message.content[0].text.trim().split(/\s+/).length, 12);
+  assert.deepEqual(types, ["message_start", "content_block_start", ...Array(12).fill("content_block_delta"), "content_block_stop", "message_delta", "message_stop"]);
+  await assertLedgerMatches("u-tr-msg-stream", "sim-claude-chat", [b]);
+});
+
+test("anthropic over a chat-only upstream: a tools loop, tool_use then tool_result then the answer", async () => {
+  const { key } = await createKey("u-tr-msg-tools", "basic");
+  const prompt = 'Weather in Paris? [[sim:call=get_weather {"city":"Paris"}]] [[sim:say=Sunny in Paris.]]';
+  const first = requestId("tr-msg-tools-1");
+  const second = requestId("tr-msg-tools-2");
+  const c = anthropic(key);
+
+  const call = await c.messages.create({ model: "sim-claude-chat", max_tokens: 128, tools: [weatherTool], messages: [{ role: "user", content: prompt }] },
+    { headers: { "x-request-id": first } });
+  assert.equal(call.stop_reason, "tool_use");
+  const toolUse = call.content.find((b) => b.type === "tool_use");
+  assert.deepEqual([toolUse.name, toolUse.input], ["get_weather", { city: "Paris" }]);
+  const answer = await c.messages.create({
+    model: "sim-claude-chat",
+    max_tokens: 128,
+    tools: [weatherTool],
+    messages: [
+      { role: "user", content: prompt },
+      { role: "assistant", content: call.content },
+      { role: "user", content: [{ type: "tool_result", tool_use_id: toolUse.id, content: "18 degrees and sunny" }] },
+    ],
+  }, { headers: { "x-request-id": second } });
+
+  assert.equal(answer.stop_reason, "end_turn");
+  assert.equal(answer.content[0].text, "Sunny in Paris.");
+  await assertLedgerMatches("u-tr-msg-tools", "sim-claude-chat", [await bill(first), await bill(second)]);
+});
+
+test("anthropic over a chat-only upstream: thinking with a budget is a 400 naming the field, never forwarded", async () => {
+  const { key } = await createKey("u-tr-msg-refused", "basic");
+  const id = requestId("tr-msg-refused");
+
+  const error = await anthropic(key).messages.create(
+    ask("think", { model: "sim-claude-chat", max_tokens: 4000, thinking: { type: "enabled", budget_tokens: 2000 } }), { headers: { "x-request-id": id } })
+    .then(() => null, (e) => e);
+
+  assert.ok(error instanceof Anthropic.BadRequestError, `got ${error}`);
+  assert.equal(error.error.error.type, "invalid_request_error");
+  assert.match(error.error.error.message, /^thinking: /);
+  await assertNoBill(id);
+  const row = await ledger("u-tr-msg-refused", 1);
+  assert.equal(row.refused, 1);
+});
+
+test("openai over a messages-only upstream: chat.completions.create translated, usage in OpenAI's shape", async () => {
+  const { key } = await createKey("u-tr-chat", "basic");
+  const id = requestId("tr-chat");
+
+  const completion = await client(key).chat.completions.create({
+    model: "sim-claude",
+    messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "Tell me about ledgers. [[sim:cached=4]] [[sim:cache_write=3]]" }],
+  }, { headers: { "x-request-id": id } });
+
+  const b = await bill(id);
+  assert.equal(b.endpoint, "messages");
+  assert.equal(completion.object, "chat.completion");
+  assert.equal(completion.choices[0].finish_reason, "stop");
+  assert.equal(completion.usage.prompt_tokens, b.promptTokens);
+  assert.equal(completion.usage.prompt_tokens_details.cached_tokens, 4);
+  assert.equal(completion.usage.completion_tokens, b.completionTokens);
+  assert.equal(completion.usage.cost_nanousd, costNanos("sim-claude", b));
+  await assertLedgerMatches("u-tr-chat", "sim-claude", [b]);
+});
+
+test("openai over a messages-only upstream: a stream with include_usage ends with the usage chunk, then [DONE]", async () => {
+  const { key } = await createKey("u-tr-chat-stream", "basic");
+  const id = requestId("tr-chat-stream");
+
+  const stream = await client(key).chat.completions.create({
+    model: "sim-claude",
+    stream: true,
+    stream_options: { include_usage: true },
+    messages: [{ role: "user", content: "stream a story [[sim:tokens=10]]" }],
+  }, { headers: { "x-request-id": id } });
+  let text = "";
+  const chunks = [];
+  for await (const chunk of stream) {
+    chunks.push(chunk);
+    text += chunk.choices[0]?.delta?.content ?? "";
+  }
+
+  const b = await bill(id);
+  assert.equal(text.trim().split(/\s+/).length, 10);
+  assert.equal(chunks.at(-2).choices[0].finish_reason, "stop");
+  const usage = chunks.at(-1).usage;
+  assert.deepEqual(chunks.at(-1).choices, []);
+  assert.equal(usage.prompt_tokens, b.promptTokens);
+  assert.equal(usage.completion_tokens, 10);
+  assert.equal(usage.cost_nanousd, costNanos("sim-claude", b));
+  await assertLedgerMatches("u-tr-chat-stream", "sim-claude", [b]);
+});
+
+test("openai over a messages-only upstream: a required tool gets a call, the tool message gets an answer", async () => {
+  const { key } = await createKey("u-tr-chat-tools", "basic");
+  const tools = [{ type: "function", function: { name: "get_weather", description: "The weather.", parameters: weatherTool.input_schema } }];
+  const prompt = 'Weather? [[sim:call=get_weather {"city":"Oslo"}]] [[sim:say=Cold in Oslo.]]';
+  const first = requestId("tr-chat-tools-1");
+  const second = requestId("tr-chat-tools-2");
+  const c = client(key);
+
+  const call = await c.chat.completions.create({ model: "sim-claude", tools, tool_choice: "required", messages: [{ role: "user", content: prompt }] },
+    { headers: { "x-request-id": first } });
+  const choice = call.choices[0];
+  assert.equal(choice.finish_reason, "tool_calls");
+  const toolCall = choice.message.tool_calls[0];
+  assert.deepEqual([toolCall.function.name, JSON.parse(toolCall.function.arguments)], ["get_weather", { city: "Oslo" }]);
+  const answer = await c.chat.completions.create({
+    model: "sim-claude",
+    tools,
+    messages: [{ role: "user", content: prompt }, choice.message, { role: "tool", tool_call_id: toolCall.id, content: "-5 degrees" }],
+  }, { headers: { "x-request-id": second } });
+
+  assert.equal(answer.choices[0].message.content, "Cold in Oslo.");
+  await assertLedgerMatches("u-tr-chat-tools", "sim-claude", [await bill(first), await bill(second)]);
+});
+
+test("openai over a messages-only upstream: n > 1 is a 400 param_not_supported naming n", async () => {
+  const { key } = await createKey("u-tr-chat-refused", "basic");
+  const id = requestId("tr-chat-refused");
+
+  const error = await client(key).chat.completions.create({ model: "sim-claude", n: 2, messages: [{ role: "user", content: "hi" }] },
+    { headers: { "x-request-id": id } }).then(() => null, (e) => e);
+
+  assert.ok(error instanceof OpenAI.BadRequestError, `got ${error}`);
+  assert.equal(error.code, "param_not_supported");
+  assert.equal(error.param, "n");
+  await assertNoBill(id);
 });
 
 // ---------------------------------------------------------------------------------------------------------------

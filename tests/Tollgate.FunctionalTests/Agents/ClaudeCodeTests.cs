@@ -31,6 +31,8 @@ public sealed class ClaudeCodeTests : IAsyncLifetime
         var tight = (JsonObject)plan.DeepClone();
         tight["TaskBudgetPerDay"] = 0.2m;
         c["Plans"]!["claude-tight"] = tight;
+        // An OpenAI-compatible upstream (chat completions only) and a model on it: Claude Code in front of it is translated.
+        Translation.TranslationSetup.Configure(c);
     });
 
     public async Task DisposeAsync()
@@ -79,6 +81,32 @@ public sealed class ClaudeCodeTests : IAsyncLifetime
         Assert.Single(records.Select(r => r.Task).Distinct());
     }
 
+    [Fact]
+    public async Task ClaudePrint_ThroughAChatOnlyUpstream_WritesTheFile_EveryTurnTranslatedAndBilledExactly()
+    {
+        string key = await _gateway.CreateKeyAsync(plan: "claude");
+        string workspace = Workspace("chat");
+
+        var (exit, output) = await RunClaudeAsync(key, workspace, Translation.TranslationSetup.OverChat);
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("done", output, StringComparison.Ordinal);
+        Assert.Equal("hi", await File.ReadAllTextAsync(Path.Combine(workspace, "hello.txt")));
+        var records = await RecordsAsync();
+        Assert.Equal(2, records.Count);
+        Assert.All(records, r => Assert.Equal((Decisions.Allowed, "messages", Translation.TranslationSetup.OverChat, Translation.TranslationSetup.ChatOnly),
+            (r.Decision, r.Endpoint, r.Model, r.Upstream)));
+        Assert.Single(records.Select(r => r.Task).Distinct());
+        var chat = Translation.TranslationSetup.Engine(_gateway, Translation.TranslationSetup.ChatOnly);
+        foreach (var record in records)
+        {
+            var bill = chat.Billing.Find(record.RequestId)!;
+            Assert.Equal("chat/completions", bill.Endpoint);
+            Assert.Equal(new TokenUsage(bill.PromptTokens, bill.CachedTokens, bill.CompletionTokens, 0), record.Usage);
+            Assert.Equal(UsageSource.Reported, record.UsageSource);
+        }
+    }
+
     private string Workspace(string name) => Directory.CreateDirectory(Path.Combine(_work, name)).FullName;
 
     // Every request has ended (the agent has exited) and its record is written.
@@ -88,7 +116,7 @@ public sealed class ClaudeCodeTests : IAsyncLifetime
         return [.. await _gateway.AuditRecordsAsync()];
     }
 
-    private Task<(int Exit, string Output)> RunClaudeAsync(string key, string workspace)
+    private Task<(int Exit, string Output)> RunClaudeAsync(string key, string workspace, string model = "sim-claude")
     {
         string home = Directory.CreateDirectory(Path.Combine(_work, "claude-home-" + Path.GetFileName(workspace))).FullName;
         string file = Path.Combine(workspace, "hello.txt");
@@ -98,8 +126,8 @@ public sealed class ClaudeCodeTests : IAsyncLifetime
             ["HOME"] = home,
             ["ANTHROPIC_BASE_URL"] = _gateway.Address.ToString().TrimEnd('/'),
             ["ANTHROPIC_API_KEY"] = key,
-            ["ANTHROPIC_MODEL"] = "sim-claude",
-            ["ANTHROPIC_DEFAULT_HAIKU_MODEL"] = "sim-claude",
+            ["ANTHROPIC_MODEL"] = model,
+            ["ANTHROPIC_DEFAULT_HAIKU_MODEL"] = model,
             ["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] = "4096",
             ["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1",
             ["DISABLE_AUTOUPDATER"] = "1",

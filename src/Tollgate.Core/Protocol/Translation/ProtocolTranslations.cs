@@ -20,6 +20,8 @@ public static class ProtocolTranslations
     private static readonly Translation[] s_all =
     [
         new(ApiEndpoint.Responses, ApiEndpoint.ChatCompletions, static chat => new ResponsesToChatProtocol(chat)),
+        new(ApiEndpoint.Messages, ApiEndpoint.ChatCompletions, static upstream => new MessagesOverChat(upstream)),
+        new(ApiEndpoint.ChatCompletions, ApiEndpoint.Messages, static upstream => new ChatOverMessages(upstream, TimeProvider.System)),
     ];
 
     // The translating sides made so far, one per translation and upstream side: they hold no state of their own.
