@@ -95,13 +95,6 @@ internal sealed class StatelessStreamReader(IUpstreamProtocol protocol) : IUpstr
 public readonly record struct UpstreamRewrite(string Model, string? CapField, long Cap, string ChatCapField = "max_completion_tokens")
 {
     /// <summary>
-    /// The model's own chat output cap field (its <c>OutputCapParameter</c>): where a request translated to chat
-    /// completions from a protocol that names its cap otherwise (Messages' <c>max_tokens</c>) carries
-    /// <see cref="Cap"/>.
-    /// </summary>
-    public string ModelCapField { get; init; } = "max_completion_tokens";
-
-    /// <summary>
     /// The rewrite of a request admitted as <paramref name="admission"/> to <paramref name="model"/>: the one the
     /// forward step sends and the response cache's key is computed on.
     /// </summary>
@@ -109,9 +102,6 @@ public readonly record struct UpstreamRewrite(string Model, string? CapField, lo
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(admission);
-        return new(model.UpstreamModel, admission.CapChanged ? admission.CapField : null, admission.OutputCap, model.OutputCapParameter)
-        {
-            ModelCapField = model.OutputCapParameter,
-        };
+        return new(model.UpstreamModel, admission.CapChanged ? admission.CapField : null, admission.OutputCap, model.OutputCapParameter);
     }
 }

@@ -267,7 +267,7 @@ internal static class MessagesToChatRequest
 
         writer.WriteEndArray();
         // Messages always names its cap; a chat upstream gets the admitted one in the model's own cap field.
-        writer.WriteNumber(rewrite.ModelCapField, rewrite.Cap);
+        writer.WriteNumber(rewrite.ChatCapField, rewrite.Cap);
         if (request.Stream)
         {
             writer.WriteBoolean("stream", true);

@@ -10,7 +10,7 @@ namespace Tollgate.Core.Tests.Protocol.Translation;
 public sealed class MessagesOverChatTests
 {
     private static readonly ITranslatingProtocol s_protocol = new MessagesOverChat(OpenAIUpstreamProtocol.Instance);
-    private static readonly UpstreamRewrite s_rewrite = new("upstream-model", null, 300) { ModelCapField = "max_completion_tokens" };
+    private static readonly UpstreamRewrite s_rewrite = new("upstream-model", null, 300) { ChatCapField = "max_completion_tokens" };
 
     [Fact]
     public void Endpoints_MessagesCallerChatUpstream()
@@ -74,7 +74,7 @@ public sealed class MessagesOverChatTests
     {
         using var request = Messages($$$"""{"model":"m","max_tokens":5,"tools":[{"name":"get_weather","input_schema":{"type":"object"}}],"tool_choice":{{{choice}}},"messages":[{"role":"user","content":"hi"}]}""");
 
-        using var body = System.Text.Json.JsonDocument.Parse(Written(output => s_protocol.WriteRequest(request, s_rewrite with { ModelCapField = "max_tokens" }, output)));
+        using var body = System.Text.Json.JsonDocument.Parse(Written(output => s_protocol.WriteRequest(request, s_rewrite with { ChatCapField = "max_tokens" }, output)));
 
         SameJson(expected, body.RootElement.GetProperty("tool_choice").GetRawText());
         Assert.Equal(300, body.RootElement.GetProperty("max_tokens").GetInt64());
