@@ -40,6 +40,12 @@ internal sealed partial record SimulatorDirectives
     /// <summary><c>hold=NAME</c>: wait at barrier gate NAME before responding.</summary>
     public string? Hold { get; init; }
 
+    /// <summary>
+    /// <c>pause=K:NAME</c>: in a stream, wait at barrier gate NAME before content piece K (from 0), after the time per
+    /// token; so a test can act while a stream is known to be mid-way, whatever the machine's speed.
+    /// </summary>
+    public SimulatorPause? Pause { get; init; }
+
     /// <summary><c>cached=N</c>: report N prompt tokens as cached (at most the prompt).</summary>
     public int Cached { get; init; }
 
@@ -113,6 +119,7 @@ internal sealed partial record SimulatorDirectives
         ("ignore_max_tokens", null) => d with { IgnoreMaxTokens = true },
         ("hold", { Length: > 0 } gate) => d with { Hold = gate },
         ("once", { Length: > 0 } once) => d with { Once = once },
+        ("pause", { Length: > 0 } pause) when SimulatorPause.TryParse(pause) is { } p => d with { Pause = p },
         ("tokens", _) when TryCount(value, out int n) => d with { Tokens = n },
         ("cut", _) when TryCount(value, out int n) => d with { Cut = n },
         ("cached", _) when TryCount(value, out int n) => d with { Cached = n },

@@ -21,7 +21,7 @@ public sealed class SimulatorEngine
         ArgumentNullException.ThrowIfNull(latency);
         Responder = new SimulatorResponder(
             timeProvider,
-            new SimulatorLatency(timeProvider, latency),
+            new SimulatorLatency(timeProvider, latency, Barrier),
             encodingForModel ?? (static _ => null),
             Billing,
             Barrier,

@@ -39,7 +39,7 @@ internal static class SimulatorMessagesStreaming
         int block = text ? 0 : -1;
         for (int piece = 0; connected && piece < plan.PieceCount(0) && sent != call.Directives.Cut; piece++)
         {
-            await (sent == 0 ? latency.BeforeFirstTokenAsync(cancellationToken) : latency.BetweenTokensAsync(cancellationToken));
+            await latency.BeforePieceAsync(call, sent, cancellationToken);
             if (piece < words.Length)
             {
                 SimulatorJson.WriteTextDelta(events.BeginEvent("content_block_delta"), words[piece]);

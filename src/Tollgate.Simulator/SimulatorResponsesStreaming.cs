@@ -74,7 +74,7 @@ internal static class SimulatorResponsesStreaming
                     return (true, true, plan.TokensOf(0, pieces));
                 }
 
-                await (pieces == 0 ? latency.BeforeFirstTokenAsync(stream.Token) : latency.BetweenTokensAsync(stream.Token));
+                await latency.BeforePieceAsync(call, pieces, stream.Token);
                 if (!await stream.WriteAsync("response.output_text.delta", json => DeltaEvent(json, id, index, piece, text: true)))
                 {
                     return (false, false, plan.TokensOf(0, pieces));
@@ -117,7 +117,7 @@ internal static class SimulatorResponsesStreaming
                     return (true, true, plan.TokensOf(0, pieces));
                 }
 
-                await (pieces == 0 ? latency.BeforeFirstTokenAsync(stream.Token) : latency.BetweenTokensAsync(stream.Token));
+                await latency.BeforePieceAsync(call, pieces, stream.Token);
                 if (!await stream.WriteAsync("response.function_call_arguments.delta", json => DeltaEvent(json, id, at, piece, text: false)))
                 {
                     return (false, false, plan.TokensOf(0, pieces));

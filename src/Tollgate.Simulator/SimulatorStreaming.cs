@@ -82,7 +82,7 @@ internal static class SimulatorStreaming
                     return (true, Tokens(plan, sentPieces));
                 }
 
-                await (sent == 0 ? latency.BeforeFirstTokenAsync(cancellationToken) : latency.BetweenTokensAsync(cancellationToken));
+                await latency.BeforePieceAsync(call, sent, cancellationToken);
                 if (!await WritePieceAsync(events, call, i, position, cancellationToken))
                 {
                     return (false, Tokens(plan, sentPieces));

@@ -250,12 +250,12 @@ public sealed class AnthropicRefusalTests : IAsyncLifetime
     [Fact]
     public async Task Stream_CallerLeavesMidStream_GatewayReadsOnAndBillsTheUpstreamsUsage()
     {
-        await using var gateway = await TestGateway.StartAsync(c =>
-            c["Upstreams"]!["simulator"]!["Simulator"] = new System.Text.Json.Nodes.JsonObject { ["TimePerToken"] = "00:00:00.005" });
+        await using var gateway = await TestGateway.StartAsync();
         string key = await gateway.CreateKeyAsync();
-        using var request = Json(key, """{"model":"sim-claude","max_tokens":1000,"stream":true,"messages":[{"role":"user","content":"a long one [[sim:tokens=300]]"}]}""");
+        using var request = Json(key, """{"model":"sim-claude","max_tokens":1000,"stream":true,"messages":[{"role":"user","content":"a long one [[sim:tokens=300]] [[sim:pause=5:abandon]]"}]}""");
         request.Headers.Add("x-request-id", "anthropic-abandon-1");
-        using (var response = await gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+        using var caller = gateway.LeavingClient();
+        using (var response = await caller.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
         {
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
             int deltas = 0;
@@ -266,7 +266,13 @@ public sealed class AnthropicRefusalTests : IAsyncLifetime
                     deltas++;
                 }
             }
+
+            await gateway.Simulator.Barrier.WaitForWaitingAsync("abandon", 1, CancellationToken.None);
+            Assert.Null(gateway.Simulator.Billing.Find("anthropic-abandon-1"));
         } // the caller disconnects here, mid-stream
+
+        await gateway.Departures.WaitAsync("anthropic-abandon-1");
+        gateway.Simulator.Barrier.Release("abandon");
 
         var bill = await gateway.Simulator.Billing.WaitForAsync("anthropic-abandon-1", CancellationToken.None);
         AuditRecord? record = null;

@@ -13,8 +13,7 @@ public sealed class ResponsesAbandonedStreamTests : IAsyncLifetime
 {
     private TestGateway _gateway = null!;
 
-    public async Task InitializeAsync() => _gateway = await TestGateway.StartAsync(c =>
-        c["Upstreams"]!["simulator"]!["Simulator"] = new System.Text.Json.Nodes.JsonObject { ["TimePerToken"] = "00:00:00.005" });
+    public async Task InitializeAsync() => _gateway = await TestGateway.StartAsync();
 
     public async Task DisposeAsync() => await _gateway.DisposeAsync();
 
@@ -22,10 +21,11 @@ public sealed class ResponsesAbandonedStreamTests : IAsyncLifetime
     public async Task ResponsesStream_CallerAbandonsAfterFewDeltas_GatewayKeepsReadingAndBillsProviderUsage()
     {
         string key = await _gateway.CreateKeyAsync();
-        using var request = ChatCompletionTests.Json(key, """{"model":"sim-mini","stream":true,"input":"a long one [[sim:tokens=400]]"}""", "/v1/responses");
+        using var request = ChatCompletionTests.Json(key, """{"model":"sim-mini","stream":true,"input":"a long one [[sim:tokens=400]] [[sim:pause=5:abandon]]"}""", "/v1/responses");
         request.Headers.Add("x-request-id", "resp-abandon-1");
 
-        using (var response = await _gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+        using var caller = _gateway.LeavingClient();
+        using (var response = await caller.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
         {
             using var stream = await response.Content.ReadAsStreamAsync();
             using var reader = new StreamReader(stream);
@@ -39,32 +39,18 @@ public sealed class ResponsesAbandonedStreamTests : IAsyncLifetime
             }
 
             Assert.Equal(3, deltas);
+            await _gateway.Simulator.Barrier.WaitForWaitingAsync("abandon", 1, CancellationToken.None);
             Assert.Null(_gateway.Simulator.Billing.Find("resp-abandon-1"));
         } // the caller disconnects here, mid-stream
 
-        var record = await WaitForRecordAsync("resp-abandon-1");
+        await _gateway.Departures.WaitAsync("resp-abandon-1");
+        _gateway.Simulator.Barrier.Release("abandon");
+        var record = await _gateway.AuditAsync("resp-abandon-1");
         var bill = _gateway.Simulator.Billing.Find("resp-abandon-1")!;
         Assert.True(record.ClientAborted);
         Assert.Equal("client_aborted", record.Reason);
         Assert.Equal(UsageSource.Reported, record.UsageSource);
         Assert.Equal(400, record.Usage.OutputTokens);
         Assert.Equal(new TokenUsage(bill.PromptTokens, 0, bill.CompletionTokens, 0), record.Usage);
-    }
-
-    private async Task<AuditRecord> WaitForRecordAsync(string requestId)
-    {
-        // The gateway settles an abandoned stream after reading the upstream to its end; poll the ledger for it.
-        for (int i = 0; i < 200; i++)
-        {
-            var records = await _gateway.AuditRecordsAsync(new UsageQuery(RequestId: requestId));
-            if (records.Count == 1)
-            {
-                return records[0];
-            }
-
-            await Task.Delay(25);
-        }
-
-        throw new TimeoutException($"No audit record for {requestId}.");
     }
 }

@@ -32,6 +32,57 @@ public sealed class SimulatorBarrierTests
         }
     }
 
+    [Theory]
+    [InlineData("chat/completions", "data: [DONE]")]
+    [InlineData("responses", "event: response.completed")]
+    [InlineData("messages", "event: message_stop")]
+    public async Task Pause_StreamWaitsMidwayUntilReleased_ThenEndsAndBillsInFull(string path, string end)
+    {
+        const string content = "[[sim:tokens=8]] [[sim:pause=3:mid]]";
+        using var host = new SimulatorTestHost();
+        var body = SimulatorTestHost.Chat(content, path == "messages" ? "claude-sonnet-4-5" : "gpt-4o-mini");
+        body["stream"] = true;
+        if (path == "responses")
+        {
+            body.Remove("messages");
+            body["input"] = content;
+        }
+        else if (path == "messages")
+        {
+            body.Remove("messages");
+            body["max_tokens"] = 100;
+            body["messages"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["role"] = "user", ["content"] = content });
+        }
+
+        using var response = await host.PostAsync(path, body, "paused", HttpCompletionOption.ResponseHeadersRead, SimulatorTestHost.Timeout);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        await host.Engine.Barrier.WaitForWaitingAsync("mid", 1, SimulatorTestHost.Timeout);
+        Assert.Null(host.Engine.Billing.Find("paused"));
+
+        host.Engine.Barrier.Release("mid");
+        var lines = new List<string>();
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            lines.Add(line);
+        }
+
+        Assert.Contains(end, lines);
+        Assert.Equal(8, host.Engine.Billing.Find("paused")!.CompletionTokens);
+    }
+
+    [Theory]
+    [InlineData("pause=3")]
+    [InlineData("pause=:g")]
+    [InlineData("pause=x:g")]
+    [InlineData("pause=3:")]
+    public async Task Pause_Malformed_Is400(string directive)
+    {
+        using var host = new SimulatorTestHost();
+        using var response = await host.PostAsync("chat/completions", SimulatorTestHost.Chat($"[[sim:{directive}]]"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
     [Fact]
     public async Task Hold_AfterRelease_PassesUntilReset()
     {

@@ -20,9 +20,10 @@ internal sealed class TestGateway : IAsyncDisposable
 {
     private readonly GatewayApp _app;
 
-    private TestGateway(GatewayApp app, string directory, TimeProvider time, LogCapture logs)
+    private TestGateway(GatewayApp app, string directory, TimeProvider time, LogCapture logs, CallerDepartures departures)
     {
         _app = app;
+        Departures = departures;
         Directory = directory;
         Time = time;
         Logs = logs;
@@ -35,9 +36,18 @@ internal sealed class TestGateway : IAsyncDisposable
 
     public LogCapture Logs { get; }
 
+    /// <summary>When the server saw a caller leave, by request id.</summary>
+    public CallerDepartures Departures { get; }
+
     public HttpClient Http { get; }
 
     public Uri Address => _app.Address;
+
+    /// <summary>
+    /// A client that closes its connection when a response is disposed unread, as a caller that leaves does (the
+    /// default handler instead reads the rest of a response, up to a size and a time, to reuse the connection).
+    /// </summary>
+    public HttpClient LeavingClient() => new(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = Address };
 
     public Uri? MetricsAddress => _app.MetricsAddress;
 
@@ -63,6 +73,7 @@ internal sealed class TestGateway : IAsyncDisposable
         await File.WriteAllTextAsync(Path.Combine(directory, "tollgate.json"), root.ToJsonString());
         var logs = new LogCapture();
         var clock = time ?? TimeProvider.System;
+        var departures = new CallerDepartures();
         var app = await GatewayApp.CreateAsync(new GatewayHostOptions
         {
             DataDirectory = directory,
@@ -71,11 +82,15 @@ internal sealed class TestGateway : IAsyncDisposable
             MetricsUrls = "http://127.0.0.1:0",
             TimeProvider = clock,
             MinimumLogLevel = LogLevel.Information,
-            ConfigureServices = services,
+            ConfigureServices = s =>
+            {
+                s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter>(departures);
+                services?.Invoke(s);
+            },
             ConfigureLogging = l => l.AddProvider(logs),
         });
         await app.StartAsync();
-        return new TestGateway(app, directory, clock, logs);
+        return new TestGateway(app, directory, clock, logs, departures);
     }
 
     public async Task<string> CreateKeyAsync(string plan = "basic", string tenant = "acme", string user = "alice", DateTimeOffset? expiresAt = null)

@@ -25,16 +25,7 @@ public sealed class BackgroundRestartTests
         using var sandbox = new ProcessSandbox();
         string config = await sandbox.WriteConfigAsync(t =>
         {
-            t["Upstreams"]!["outside"] = new JsonObject { ["Kind"] = "openai", ["BaseUrl"] = new Uri(upstream.Address, "/v1").ToString() };
-            t["Models"]!["ext-mini"] = new JsonObject
-            {
-                ["Upstream"] = "outside",
-                ["Prices"] = new JsonObject { ["Input"] = 0.15, ["CachedInput"] = 0.075, ["Output"] = 0.6 },
-                ["ContextWindow"] = 128000,
-                ["MaxOutputTokens"] = 16384,
-                ["Encoding"] = "o200k_base",
-            };
-            t["Plans"]!["basic"]!["Models"] = new JsonArray("ext-mini");
+            OutsideUpstream.Configure(t, upstream.Address);
             t["Gateway"] = new JsonObject { ["BackgroundPollInterval"] = "00:00:00.200" };
             t["Ledger"] = new JsonObject { ["FlushInterval"] = "00:00:00.100" };
         });

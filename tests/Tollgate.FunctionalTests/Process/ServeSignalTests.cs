@@ -17,11 +17,14 @@ public sealed class ServeSignalTests
     [Fact]
     public async Task Serve_SigtermWithStreamsInFlight_StreamsFinishNewRequestsRefusedLedgerComplete()
     {
-        // Arrange: 150 tokens at 10 ms each, so every stream is still running when SIGTERM arrives.
+        // Arrange: the upstream in a process of its own, whose streams pause mid-way at a gate until the test releases
+        // it, so every stream is still running when SIGTERM arrives, however fast or loaded the machine.
+        await using var upstream = await TollgateProcess.StartSimulateAsync();
+        using var simulator = new HttpClient { BaseAddress = upstream.Address, Timeout = TimeSpan.FromSeconds(20) };
         using var sandbox = new ProcessSandbox();
         string config = await sandbox.WriteConfigAsync(t =>
         {
-            t["Upstreams"]!["simulator"]!["Simulator"] = new JsonObject { ["TimeToFirstToken"] = "00:00:00", ["TimePerToken"] = "00:00:00.010" };
+            OutsideUpstream.Configure(t, upstream.Address);
             t["Gateway"] = new JsonObject { ["DrainTimeout"] = "00:00:20" };
         });
         await using var gateway = await TollgateProcess.StartServeAsync(sandbox.DataDirectory, config);
@@ -30,6 +33,8 @@ public sealed class ServeSignalTests
         var firstContent = Enumerable.Range(0, Streams).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
         var streams = firstContent.Select(first => ReadStreamAsync(http, key, first)).ToArray();
         await Task.WhenAll(firstContent.Select(f => f.Task)).WaitAsync(TimeSpan.FromSeconds(30));
+        await Poll.UntilAsync(() => simulator.GetStringAsync("/_simulator/held/drain"), held => JsonDocument.Parse(held).RootElement.GetProperty("waiting").GetInt32() == Streams,
+            TimeSpan.FromSeconds(20), "every stream to pause mid-way");
 
         // Act
         var sinceSigterm = Stopwatch.StartNew();
@@ -37,12 +42,13 @@ public sealed class ServeSignalTests
 
         // Assert: once shutdown has begun, a new connection is refused or answered 503, while the streams still run.
         await gateway.WaitForLineAsync(l => l.Contains("Application is shutting down", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
-        string readiness = await Poll.UntilAsync(() => ProbeAsync(gateway.Address, http => http.GetAsync("/readyz")),
+        await Poll.UntilAsync(() => ProbeAsync(gateway.Address, http => http.GetAsync("/readyz")),
             outcome => outcome is "refused" or "503", TimeSpan.FromSeconds(10), "the gateway to stop admitting new connections");
         string model = await ProbeAsync(gateway.Address, http => http.SendAsync(StreamRequest(key)));
         Assert.Contains(model, new[] { "refused", "503 shutting_down" });
-        Assert.False(streams.All(s => s.IsCompleted), $"The streams ended before the refusal was observed ({readiness}).");
+        Assert.DoesNotContain(streams, s => s.IsCompleted);
 
+        (await simulator.PostAsync("/_simulator/release/drain", null)).EnsureSuccessStatusCode();
         var results = await Task.WhenAll(streams).WaitAsync(TimeSpan.FromSeconds(25));
         foreach (var result in results)
         {
@@ -56,6 +62,7 @@ public sealed class ServeSignalTests
         Assert.True(sinceSigterm.Elapsed < TimeSpan.FromSeconds(20), $"exit took {sinceSigterm.Elapsed}, more than the drain timeout");
 
         var records = (await sandbox.Ledger.ReadAsync()).Where(r => r.Tenant == "drain").ToList();
+        Assert.All(records, r => Assert.Equal(OutsideUpstream.Model, r.Model));
         Assert.Equal(Streams, records.Count);
         foreach (var result in results)
         {
@@ -145,7 +152,7 @@ public sealed class ServeSignalTests
     }
 
     private static HttpRequestMessage StreamRequest(string key) => ChatCompletionTests.Json(key,
-        $$"""{"model":"sim-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"A long story [[sim:tokens={{TokensPerStream}}]]"}]}""");
+        $$"""{"model":"{{OutsideUpstream.Model}}","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"A long story [[sim:tokens={{TokensPerStream}}]] [[sim:pause=5:drain]]"}]}""");
 
     // A request on a connection of its own (the shared client's connections are busy with the streams): its status,
     // "503 <code>" for a refused model request, or "refused" when no connection is served.
