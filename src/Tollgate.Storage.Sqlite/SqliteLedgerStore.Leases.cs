@@ -9,11 +9,11 @@ public sealed partial class SqliteLedgerStore
 {
     private const string LeaseColumns =
         "id, ts, request_id, endpoint, key_id, tenant, user, model, upstream, task, source_address, "
-        + "input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_nanos";
+        + "input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_nanos, tool_calls, tool_fee_nanos";
 
     private const string InsertLeaseSql =
         $"INSERT INTO reservation_leases ({LeaseColumns}) VALUES ($id, $ts, $request_id, $endpoint, $key_id, $tenant, $user, $model, "
-        + "$upstream, $task, $source_address, $input_tokens, $cached_input_tokens, $output_tokens, $reasoning_tokens, $cost_nanos);";
+        + "$upstream, $task, $source_address, $input_tokens, $cached_input_tokens, $output_tokens, $reasoning_tokens, $cost_nanos, $tool_calls, $tool_fee_nanos);";
 
     private readonly Lock _leaseLock = new();
     private List<PendingLease> _pendingLeases = [];
@@ -143,6 +143,8 @@ public sealed partial class SqliteLedgerStore
             command.Parameters.AddWithValue("$output_tokens", lease.Usage.OutputTokens);
             command.Parameters.AddWithValue("$reasoning_tokens", lease.Usage.ReasoningTokens);
             command.Parameters.AddWithValue("$cost_nanos", lease.CostNanos);
+            command.Parameters.AddWithValue("$tool_calls", lease.Usage.ToolCalls);
+            command.Parameters.AddWithValue("$tool_fee_nanos", lease.ToolFeeNanos);
             try
             {
                 await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
@@ -246,7 +248,8 @@ public sealed partial class SqliteLedgerStore
         Upstream = reader.GetString(8),
         Task = DbValue.GetNullableString(reader, 9),
         SourceAddress = DbValue.GetNullableString(reader, 10),
-        Usage = new TokenUsage(reader.GetInt64(11), reader.GetInt64(12), reader.GetInt64(13), reader.GetInt64(14)),
+        Usage = new TokenUsage(reader.GetInt64(11), reader.GetInt64(12), reader.GetInt64(13), reader.GetInt64(14)) { ToolCalls = reader.GetInt64(16) },
         CostNanos = reader.GetInt64(15),
+        ToolFeeNanos = reader.GetInt64(17),
     };
 }

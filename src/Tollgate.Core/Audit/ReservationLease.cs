@@ -46,4 +46,7 @@ public sealed record ReservationLease
 
     /// <summary>The worst-case cost reserved, in nano-dollars.</summary>
     public required long CostNanos { get; init; }
+
+    /// <summary>The part of <see cref="CostNanos"/> reserved for hosted tool call fees (<c>Usage.ToolCalls</c> calls at the highest fee).</summary>
+    public long ToolFeeNanos { get; init; }
 }

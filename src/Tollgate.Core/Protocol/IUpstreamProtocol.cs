@@ -91,6 +91,12 @@ internal sealed class StatelessStreamReader(IUpstreamProtocol protocol) : IUpstr
 public readonly record struct UpstreamRewrite(string Model, string? CapField, long Cap)
 {
     /// <summary>
+    /// The <c>max_tool_calls</c> to add (Responses API): the hosted tool calls reserved for a request that set none;
+    /// null to leave the body as sent.
+    /// </summary>
+    public long? ToolCallCap { get; init; }
+
+    /// <summary>
     /// The rewrite of a request admitted as <paramref name="admission"/> to <paramref name="model"/>: the one the
     /// forward step sends and the response cache's key is computed on.
     /// </summary>
@@ -98,6 +104,9 @@ public readonly record struct UpstreamRewrite(string Model, string? CapField, lo
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(admission);
-        return new(model.UpstreamModel, admission.CapChanged ? admission.CapField : null, admission.OutputCap);
+        return new(model.UpstreamModel, admission.CapChanged ? admission.CapField : null, admission.OutputCap)
+        {
+            ToolCallCap = admission.ToolCalls.SendCap ? admission.ToolCalls.Calls : null,
+        };
     }
 }

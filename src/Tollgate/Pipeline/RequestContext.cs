@@ -124,6 +124,7 @@ internal sealed class RequestContext(HttpContext http, string endpoint, ICallerP
         var admission = held?.Admission;
         var usage = current?.Usage ?? default;
         long cost = current?.CostNanos ?? 0;
+        long toolFee = current?.ToolFeeNanos ?? 0;
         if (_attempts is not null)
         {
             if (current is not null)
@@ -133,10 +134,12 @@ internal sealed class RequestContext(HttpContext http, string endpoint, ICallerP
 
             usage = default;
             cost = 0;
+            toolFee = 0;
             foreach (var attempt in _attempts)
             {
                 usage = usage.Plus(attempt.Usage);
                 cost = Saturating.Add(cost, attempt.CostNanos);
+                toolFee = Saturating.Add(toolFee, attempt.ToolFeeNanos);
             }
         }
 
@@ -156,6 +159,7 @@ internal sealed class RequestContext(HttpContext http, string endpoint, ICallerP
             Stream = Stream,
             Usage = usage,
             CostNanos = cost,
+            ToolFeeNanos = toolFee,
             UsageSource = held?.Source ?? UsageSource.None,
             Status = Http.Response.StatusCode,
             UpstreamStatus = UpstreamStatus,
@@ -185,6 +189,7 @@ internal sealed class RequestContext(HttpContext http, string endpoint, ICallerP
         Reason = reason,
         Usage = held.Usage,
         CostNanos = held.CostNanos,
+        ToolFeeNanos = held.ToolFeeNanos,
         ReservationId = held.Admission.Reservation.Id,
     };
 

@@ -104,6 +104,7 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
                     }
 
                     var scan = upstreamStream.ReadEvent(data, generated);
+                    held.SeeToolCalls(scan);
                     context.CacheFill?.Event(data);
                     if (scan.IsError)
                     {
