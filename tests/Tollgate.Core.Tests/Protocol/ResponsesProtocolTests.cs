@@ -129,6 +129,16 @@ public sealed class ResponsesProtocolTests
         Assert.Null(ResponsesScanner.ScanResponse("""{"id":"r","output":[{"type":"message"}]}"""u8, null).ToolCalls);
     }
 
+    [Theory]
+    [InlineData("""{"id":"r","output":[],"usage":{"input_tokens":1,"output_tokens":1}} {"more":1}""")]
+    [InlineData("""{"a":1}{"b":2}""")]
+    public void ScanResponse_SomethingAfterTheObject_NotValid(string body)
+    {
+        // Found by the Responses upstream fuzz: a body of two JSON values was relayed to the caller as a 200.
+        Assert.False(ResponsesScanner.ScanResponse(Encoding.UTF8.GetBytes(body), null).Valid);
+        Assert.True(ResponsesScanner.ScanResponse("""{"id":"r"} """u8, null).Valid);
+    }
+
     [Fact]
     public void WriteRequest_ToolCallCap_AddsMaxToolCalls()
     {

@@ -88,7 +88,8 @@ public static class ResponsesScanner
                 }
             }
 
-            scan.Valid = reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0;
+            // Nothing may follow the object: a body of two values is not JSON, and would reach the caller as such.
+            scan.Valid = reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0 && !reader.Read();
         }
         catch (JsonException)
         {
