@@ -14,6 +14,7 @@ namespace Tollgate.Simulator;
 /// <param name="Completed">Whether the whole generation reached the client: false when the response was cut or the client left before its last token.</param>
 /// <param name="CacheWrite5mTokens">How many of <paramref name="PromptTokens"/> were reported as written to the cache for five minutes (Messages).</param>
 /// <param name="CacheWrite1hTokens">How many of <paramref name="PromptTokens"/> were reported as written to the cache for an hour (Messages).</param>
+/// <param name="ToolCalls">Hosted tool calls made (Responses API output items such as <c>web_search_call</c>), each charged its fee.</param>
 public sealed record SimulatorBill(
     string? ClientRequestId,
     string UpstreamRequestId,
@@ -27,4 +28,5 @@ public sealed record SimulatorBill(
     string? Fault,
     bool Completed,
     long CacheWrite5mTokens = 0,
-    long CacheWrite1hTokens = 0);
+    long CacheWrite1hTokens = 0,
+    long ToolCalls = 0);

@@ -25,6 +25,7 @@ internal sealed class SimulatorCall
         RequestId = requestId;
         Created = created;
         _billing = billing;
+        HostedCalls = HostedCallsOf(request, directives);
         CompletionId = (IsMessages ? "msg_sim" : IsChat ? "chatcmpl-sim" : IsResponse ? "resp_sim" : "cmpl-sim") + requestId[SimulatorIds.RequestIdPrefix.Length..];
     }
 
@@ -58,6 +59,12 @@ internal sealed class SimulatorCall
     /// <summary>Whether this is a Responses API request (<c>/v1/responses</c>).</summary>
     public bool IsResponse => Request.Kind == SimulatorEndpointKind.Responses;
 
+    /// <summary>
+    /// The output item types of the hosted tool calls a Responses API reply makes (<c>web_search_call</c>, …), before
+    /// its text: one per hosted tool offered, or <c>hosted_calls=N</c> in turn, at most <c>max_tool_calls</c>. Each is billed.
+    /// </summary>
+    public IReadOnlyList<string> HostedCalls { get; }
+
     /// <summary>Records the bill for <paramref name="contentTokens"/> words plus the planned reasoning, once.</summary>
     public void Settle(long contentTokens, bool completed) =>
         Record(contentTokens + Plan.ReasoningTokens, Plan.ReasoningTokens, completed);
@@ -85,6 +92,25 @@ internal sealed class SimulatorCall
             Plan.Fault,
             completed,
             Plan.CacheWrite5mTokens,
-            Plan.CacheWrite1hTokens));
+            Plan.CacheWrite1hTokens,
+            HostedCalls.Count));
+    }
+
+    private static string[] HostedCallsOf(SimulatorRequest request, SimulatorDirectives directives)
+    {
+        var tools = request.HostedTools;
+        if (request.Kind != SimulatorEndpointKind.Responses || tools.Count == 0)
+        {
+            return [];
+        }
+
+        int count = Math.Min(directives.HostedCalls ?? tools.Count, request.MaxToolCalls ?? int.MaxValue);
+        var calls = new string[Math.Max(0, count)];
+        for (int i = 0; i < calls.Length; i++)
+        {
+            calls[i] = Tollgate.Protocol.ResponsesTools.CallItemType(tools[i % tools.Count]);
+        }
+
+        return calls;
     }
 }

@@ -53,6 +53,12 @@ internal sealed partial record SimulatorDirectives
     public int Reasoning { get; init; }
 
     /// <summary>
+    /// <c>hosted_calls=N</c>: a Responses API reply makes N calls of the hosted tools offered (in turn), at most
+    /// <c>max_tool_calls</c>; without it, one call of each hosted tool offered.
+    /// </summary>
+    public int? HostedCalls { get; init; }
+
+    /// <summary>
     /// <c>call=NAME</c>, <c>call=NAME {JSON}</c> and <c>say=TEXT</c>, in order: a script of turns. The request's turn
     /// (assistant messages since the message that carries the script) picks the step: a call to tool NAME with those
     /// arguments (or arguments generated from the tool's schema), or the answer TEXT. Past the last step, the model
@@ -124,6 +130,7 @@ internal sealed partial record SimulatorDirectives
         ("cut", _) when TryCount(value, out int n) => d with { Cut = n },
         ("cached", _) when TryCount(value, out int n) => d with { Cached = n },
         ("reasoning", _) when TryCount(value, out int n) => d with { Reasoning = n },
+        ("hosted_calls", _) when TryCount(value, out int n) => d with { HostedCalls = n },
         ("say", { Length: > 0 } text) => d with { Script = [.. d.Script, new SimulatorStep(null, null, text)] },
         ("call", { Length: > 0 } call) when SimulatorStep.TryParseCall(call) is { } step => d with { Script = [.. d.Script, step] },
         ("cache_write", _) when TryCount(value, out int n) => d with { CacheWrite5m = n },

@@ -100,9 +100,14 @@ internal static partial class SimulatorJson
         json.WriteEndObject();
     }
 
-    /// <summary>The output items: the message (when the reply has text), then each function call.</summary>
+    /// <summary>The output items: each hosted tool call, the message (when the reply has text), then each function call.</summary>
     public static void WriteOutputItems(Utf8JsonWriter json, SimulatorCall call)
     {
+        for (int i = 0; i < call.HostedCalls.Count; i++)
+        {
+            WriteHostedCallItem(json, call, i, SimulatorResponseStatus.Completed);
+        }
+
         string[] text = call.Plan.Choices.Count > 0 ? call.Plan.Choices[0] : [];
         if (text.Length > 0)
         {
@@ -141,6 +146,29 @@ internal static partial class SimulatorJson
         json.WriteString("text", text);
         json.WriteStartArray("annotations");
         json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    /// <summary>The id of hosted tool call <paramref name="index"/> of <paramref name="call"/>.</summary>
+    public static string HostedCallItemId(SimulatorCall call, int index) =>
+        "htc" + call.CompletionId["resp".Length..] + "_" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Hosted tool call <paramref name="index"/> of <paramref name="call"/> (e.g. a <c>web_search_call</c> with its search).</summary>
+    public static void WriteHostedCallItem(Utf8JsonWriter json, SimulatorCall call, int index, string status)
+    {
+        string type = call.HostedCalls[index];
+        json.WriteStartObject();
+        json.WriteString("type", type);
+        json.WriteString("id", HostedCallItemId(call, index));
+        json.WriteString("status", status);
+        if (type == "web_search_call")
+        {
+            json.WriteStartObject("action");
+            json.WriteString("type", "search");
+            json.WriteString("query", "simulated search");
+            json.WriteEndObject();
+        }
+
         json.WriteEndObject();
     }
 

@@ -29,6 +29,7 @@ internal sealed partial class SimulatorRequest
             : null;
         if (!TryReadBool(root, "stream", out bool stream, out error)
             || !TryReadCount(root, "max_output_tokens", int.MaxValue, out int? maxOutputTokens, out error)
+            || !TryReadCount(root, "max_tool_calls", int.MaxValue, out int? maxToolCalls, out error)
             || !TryReadBool(root, "store", out _, out error)
             || !TryReadBool(root, "background", out bool background, out error)
             || !SimulatorToolRequest.TryReadResponses(root, input, out var tools, out error))
@@ -63,10 +64,32 @@ internal sealed partial class SimulatorRequest
             Tools = tools,
             Counter = counter,
             PreviousResponseId = previous,
+            HostedTools = HostedToolsOf(root),
+            MaxToolCalls = maxToolCalls,
             Store = stored,
             Background = background,
         };
         return true;
+    }
+
+    // The hosted tools offered: every tool type the caller does not run itself, each once.
+    private static List<string> HostedToolsOf(JsonElement root)
+    {
+        var hosted = new List<string>();
+        if (root.TryGetProperty("tools", out var tools) && tools.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var tool in tools.EnumerateArray())
+            {
+                if (tool.ValueKind == JsonValueKind.Object && tool.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+                    && type.GetString() is { } name && !Tollgate.Protocol.ResponsesTools.IsCallerTool(name)
+                    && name != Tollgate.Protocol.ResponsesTools.Namespace && !hosted.Contains(name))
+                {
+                    hosted.Add(name);
+                }
+            }
+        }
+
+        return hosted;
     }
 
     private static void AppendResponseTexts(StringBuilder text, JsonElement value)

@@ -45,6 +45,12 @@ internal sealed partial class SimulatorRequest
     /// <summary>The stored response a Responses API request continues (<c>previous_response_id</c>), or null.</summary>
     public string? PreviousResponseId { get; init; }
 
+    /// <summary>The hosted tools a Responses API request offers (<c>web_search</c>, <c>file_search</c>, …), each type once, in order.</summary>
+    public IReadOnlyList<string> HostedTools { get; init; } = [];
+
+    /// <summary>The Responses API's <c>max_tool_calls</c>, when set: the most hosted tool calls made.</summary>
+    public int? MaxToolCalls { get; init; }
+
     /// <summary>Whether the provider keeps the response (Responses API <c>store</c>, default true).</summary>
     public bool Store { get; init; } = true;
 

@@ -58,6 +58,16 @@ internal static class SimulatorResponsesStreaming
         string[] text = plan.Choices.Count > 0 ? plan.Choices[0] : [];
         int pieces = 0;
         int index = 0;
+        for (; index < call.HostedCalls.Count; index++)
+        {
+            int at = index;
+            if (!await stream.WriteAsync("response.output_item.added", json => ItemEvent(json, at, j => SimulatorJson.WriteHostedCallItem(j, call, at, SimulatorResponseStatus.InProgress)))
+                || !await stream.WriteAsync("response.output_item.done", json => ItemEvent(json, at, j => SimulatorJson.WriteHostedCallItem(j, call, at, SimulatorResponseStatus.Completed))))
+            {
+                return (false, false, 0);
+            }
+        }
+
         if (text.Length > 0)
         {
             string id = SimulatorJson.MessageId(call);

@@ -8,7 +8,7 @@ namespace Tollgate.Storage.Sqlite;
 /// <summary>
 /// A request's attempts as the column <c>audit.attempts</c> holds them: a JSON array of objects
 /// (<c>upstream</c>, <c>model</c>, <c>status</c>, <c>reason</c>, the four token counts, <c>cost_nanos</c>,
-/// <c>reservation_id</c>), or NULL for a request that made one attempt. Written with <see cref="Utf8JsonWriter"/> and
+/// <c>tool_calls</c> and <c>tool_fee_nanos</c> when there were hosted tool calls, <c>reservation_id</c>), or NULL for a request that made one attempt. Written with <see cref="Utf8JsonWriter"/> and
 /// read with <see cref="JsonDocument"/> (no reflection).
 /// </summary>
 internal static class AttemptsJson
@@ -41,6 +41,12 @@ internal static class AttemptsJson
                 writer.WriteNumber("output_tokens", attempt.Usage.OutputTokens);
                 writer.WriteNumber("reasoning_tokens", attempt.Usage.ReasoningTokens);
                 writer.WriteNumber("cost_nanos", attempt.CostNanos);
+                if (attempt.Usage.ToolCalls != 0 || attempt.ToolFeeNanos != 0)
+                {
+                    writer.WriteNumber("tool_calls", attempt.Usage.ToolCalls);
+                    writer.WriteNumber("tool_fee_nanos", attempt.ToolFeeNanos);
+                }
+
                 if (attempt.ReservationId is { } id)
                 {
                     writer.WriteString("reservation_id", id);
@@ -82,8 +88,12 @@ internal static class AttemptsJson
                     Status = item.TryGetProperty("status", out var status) ? status.GetInt32() : null,
                     Reason = item.GetProperty("reason").GetString()!,
                     Usage = new TokenUsage(item.GetProperty("input_tokens").GetInt64(), item.GetProperty("cached_input_tokens").GetInt64(),
-                        item.GetProperty("output_tokens").GetInt64(), item.GetProperty("reasoning_tokens").GetInt64()),
+                        item.GetProperty("output_tokens").GetInt64(), item.GetProperty("reasoning_tokens").GetInt64())
+                    {
+                        ToolCalls = item.TryGetProperty("tool_calls", out var calls) ? calls.GetInt64() : 0,
+                    },
                     CostNanos = item.GetProperty("cost_nanos").GetInt64(),
+                    ToolFeeNanos = item.TryGetProperty("tool_fee_nanos", out var fee) ? fee.GetInt64() : 0,
                     ReservationId = item.TryGetProperty("reservation_id", out var id) ? id.GetString() : null,
                 });
             }

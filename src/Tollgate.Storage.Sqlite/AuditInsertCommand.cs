@@ -10,11 +10,13 @@ internal sealed class AuditInsertCommand : IAsyncDisposable
         "INSERT INTO audit (ts, request_id, upstream_request_id, endpoint, key_id, tenant, user, model, upstream, decision, reason, "
         + "stream, input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_nanos, usage_source, status, "
         + "upstream_status, latency_ms, upstream_latency_ms, client_aborted, task, source_address, reservation_id, output_cap, "
-        + "overshoot, shadow_refusals, warning, reported_input_tokens, reported_output_tokens, usage_clamped, billing_rule, cache_write_5m_tokens, cache_write_1h_tokens, attempts) VALUES ("
+        + "overshoot, shadow_refusals, warning, reported_input_tokens, reported_output_tokens, usage_clamped, billing_rule, cache_write_5m_tokens, cache_write_1h_tokens, attempts, "
+        + "tool_calls, tool_fee_nanos) VALUES ("
         + "$ts, $request_id, $upstream_request_id, $endpoint, $key_id, $tenant, $user, $model, $upstream, $decision, $reason, "
         + "$stream, $input_tokens, $cached_input_tokens, $output_tokens, $reasoning_tokens, $cost_nanos, $usage_source, $status, "
         + "$upstream_status, $latency_ms, $upstream_latency_ms, $client_aborted, $task, $source_address, $reservation_id, $output_cap, "
-        + "$overshoot, $shadow_refusals, $warning, $reported_input_tokens, $reported_output_tokens, $usage_clamped, $billing_rule, $cache_write_5m_tokens, $cache_write_1h_tokens, $attempts);";
+        + "$overshoot, $shadow_refusals, $warning, $reported_input_tokens, $reported_output_tokens, $usage_clamped, $billing_rule, $cache_write_5m_tokens, $cache_write_1h_tokens, $attempts, "
+        + "$tool_calls, $tool_fee_nanos);";
 
     private readonly SqliteCommand _command;
     private readonly SqliteParameter _ts;
@@ -54,6 +56,8 @@ internal sealed class AuditInsertCommand : IAsyncDisposable
     private readonly SqliteParameter _cacheWrite5mTokens;
     private readonly SqliteParameter _cacheWrite1hTokens;
     private readonly SqliteParameter _attempts;
+    private readonly SqliteParameter _toolCalls;
+    private readonly SqliteParameter _toolFeeNanos;
 
     public AuditInsertCommand(SqliteConnection connection, SqliteTransaction transaction)
     {
@@ -97,6 +101,8 @@ internal sealed class AuditInsertCommand : IAsyncDisposable
         _cacheWrite5mTokens = Add("$cache_write_5m_tokens", SqliteType.Integer);
         _cacheWrite1hTokens = Add("$cache_write_1h_tokens", SqliteType.Integer);
         _attempts = Add("$attempts", SqliteType.Text);
+        _toolCalls = Add("$tool_calls", SqliteType.Integer);
+        _toolFeeNanos = Add("$tool_fee_nanos", SqliteType.Integer);
         _command.Prepare();
     }
 
@@ -140,6 +146,8 @@ internal sealed class AuditInsertCommand : IAsyncDisposable
         _cacheWrite5mTokens.Value = record.Usage.CacheWrite5mTokens;
         _cacheWrite1hTokens.Value = record.Usage.CacheWrite1hTokens;
         _attempts.Value = AttemptsJson.ToDbValue(record.Attempts);
+        _toolCalls.Value = record.Usage.ToolCalls;
+        _toolFeeNanos.Value = record.ToolFeeNanos;
         return _command.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -12,7 +12,7 @@ internal static class AuditRecordReader
         + "input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_nanos, usage_source, status, "
         + "upstream_status, latency_ms, upstream_latency_ms, client_aborted, task, source_address, reservation_id, output_cap, "
         + "overshoot, shadow_refusals, warning, reported_input_tokens, reported_output_tokens, usage_clamped, billing_rule, "
-        + "cache_write_5m_tokens, cache_write_1h_tokens, attempts";
+        + "cache_write_5m_tokens, cache_write_1h_tokens, attempts, tool_calls, tool_fee_nanos";
 
     public static AuditRecord Read(SqliteDataReader reader) => new()
     {
@@ -32,7 +32,9 @@ internal static class AuditRecordReader
         {
             CacheWrite5mTokens = reader.GetInt64(34),
             CacheWrite1hTokens = reader.GetInt64(35),
+            ToolCalls = reader.GetInt64(37),
         },
+        ToolFeeNanos = reader.GetInt64(38),
         CostNanos = reader.GetInt64(16),
         UsageSource = (UsageSource)reader.GetInt32(17),
         Status = reader.GetInt32(18),

@@ -9,14 +9,14 @@ public sealed partial class SqliteLedgerStore
 {
     private const string LeaseColumns =
         "id, ts, request_id, endpoint, key_id, tenant, user, model, upstream, task, source_address, "
-        + "input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_nanos";
+        + "input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_nanos, tool_calls, tool_fee_nanos";
 
     // Read only: the background response id is set by MarkBackgroundAsync once the upstream accepted the response.
     private const string ReadLeaseColumns = LeaseColumns + ", background_response_id";
 
     private const string InsertLeaseSql =
         $"INSERT INTO reservation_leases ({LeaseColumns}) VALUES ($id, $ts, $request_id, $endpoint, $key_id, $tenant, $user, $model, "
-        + "$upstream, $task, $source_address, $input_tokens, $cached_input_tokens, $output_tokens, $reasoning_tokens, $cost_nanos);";
+        + "$upstream, $task, $source_address, $input_tokens, $cached_input_tokens, $output_tokens, $reasoning_tokens, $cost_nanos, $tool_calls, $tool_fee_nanos);";
 
     private readonly Lock _leaseLock = new();
     private List<PendingLease> _pendingLeases = [];
@@ -146,6 +146,8 @@ public sealed partial class SqliteLedgerStore
             command.Parameters.AddWithValue("$output_tokens", lease.Usage.OutputTokens);
             command.Parameters.AddWithValue("$reasoning_tokens", lease.Usage.ReasoningTokens);
             command.Parameters.AddWithValue("$cost_nanos", lease.CostNanos);
+            command.Parameters.AddWithValue("$tool_calls", lease.Usage.ToolCalls);
+            command.Parameters.AddWithValue("$tool_fee_nanos", lease.ToolFeeNanos);
             try
             {
                 await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
@@ -268,8 +270,9 @@ public sealed partial class SqliteLedgerStore
         Upstream = reader.GetString(8),
         Task = DbValue.GetNullableString(reader, 9),
         SourceAddress = DbValue.GetNullableString(reader, 10),
-        Usage = new TokenUsage(reader.GetInt64(11), reader.GetInt64(12), reader.GetInt64(13), reader.GetInt64(14)),
+        Usage = new TokenUsage(reader.GetInt64(11), reader.GetInt64(12), reader.GetInt64(13), reader.GetInt64(14)) { ToolCalls = reader.GetInt64(16) },
         CostNanos = reader.GetInt64(15),
-        BackgroundResponseId = DbValue.GetNullableString(reader, 16),
+        ToolFeeNanos = reader.GetInt64(17),
+        BackgroundResponseId = DbValue.GetNullableString(reader, 18),
     };
 }

@@ -155,6 +155,15 @@ internal static class SqliteSchema
         """
         ALTER TABLE reservation_leases ADD COLUMN background_response_id TEXT;
         """,
+
+        // 9: hosted tool calls (Responses API: web search, file search, …) billed beside the tokens, and the part of
+        // cost_nanos that is their fees; on leases, the calls and fees reserved.
+        """
+        ALTER TABLE audit ADD COLUMN tool_calls INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE audit ADD COLUMN tool_fee_nanos INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE reservation_leases ADD COLUMN tool_calls INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE reservation_leases ADD COLUMN tool_fee_nanos INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     /// <summary>Applies the migrations <paramref name="connection"/>'s file lacks, in one write transaction.</summary>

@@ -58,8 +58,9 @@ public abstract partial class LedgerStoreContractTests
             Model = "gpt-small",
             Status = 200,
             Reason = "ok",
-            Usage = new TokenUsage(int.MaxValue + 7L, 3, 9_876_543_210_987, 42),
+            Usage = new TokenUsage(int.MaxValue + 7L, 3, 9_876_543_210_987, 42) { ToolCalls = 2 },
             CostNanos = (1L << 62) - 1,
+            ToolFeeNanos = 20_000_000,
             ReservationId = "rsv_a3",
         },
     ];

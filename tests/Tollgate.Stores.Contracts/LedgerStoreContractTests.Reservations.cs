@@ -54,8 +54,9 @@ public abstract partial class LedgerStoreContractTests
 
         var leases = await store.ReadLeasesAsync(None);
         Assert.Equal([Lease("rsv_1"), MinimalLease("rsv_2", T0.AddMilliseconds(1))], leases);
-        Assert.Equal(new TokenUsage(int.MaxValue + 3L, 0, 4096L * 128, 0), leases[0].Usage);
+        Assert.Equal(new TokenUsage(int.MaxValue + 3L, 0, 4096L * 128, 0) { ToolCalls = 17 }, leases[0].Usage);
         Assert.Equal((1L << 62) - 3, leases[0].CostNanos);
+        Assert.Equal(170_000_000, leases[0].ToolFeeNanos);
         Assert.Null(leases[1].Task);
         Assert.Null(leases[1].SourceAddress);
     }

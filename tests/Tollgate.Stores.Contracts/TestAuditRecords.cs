@@ -24,8 +24,9 @@ public static class TestAuditRecords
         Decision = Decisions.Allowed,
         Reason = "ok",
         Stream = true,
-        Usage = new TokenUsage(int.MaxValue + 7L, 1_234_567_890_123, 9_876_543_210_987, 42),
+        Usage = new TokenUsage(int.MaxValue + 7L, 1_234_567_890_123, 9_876_543_210_987, 42) { ToolCalls = int.MaxValue + 11L },
         CostNanos = (1L << 62) - 1,
+        ToolFeeNanos = (1L << 61) + 5,
         UsageSource = UsageSource.Estimated,
         Status = 200,
         UpstreamStatus = 201,
@@ -88,8 +89,9 @@ public static class TestAuditRecords
         Upstream = "simulator",
         Task = "task-7",
         SourceAddress = "203.0.113.9",
-        Usage = new TokenUsage(int.MaxValue + 3L, 0, 4096L * 128, 0),
+        Usage = new TokenUsage(int.MaxValue + 3L, 0, 4096L * 128, 0) { ToolCalls = 17 },
         CostNanos = (1L << 62) - 3,
+        ToolFeeNanos = 170_000_000,
     };
 
     /// <summary>A lease with every optional field unset.</summary>

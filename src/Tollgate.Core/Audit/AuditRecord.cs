@@ -46,8 +46,11 @@ public sealed record AuditRecord
     /// <summary>Tokens billed.</summary>
     public TokenUsage Usage { get; init; }
 
-    /// <summary>Cost in nano-dollars.</summary>
+    /// <summary>Cost in nano-dollars: the tokens' and the hosted tool calls' fees (<see cref="ToolFeeNanos"/>).</summary>
     public long CostNanos { get; init; }
+
+    /// <summary>The part of <see cref="CostNanos"/> that is the fees of the hosted tool calls billed (<see cref="TokenUsage.ToolCalls"/>).</summary>
+    public long ToolFeeNanos { get; init; }
 
     /// <summary>Where <see cref="Usage"/> came from.</summary>
     public UsageSource UsageSource { get; init; }

@@ -53,4 +53,7 @@ public sealed record ReservationLease
     /// at the next start: the gateway holds its reservation again and resumes settling it from the upstream.
     /// </summary>
     public string? BackgroundResponseId { get; init; }
+
+    /// <summary>The part of <see cref="CostNanos"/> reserved for hosted tool call fees (<c>Usage.ToolCalls</c> calls at the highest fee).</summary>
+    public long ToolFeeNanos { get; init; }
 }

@@ -27,6 +27,9 @@ public sealed record UpstreamAttempt
     /// <summary>Its cost in nano-dollars, at its own model's prices.</summary>
     public long CostNanos { get; init; }
 
+    /// <summary>The part of <see cref="CostNanos"/> that is hosted tool call fees.</summary>
+    public long ToolFeeNanos { get; init; }
+
     /// <summary>Its reservation (whose lease the record's write deletes); null when the candidate was passed over before reserving.</summary>
     public string? ReservationId { get; init; }
 }

@@ -96,6 +96,8 @@ public sealed class GatewayConfig
                 DocumentTokens = m.DocumentTokens,
                 UncoveredPriceBetas = m.PriceChangingBetas.Except(m.Prices.CoveredBetas, StringComparer.Ordinal).ToFrozenSet(StringComparer.Ordinal),
                 CacheResponses = m.CacheResponses,
+                ToolCallPrices = m.Prices.ToolCalls.Count == 0 ? ToolCallPrices.None : ToolCallPrices.Create(m.Prices.ToolCalls.ToDictionary(
+                    p => p.Key, p => Money.TryGetMicrosPerMillion(p.Value, out long micros) ? micros : 0, StringComparer.Ordinal)),
             };
             models.Add(definition);
             byName[name] = definition;

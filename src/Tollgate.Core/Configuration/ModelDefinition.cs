@@ -25,6 +25,9 @@ public sealed record ModelDefinition(
     /// <summary><c>anthropic-beta</c> values that change the model's prices and that its prices do not cover: refused.</summary>
     public IReadOnlySet<string> UncoveredPriceBetas { get; init; } = System.Collections.Frozen.FrozenSet<string>.Empty;
 
+    /// <summary>Fees per call of hosted tools (Responses API); a hosted tool it does not price is refused.</summary>
+    public ToolCallPrices ToolCallPrices { get; init; } = ToolCallPrices.None;
+
     /// <summary>Whether the model's answers may be cached (for plans that cache too).</summary>
     public bool CacheResponses { get; init; }
 

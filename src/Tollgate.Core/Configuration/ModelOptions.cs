@@ -89,6 +89,13 @@ public sealed class PriceOptions
 
     /// <summary>Price-changing betas (<see cref="ModelOptions.PriceChangingBetas"/>) that these prices already cover.</summary>
     public List<string> CoveredBetas { get; set; } = [];
+
+    /// <summary>
+    /// Fees per call of hosted tools (Responses API), in US dollars per call with at most six decimal places, by tool
+    /// type (e.g. <c>"web_search": 0.01</c>). A hosted tool is allowed only when the caller's plan allows it
+    /// (<see cref="PlanOptions.HostedTools"/>) and it is priced here.
+    /// </summary>
+    public Dictionary<string, decimal> ToolCalls { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>Valid values of <see cref="ModelOptions.Type"/>.</summary>

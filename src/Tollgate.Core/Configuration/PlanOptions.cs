@@ -63,6 +63,32 @@ public sealed class PlanOptions : LimitsOptions
     /// <summary>Percent of an answer's price that a cache hit costs (0–100, default 0: free). A hit never counts tokens.</summary>
     public int CacheHitPricePercent { get; set; }
 
+    /// <summary>
+    /// Whether a Responses API request may continue a stored conversation (<c>conversation</c>). Its hidden input is
+    /// reserved at the model's context window; refused with 400 <c>param_not_allowed</c> when false (the default).
+    /// </summary>
+    public bool AllowConversations { get; set; }
+
+    /// <summary>
+    /// Whether a Responses API request may use a stored prompt template (<c>prompt</c>). Its hidden input is reserved
+    /// at the model's context window, and its tool calls at the model's highest per-call fee; refused with 400
+    /// <c>param_not_allowed</c> when false (the default).
+    /// </summary>
+    public bool AllowStoredPrompts { get; set; }
+
+    /// <summary>
+    /// Hosted tool types (Responses API <c>tools[].type</c>, e.g. <c>web_search</c>, <c>file_search</c>,
+    /// <c>code_interpreter</c>, <c>image_generation</c>) a request may offer, provided the model prices them
+    /// (<see cref="PriceOptions.ToolCalls"/>). Empty (the default): only the caller's own tools.
+    /// </summary>
+    public List<string> HostedTools { get; set; } = [];
+
+    /// <summary>
+    /// The most hosted tool calls one request may make: the worst case reserved at each call's fee. A request that
+    /// sets no <c>max_tool_calls</c> is sent upstream with this value; one asking for more is refused.
+    /// </summary>
+    public int MaxToolCalls { get; set; } = 10;
+
     /// <summary>A copy, to apply a key's overrides to.</summary>
     public PlanOptions Clone()
     {
@@ -70,6 +96,7 @@ public sealed class PlanOptions : LimitsOptions
         copy.Shadow = [.. Shadow];
         copy.Models = [.. Models];
         copy.TaskHeaders = [.. TaskHeaders];
+        copy.HostedTools = [.. HostedTools];
         return copy;
     }
 }

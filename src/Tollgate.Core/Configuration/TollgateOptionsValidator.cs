@@ -147,6 +147,8 @@ public static class TollgateOptionsValidator
         {
             errors.Add(new ConfigError($"{path}:CacheHitPricePercent", "must be between 0 (free) and 100 (the full price)", Str(plan.CacheHitPricePercent)));
         }
+
+        HostedToolsValidator.ValidatePlan(path, plan, errors);
     }
 
     private static void ValidateUpstream(string path, UpstreamOptions upstream, List<ConfigError> errors)
@@ -242,6 +244,7 @@ public static class TollgateOptionsValidator
             Price($"{path}:Prices:CacheWrite1h", write1h, errors);
         }
 
+        HostedToolsValidator.ValidateFees(path, model.Prices, errors);
         for (int i = 0; i < model.Prices.CoveredBetas.Count; i++)
         {
             if (!model.PriceChangingBetas.Contains(model.Prices.CoveredBetas[i]))

@@ -27,6 +27,9 @@ public sealed record Admission(
     long InputTokens,
     long WorstCostNanos)
 {
+    /// <summary>The hosted tool calls reserved (Responses API), at their highest fee; <c>default</c> when none.</summary>
+    public ToolCallReservation ToolCalls { get; init; }
+
     /// <summary>The most output tokens the upstream may produce in total (cap × choices).</summary>
     public long ReservedOutput => OutputCap * OutputMultiplier;
 }

@@ -53,7 +53,7 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
             return new(null, new GatewayError(403, ErrorTypes.Permission, ErrorCodes.ModelNotAllowed, $"The plan '{caller.Plan}' of this key no longer exists."));
         }
 
-        if (CheckShape(request, plan, config.Repetition) is { } shapeError)
+        if ((CheckShape(request, plan, config.Repetition) ?? HostedFeatures.Check(request, model, plan, caller.Plan)) is { } shapeError)
         {
             return new(null, shapeError);
         }
@@ -73,9 +73,17 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
             return new(null, capError);
         }
 
+        if (request.HasUnseenInput)
+        {
+            // A stored conversation or prompt adds input the gateway cannot see: reserved up to the context window
+            // (input plus output), and settled to what the upstream reports.
+            inputTokens = Math.Max(inputTokens, model.ContextWindow - cap);
+        }
+
         // Input is reserved at the highest rate it can be billed at (a cache write can cost more than plain input).
         var price = model.Price with { InputMicrosPerMillion = model.Price.HighestInputMicrosPerMillion(request.CacheWrites) };
-        var demand = new RequestDemand(inputTokens, request.OutputMultiplier, price, input.FollowUp);
+        var toolCalls = HostedFeatures.Reserve(request, model, plan);
+        var demand = new RequestDemand(inputTokens, request.OutputMultiplier, price, input.FollowUp) { FeeNanos = toolCalls.FeeNanos };
         if (input.Task is not null && CheckTask(caller.KeyId, input.Task, input.TaskSource ?? TaskHeader, plan, now) is { } taskError)
         {
             // A 429 like any other: with the caller's limits (those of the refused task aside).
@@ -87,7 +95,9 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
 
         var checks = LimitPlanner.BuildChecks(config, plan, caller.KeyId, caller.Tenant, caller.User, input.Task, input.SourceAddress, demand);
         LimitPlanner.AddUpstream(checks, config, model.UpstreamName, caller.Tenant, demand);
-        long minOutput = plan.ClampOutputToRemaining && request.Endpoint != ApiEndpoint.Embeddings ? Math.Min(cap, request.MinOutputCap) : cap;
+        // Unseen input is reserved as what the output cap leaves of the context window: a lower cap would leave more.
+        long minOutput = plan.ClampOutputToRemaining && request.Endpoint != ApiEndpoint.Embeddings && !request.HasUnseenInput
+            ? Math.Min(cap, request.MinOutputCap) : cap;
         var decision = await quotas.TryReserveAsync(checks, cap, minOutput, now, cancellationToken).ConfigureAwait(false);
         string? shadow = decision.ShadowRefusals.Count == 0 ? null
             : string.Join("; ", decision.ShadowRefusals.Select(c => $"{c.Scope.Display}: {LimitText.Describe(c)}"));
@@ -109,7 +119,7 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
                 && (request.MaxCompletionTokens ?? request.MaxTokens) != decision.OutputCap;
             string? warning = warnings.Check(decision.Statuses, plan.BudgetWarningPercent);
             return new(new Admission(decision.Reservation!, decision.OutputCap, capField, changed, request.OutputMultiplier,
-                decision.Statuses, shadow, warning, plan, inputTokens, demand.WorstCostNanos(decision.OutputCap)), null, shadow);
+                decision.Statuses, shadow, warning, plan, inputTokens, demand.WorstCostNanos(decision.OutputCap)) { ToolCalls = toolCalls }, null, shadow);
         }
         catch
         {

@@ -130,9 +130,9 @@ public static class LimitPlanner
     {
         if (dollars is { } d && Money.TryGetNanos(d, out long nanos))
         {
-            // Pico-dollars: input priced as uncached (the worst case), output per unit of cap.
+            // Pico-dollars: input priced as uncached (the worst case) and the fees, output per unit of cap.
             checks.Add(new LimitCheck(scope, Metric.Spend, window, nanos,
-                demand.InputTokens * demand.Price.InputMicrosPerMillion,
+                Saturating.Add(demand.InputTokens * demand.Price.InputMicrosPerMillion, Saturating.Multiply(demand.FeeNanos, 1000)),
                 demand.OutputMultiplier * demand.Price.OutputMicrosPerMillion, shadow));
         }
     }

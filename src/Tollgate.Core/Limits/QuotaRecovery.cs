@@ -131,6 +131,7 @@ public sealed partial class QuotaRecovery(ILedgerStore ledger, IApiKeyStore keys
         Reason = "orphaned_reservation",
         Usage = lease.Usage,
         CostNanos = lease.CostNanos,
+        ToolFeeNanos = lease.ToolFeeNanos,
         UsageSource = UsageSource.Reserved,
         Status = 0,
         Task = lease.Task,

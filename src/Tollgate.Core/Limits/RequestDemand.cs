@@ -13,6 +13,13 @@ namespace Tollgate.Limits;
 /// </param>
 public readonly record struct RequestDemand(long InputTokens, long OutputMultiplier, ModelPrice Price, bool FollowUp = false)
 {
-    /// <summary>The worst-case cost, in nano-dollars, of an output cap of <paramref name="outputCap"/> (input priced as uncached).</summary>
-    public long WorstCostNanos(long outputCap) => Price.CostNanos(new TokenUsage(InputTokens, 0, outputCap * OutputMultiplier, 0));
+    /// <summary>Fees that do not depend on tokens (the hosted tool calls reserved), in nano-dollars.</summary>
+    public long FeeNanos { get; init; }
+
+    /// <summary>
+    /// The worst-case cost, in nano-dollars, of an output cap of <paramref name="outputCap"/> (input priced as
+    /// uncached), fees included.
+    /// </summary>
+    public long WorstCostNanos(long outputCap) =>
+        Saturating.Add(Price.CostNanos(new TokenUsage(InputTokens, 0, outputCap * OutputMultiplier, 0)), FeeNanos);
 }

@@ -13,6 +13,9 @@ public readonly record struct TokenUsage(long InputTokens, long CachedInputToken
     /// <summary>The part of the input written to the provider's prompt cache for an hour (Anthropic's <c>ephemeral_1h_input_tokens</c>).</summary>
     public long CacheWrite1hTokens { get; init; }
 
+    /// <summary>Hosted tool calls billed (Responses API: web search, file search, …), each at its fee beside the tokens.</summary>
+    public long ToolCalls { get; init; }
+
     /// <summary>Input plus output (saturating).</summary>
     public long TotalTokens => Saturating.Add(InputTokens, OutputTokens);
 
@@ -21,5 +24,10 @@ public readonly record struct TokenUsage(long InputTokens, long CachedInputToken
         Saturating.Add(InputTokens, other.InputTokens),
         Saturating.Add(CachedInputTokens, other.CachedInputTokens),
         Saturating.Add(OutputTokens, other.OutputTokens),
-        Saturating.Add(ReasoningTokens, other.ReasoningTokens));
+        Saturating.Add(ReasoningTokens, other.ReasoningTokens))
+    {
+        CacheWrite5mTokens = Saturating.Add(CacheWrite5mTokens, other.CacheWrite5mTokens),
+        CacheWrite1hTokens = Saturating.Add(CacheWrite1hTokens, other.CacheWrite1hTokens),
+        ToolCalls = Saturating.Add(ToolCalls, other.ToolCalls),
+    };
 }

@@ -95,6 +95,12 @@ internal sealed class StatelessStreamReader(IUpstreamProtocol protocol) : IUpstr
 public readonly record struct UpstreamRewrite(string Model, string? CapField, long Cap, string ChatCapField = "max_completion_tokens")
 {
     /// <summary>
+    /// The <c>max_tool_calls</c> to add (Responses API): the hosted tool calls reserved for a request that set none;
+    /// null to leave the body as sent.
+    /// </summary>
+    public long? ToolCallCap { get; init; }
+
+    /// <summary>
     /// The rewrite of a request admitted as <paramref name="admission"/> to <paramref name="model"/>: the one the
     /// forward step sends and the response cache's key is computed on.
     /// </summary>
@@ -102,6 +108,9 @@ public readonly record struct UpstreamRewrite(string Model, string? CapField, lo
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(admission);
-        return new(model.UpstreamModel, admission.CapChanged ? admission.CapField : null, admission.OutputCap, model.OutputCapParameter);
+        return new(model.UpstreamModel, admission.CapChanged ? admission.CapField : null, admission.OutputCap, model.OutputCapParameter)
+        {
+            ToolCallCap = admission.ToolCalls.SendCap ? admission.ToolCalls.Calls : null,
+        };
     }
 }

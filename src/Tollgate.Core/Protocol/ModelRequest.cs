@@ -90,6 +90,21 @@ public sealed class ModelRequest : IDisposable
     /// </summary>
     public long HiddenInputTokens { get; set; }
 
+    /// <summary>Whether a Responses API request continues a stored conversation (<c>conversation</c>): input the gateway cannot see.</summary>
+    public bool HasConversation { get; internal init; }
+
+    /// <summary>Whether a Responses API request uses a stored prompt template (<c>prompt</c>): input (and tools) the gateway cannot see.</summary>
+    public bool HasStoredPrompt { get; internal init; }
+
+    /// <summary>Whether part of the input is stored upstream out of the gateway's sight (a conversation or a stored prompt).</summary>
+    public bool HasUnseenInput => HasConversation || HasStoredPrompt;
+
+    /// <summary>The hosted tools a Responses API request offers (each type once, in order), whose calls the provider charges a fee for.</summary>
+    public IReadOnlyList<HostedToolUse> HostedTools { get; internal init; } = [];
+
+    /// <summary>The request's <c>max_tool_calls</c>, when present.</summary>
+    public long? MaxToolCalls { get; internal init; }
+
     /// <summary>The name of the field <see cref="MaxTokens"/> came from (<c>max_output_tokens</c> for the Responses API).</summary>
     public string MaxTokensField { get; internal init; } = "max_tokens";
 

@@ -24,7 +24,14 @@ public static class ModelRequestRewriter
     /// Writes the upstream body, also setting the output cap: <paramref name="capField"/> (the field the caller used,
     /// or the model's configured one) is set to <paramref name="cap"/>; the other cap field is not written.
     /// </summary>
-    public static void Write(ModelRequest request, string upstreamModel, string? capField, long cap, IBufferWriter<byte> output)
+    public static void Write(ModelRequest request, string upstreamModel, string? capField, long cap, IBufferWriter<byte> output) =>
+        Write(request, upstreamModel, capField, cap, output, null);
+
+    /// <summary>
+    /// Writes the upstream body as <see cref="Write(ModelRequest, string, string?, long, IBufferWriter{byte})"/> does,
+    /// and adds <paramref name="maxToolCalls"/> as <c>max_tool_calls</c> (Responses API, to a body that has none) when given.
+    /// </summary>
+    public static void Write(ModelRequest request, string upstreamModel, string? capField, long cap, IBufferWriter<byte> output, long? maxToolCalls)
     {
         ReadOnlySpan<byte> body = request.Body.Span;
         var root = request.Document.RootElement;
@@ -78,6 +85,11 @@ public static class ModelRequestRewriter
         if (capField is not null && !hasCap)
         {
             edits.Add(new Edit(closing, 0, [.. ","u8, .. JsonString(capField), .. ":"u8, .. Number(cap)]));
+        }
+
+        if (maxToolCalls is { } calls)
+        {
+            edits.Add(new Edit(closing, 0, [.. ","u8, .. "\"max_tool_calls\":"u8, .. Number(calls)]));
         }
 
         int at = 0;

@@ -28,6 +28,15 @@ public record struct ResponseScan
     /// <summary>The id of a stored response (Responses API: the response's <c>id</c>), when the body carries one.</summary>
     public string? ResponseId { get; set; }
 
+    /// <summary>
+    /// The hosted tool calls the output of a whole Responses API response (or the final event's response) lists;
+    /// null when it lists none.
+    /// </summary>
+    public HostedToolCalls? ToolCalls { get; set; }
+
+    /// <summary>The type of the hosted tool call a Responses API stream event announces as done (<c>response.output_item.done</c>), or null.</summary>
+    public string? ToolCallItem { get; set; }
+
     /// <summary>Whether the JSON was an error object (<c>{"error": …}</c>).</summary>
     public bool IsError { get; set; }
 
@@ -97,7 +106,8 @@ public static class ResponseScanner
                 }
             }
 
-            scan.Valid = reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0;
+            // Nothing may follow the object: a body of two values is not JSON, and would reach the caller as such.
+            scan.Valid = reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0 && !reader.Read();
         }
         catch (JsonException)
         {

@@ -148,17 +148,20 @@ internal sealed class BackgroundResponse
         _pending = null;
         var usage = held.Usage;
         long cost = held.CostNanos;
+        long toolFee = held.ToolFeeNanos;
         var attempts = record.Attempts;
         if (attempts is not null)
         {
             // Earlier attempts (a retry, a fallback) were billed when they ended; this one's bill joins the sums now.
-            attempts = [.. attempts.Select(a => a.ReservationId == held.Admission.Reservation.Id ? a with { Usage = held.Usage, CostNanos = held.CostNanos } : a)];
+            attempts = [.. attempts.Select(a => a.ReservationId == held.Admission.Reservation.Id ? a with { Usage = held.Usage, CostNanos = held.CostNanos, ToolFeeNanos = held.ToolFeeNanos } : a)];
             usage = default;
             cost = 0;
+            toolFee = 0;
             foreach (var attempt in attempts)
             {
                 usage = usage.Plus(attempt.Usage);
                 cost = Pricing.Saturating.Add(cost, attempt.CostNanos);
+                toolFee = Pricing.Saturating.Add(toolFee, attempt.ToolFeeNanos);
             }
         }
 
@@ -168,6 +171,7 @@ internal sealed class BackgroundResponse
             Attempts = attempts,
             Usage = usage,
             CostNanos = cost,
+            ToolFeeNanos = toolFee,
             UsageSource = held.Source,
             Overshoot = held.Overshoot,
             ReportedInputTokens = held.Reported?.InputTokens,

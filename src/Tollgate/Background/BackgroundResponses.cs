@@ -86,6 +86,7 @@ internal sealed partial class BackgroundResponses(
 
         var generated = new StringBuilder();
         var scan = ResponsesScanner.ScanResponse(body.Span, generated);
+        response.Held.SeeToolCalls(scan);
         bool answered = status is BackgroundStatus.Completed or BackgroundStatus.Incomplete;
         if (scan.UsageIsKnown(outputExpected: true, generated.Length))
         {
@@ -136,12 +137,23 @@ internal sealed partial class BackgroundResponses(
             metrics.RequestStarted();
             var record = RecordOf(lease);
             var admission = new Admission(reservation, lease.Usage.OutputTokens, ResponsesRequestParser.CapField, false, 1, [], null, null, new PlanOptions(),
-                lease.Usage.InputTokens, lease.CostNanos);
+                lease.Usage.InputTokens, lease.CostNanos)
+            {
+                // The hosted tool calls reserved (every call at the highest fee), so the bill is bounded as it was.
+                ToolCalls = new ToolCallReservation(lease.Usage.ToolCalls, lease.Usage.ToolCalls > 0 ? lease.ToolFeeNanos / lease.Usage.ToolCalls / 1000 : 0, false),
+            };
             if (!current.TryGetModel(lease.Model, out var model) || model.UpstreamName != lease.Upstream)
             {
                 await quotas.SettleAsync(reservation, new ActualUsage(lease.Usage.InputTokens, lease.Usage.OutputTokens, lease.CostNanos), time.GetUtcNow(),
                     CancellationToken.None).ConfigureAwait(false);
-                var orphan = record with { Reason = AuditReasons.OrphanedReservation, Usage = lease.Usage, CostNanos = lease.CostNanos, UsageSource = Pricing.UsageSource.Reserved };
+                var orphan = record with
+                {
+                    Reason = AuditReasons.OrphanedReservation,
+                    Usage = lease.Usage,
+                    CostNanos = lease.CostNanos,
+                    ToolFeeNanos = lease.ToolFeeNanos,
+                    UsageSource = Pricing.UsageSource.Reserved,
+                };
                 ledger.Enqueue(orphan);
                 metrics.RequestEnded(orphan);
                 continue;

@@ -24,6 +24,8 @@ internal sealed partial class HeldReservation : IAsyncDisposable
     private readonly long _outputMultiplier;
     private readonly long _inputItems;
     private int _ended;
+    private HostedToolCalls? _listedCalls;
+    private HostedToolCalls? _streamedCalls;
 
     public HeldReservation(Admission admission, ModelRequest request, ModelDefinition model, IQuotaStore quotas, TimeProvider time, ILogger logger, string requestId)
         : this(admission, request.Endpoint, request.OutputMultiplier, InputItems(request), model, quotas, time, logger, requestId)
@@ -60,7 +62,11 @@ internal sealed partial class HeldReservation : IAsyncDisposable
 
     public UsageSource Source { get; private set; }
 
+    /// <summary>The cost in nano-dollars: the tokens' and the hosted tool calls' fees (<see cref="ToolFeeNanos"/>).</summary>
     public long CostNanos { get; private set; }
+
+    /// <summary>The part of <see cref="CostNanos"/> that is hosted tool call fees (<see cref="TokenUsage.ToolCalls"/> calls).</summary>
+    public long ToolFeeNanos { get; private set; }
 
     /// <summary>Whether the upstream produced more than was reserved (billed as reported, or cut).</summary>
     public bool Overshoot { get; set; }
@@ -102,14 +108,31 @@ internal sealed partial class HeldReservation : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Notes the hosted tool calls <paramref name="scan"/> shows (Responses API): the calls a response's output lists,
+    /// and those a stream announces one by one; the bill counts, per tool, the larger of the two.
+    /// </summary>
+    public void SeeToolCalls(in ResponseScan scan)
+    {
+        if (scan.ToolCalls is { } listed)
+        {
+            _listedCalls = listed;
+        }
+
+        if (scan.ToolCallItem is { } item)
+        {
+            (_streamedCalls ??= new HostedToolCalls()).Add(item);
+        }
+    }
+
     /// <summary>Bills usage the upstream reported, clamped to what the request can produce.</summary>
     public void BillReported(in TokenUsage reported)
     {
         var billed = Bounds().Clamp(reported, out bool clamped);
         Reported = reported;
-        Clamped = clamped;
         Rule = null;
         Bill(billed, UsageSource.Reported);
+        Clamped |= clamped;
         if (clamped)
         {
             Overshoot = true;
@@ -150,8 +173,9 @@ internal sealed partial class HeldReservation : IAsyncDisposable
         switch (rule)
         {
             case BillingRules.Reservation:
-                Usage = new TokenUsage(Admission.InputTokens, 0, Admission.ReservedOutput, 0);
+                Usage = new TokenUsage(Admission.InputTokens, 0, Admission.ReservedOutput, 0) { ToolCalls = Admission.ToolCalls.Calls };
                 Source = UsageSource.Reserved;
+                ToolFeeNanos = Admission.ToolCalls.FeeNanos;
                 CostNanos = Admission.WorstCostNanos;
                 break;
             case BillingRules.Estimate:
@@ -174,6 +198,7 @@ internal sealed partial class HeldReservation : IAsyncDisposable
         Rule = null;
         Usage = default;
         Source = UsageSource.None;
+        ToolFeeNanos = 0;
         CostNanos = costNanos;
     }
 
@@ -193,11 +218,24 @@ internal sealed partial class HeldReservation : IAsyncDisposable
     /// <summary>Settles, unless already ended.</summary>
     public ValueTask DisposeAsync() => SettleAsync();
 
+    // The tokens at the model's prices, and the hosted tool calls seen at their fees: at most the calls the upstream
+    // was allowed (max_tool_calls), and flagged when their fees pass what was reserved.
     private void Bill(TokenUsage usage, UsageSource source)
     {
-        Usage = usage;
+        var tools = default(ToolCallBill);
+        if (_listedCalls is not null || _streamedCalls is not null)
+        {
+            long bound = Admission.ToolCalls.Calls > 0 ? Admission.ToolCalls.Calls : Admission.Plan.MaxToolCalls;
+            tools = ToolCallBill.For(HostedToolCalls.Larger(_listedCalls, _streamedCalls), Model.ToolCallPrices, bound);
+            Overshoot |= tools.Clamped || tools.FeeNanos > Admission.ToolCalls.FeeNanos;
+        }
+
+        // More calls reported than the request could make is a clamp like too many tokens.
+        Clamped = tools.Clamped;
+        Usage = usage with { ToolCalls = tools.Calls };
         Source = source;
-        CostNanos = Model.Price.CostNanos(usage);
+        ToolFeeNanos = tools.FeeNanos;
+        CostNanos = Saturating.Add(Model.Price.CostNanos(usage), tools.FeeNanos);
     }
 
     /// <summary>The most a request can consume: the context window per input item, the maximum output per choice.</summary>

@@ -131,6 +131,7 @@ internal sealed class RequestContext(HttpContext http, string endpoint, ICallerP
         var admission = held?.Admission;
         var usage = current?.Usage ?? default;
         long cost = current?.CostNanos ?? 0;
+        long toolFee = current?.ToolFeeNanos ?? 0;
         if (_attempts is not null)
         {
             if (current is not null)
@@ -140,10 +141,12 @@ internal sealed class RequestContext(HttpContext http, string endpoint, ICallerP
 
             usage = default;
             cost = 0;
+            toolFee = 0;
             foreach (var attempt in _attempts)
             {
                 usage = usage.Plus(attempt.Usage);
                 cost = Saturating.Add(cost, attempt.CostNanos);
+                toolFee = Saturating.Add(toolFee, attempt.ToolFeeNanos);
             }
         }
 
@@ -163,6 +166,7 @@ internal sealed class RequestContext(HttpContext http, string endpoint, ICallerP
             Stream = Stream,
             Usage = usage,
             CostNanos = cost,
+            ToolFeeNanos = toolFee,
             UsageSource = held?.Source ?? UsageSource.None,
             Status = Http.Response.StatusCode,
             UpstreamStatus = UpstreamStatus,
@@ -192,6 +196,7 @@ internal sealed class RequestContext(HttpContext http, string endpoint, ICallerP
         Reason = reason,
         Usage = held.Usage,
         CostNanos = held.CostNanos,
+        ToolFeeNanos = held.ToolFeeNanos,
         ReservationId = held.Admission.Reservation.Id,
     };
 

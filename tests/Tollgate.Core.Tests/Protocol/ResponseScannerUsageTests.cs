@@ -16,6 +16,17 @@ public sealed class ResponseScannerUsageTests
     }
 
     [Theory]
+    [InlineData("""{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}} {"more":1}""")]
+    [InlineData("""{"a":1}{"b":2}""")]
+    [InlineData("""{"a":1},""")]
+    public void ScanResponse_SomethingAfterTheObject_NotValid(string body)
+    {
+        // Found by the upstream fuzz: a body of two JSON values was relayed to the caller as a 200.
+        Assert.False(ResponseScanner.Scan(Encoding.UTF8.GetBytes(body), null).Valid);
+        Assert.True(ResponseScanner.Scan("""{"a":1}  """u8 + "\n"u8, null).Valid);
+    }
+
+    [Theory]
     [InlineData("{}")]
     [InlineData("""{"prompt_tokens":"5","completion_tokens":"2"}""")]
     [InlineData("""{"prompt_tokens":-1,"completion_tokens":2}""")]

@@ -37,13 +37,13 @@ public sealed class ResponsesProtocolTests
     [InlineData("""{"model":"m","input":"x","tools":{}}""", "tools", ErrorCodes.InvalidRequest)]
     [InlineData("""{"model":"m","input":"x","text":{"format":"json"}}""", "text.format", ErrorCodes.InvalidRequest)]
     [InlineData("""{"model":"m","input":"x","previous_response_id":5}""", "previous_response_id", ErrorCodes.InvalidRequest)]
-    [InlineData("""{"model":"m","input":"x","conversation":{"id":"conv_1"}}""", "conversation", ErrorCodes.ParamNotAllowed)]
-    [InlineData("""{"model":"m","input":"x","prompt":{"id":"pmpt_1"}}""", "prompt", ErrorCodes.ParamNotAllowed)]
     [InlineData("""{"model":"m","input":"x","background":true,"stream":true}""", "stream", ErrorCodes.ParamNotAllowed)]
     [InlineData("""{"model":"m","input":"x","background":true,"store":false}""", "store", ErrorCodes.ParamNotAllowed)]
     [InlineData("""{"model":"m","input":"x","background":"yes"}""", "background", ErrorCodes.InvalidRequest)]
-    [InlineData("""{"model":"m","input":"x","tools":[{"type":"file_search"}]}""", "tools[0].type", ErrorCodes.ParamNotAllowed)]
-    [InlineData("""{"model":"m","input":"x","tools":[{"type":"function","name":"f"},{"type":"code_interpreter"}]}""", "tools[1].type", ErrorCodes.ParamNotAllowed)]
+    [InlineData("""{"model":"m","input":"x","conversation":7}""", "conversation", ErrorCodes.InvalidRequest)]
+    [InlineData("""{"model":"m","input":"x","conversation":{"name":"c"}}""", "conversation", ErrorCodes.InvalidRequest)]
+    [InlineData("""{"model":"m","input":"x","prompt":"pmpt_1"}""", "prompt", ErrorCodes.InvalidRequest)]
+    [InlineData("""{"model":"m","input":"x","max_tool_calls":0}""", "max_tool_calls", ErrorCodes.InvalidRequest)]
     [InlineData("""{"model":"m","input":"x","tools":[{"type":"namespace","name":"n","tools":[{"type":"function","name":"f"},{"type":"web_search"}]}]}""", "tools[0].tools[1].type", ErrorCodes.ParamNotAllowed)]
     [InlineData("""{"model":"m","input":"x","tools":[{"type":"namespace","name":"n"}]}""", "tools[0].tools", ErrorCodes.InvalidRequest)]
     [InlineData("""{"model":"m","input":[{"type":"item_reference","id":"i"}]}""", "input[0]", ErrorCodes.ParamNotAllowed)]
@@ -72,6 +72,94 @@ public sealed class ResponsesProtocolTests
 
         Assert.True(request.Background);
         Assert.False(request.Stream);
+    }
+
+    [Fact]
+    public void TryRead_ConversationPromptAndHostedTools_RecordedForAdmissionToDecide()
+    {
+        using var request = Read("""
+            {"model":"m","input":"x","conversation":{"id":"conv_1"},"prompt":{"id":"pmpt_1","version":"2"},"max_tool_calls":3,
+             "tools":[{"type":"function","name":"f"},{"type":"web_search"},{"type":"file_search","vector_store_ids":["vs_1"]},{"type":"web_search"}]}
+            """);
+
+        Assert.True(request.HasConversation);
+        Assert.True(request.HasStoredPrompt);
+        Assert.True(request.HasUnseenInput);
+        Assert.Equal(3L, request.MaxToolCalls);
+        Assert.Equal([new HostedToolUse("web_search", "tools[1].type"), new HostedToolUse("file_search", "tools[2].type")], request.HostedTools);
+    }
+
+    [Fact]
+    public void TryRead_ConversationAsAnId_Recorded()
+    {
+        using var request = Read("""{"model":"m","input":"x","conversation":"conv_1"}""");
+
+        Assert.True(request.HasConversation);
+        Assert.False(request.HasStoredPrompt);
+        Assert.Empty(request.HostedTools);
+    }
+
+    [Fact]
+    public void TryRead_NoStoredStateNoHostedTools_NothingUnseen()
+    {
+        using var request = Read("""{"model":"m","input":"x","tools":[{"type":"function","name":"f"}]}""");
+
+        Assert.False(request.HasUnseenInput);
+        Assert.Empty(request.HostedTools);
+        Assert.Null(request.MaxToolCalls);
+    }
+
+    [Fact]
+    public void ScanResponse_HostedToolCallsInTheOutput_CountedByItemType()
+    {
+        var scan = ResponsesScanner.ScanResponse("""
+            {"id":"resp_1","output":[
+              {"type":"web_search_call","id":"ws_1","status":"completed","action":{"type":"search","query":"q","sources":[{"type":"url"}]}},
+              {"type":"function_call","id":"fc_1","name":"f","arguments":"{\"type\":\"x_call\"}"},
+              {"type":"web_search_call","id":"ws_2","status":"completed"},
+              {"type":"file_search_call","id":"fs_1","results":[{"type":"code_interpreter_call"}]},
+              {"type":"message","content":[{"type":"output_text","text":"hi"}]}],
+             "usage":{"input_tokens":1,"output_tokens":1}}
+            """u8, new StringBuilder());
+
+        Assert.Equal(3, scan.ToolCalls!.Total);
+        Assert.Equal(new Dictionary<string, long> { ["web_search_call"] = 2, ["file_search_call"] = 1 }, scan.ToolCalls.ByItemType);
+    }
+
+    [Fact]
+    public void ScanEvent_FinalEventListsCallsAndItemDoneAnnouncesOne()
+    {
+        var final = ResponsesScanner.ScanEvent("""{"type":"response.completed","response":{"id":"r","output":[{"type":"image_generation_call","id":"ig_1"}],"usage":{"input_tokens":1,"output_tokens":1}}}"""u8, new StringBuilder());
+        var done = ResponsesScanner.ScanEvent("""{"item":{"id":"ws_1","type":"web_search_call","status":"completed"},"type":"response.output_item.done","output_index":0}"""u8, null);
+        var added = ResponsesScanner.ScanEvent("""{"type":"response.output_item.added","item":{"type":"web_search_call","status":"in_progress"}}"""u8, null);
+        var function = ResponsesScanner.ScanEvent("""{"type":"response.output_item.done","item":{"type":"function_call","name":"f"}}"""u8, null);
+
+        Assert.Equal(1, final.ToolCalls!.ByItemType["image_generation_call"]);
+        Assert.Equal("web_search_call", done.ToolCallItem);
+        Assert.Null(added.ToolCallItem);
+        Assert.Null(function.ToolCallItem);
+        Assert.Null(ResponsesScanner.ScanResponse("""{"id":"r","output":[{"type":"message"}]}"""u8, null).ToolCalls);
+    }
+
+    [Theory]
+    [InlineData("""{"id":"r","output":[],"usage":{"input_tokens":1,"output_tokens":1}} {"more":1}""")]
+    [InlineData("""{"a":1}{"b":2}""")]
+    public void ScanResponse_SomethingAfterTheObject_NotValid(string body)
+    {
+        // Found by the Responses upstream fuzz: a body of two JSON values was relayed to the caller as a 200.
+        Assert.False(ResponsesScanner.ScanResponse(Encoding.UTF8.GetBytes(body), null).Valid);
+        Assert.True(ResponsesScanner.ScanResponse("""{"id":"r"} """u8, null).Valid);
+    }
+
+    [Fact]
+    public void WriteRequest_ToolCallCap_AddsMaxToolCalls()
+    {
+        using var request = Read("""{"model":"m","input":"hi","tools":[{"type":"web_search"}]}""");
+        var output = new ArrayBufferWriter<byte>();
+
+        ResponsesUpstreamProtocol.Instance.WriteRequest(request, new UpstreamRewrite("m", "max_output_tokens", 64) { ToolCallCap = 4 }, output);
+
+        Assert.Equal("""{"model":"m","input":"hi","tools":[{"type":"web_search"}],"max_output_tokens":64,"max_tool_calls":4}""", Encoding.UTF8.GetString(output.WrittenSpan));
     }
 
     [Fact]

@@ -7,16 +7,19 @@ namespace Tollgate.FunctionalTests.Fuzz;
 
 /// <summary>
 /// A <see cref="ScriptedUpstream"/> that answers each request with the reply of <see cref="MalformedUpstreamReplies"/>
-/// named in the request's text (<c>fuzzcase:CASE:SEED</c>), so a test knows exactly what the gateway received.
+/// (or of another protocol's set, such as <see cref="MalformedMessagesReplies"/>) named in the request's text
+/// (<c>fuzzcase:CASE:SEED</c>), so a test knows exactly what the gateway received.
 /// </summary>
 internal sealed partial class FakeOpenAIUpstream : IAsyncDisposable
 {
     private readonly ScriptedUpstream _server;
+    private readonly Func<int, int, bool, UpstreamReply> _build;
     private int _unrecognized;
 
-    private FakeOpenAIUpstream(ScriptedUpstream server)
+    private FakeOpenAIUpstream(ScriptedUpstream server, Func<int, int, bool, UpstreamReply> build)
     {
         _server = server;
+        _build = build;
         BaseUrl = server.BaseUrl.ToString();
         server.Respond = RespondAsync;
     }
@@ -27,7 +30,9 @@ internal sealed partial class FakeOpenAIUpstream : IAsyncDisposable
     /// <summary>Requests that named no case (answered 400).</summary>
     public int Unrecognized => Volatile.Read(ref _unrecognized);
 
-    public static async Task<FakeOpenAIUpstream> StartAsync() => new(await ScriptedUpstream.StartAsync());
+    /// <summary>Starts a fake upstream whose replies come from <paramref name="build"/> (case, seed, stream); by default OpenAI chat's.</summary>
+    public static async Task<FakeOpenAIUpstream> StartAsync(Func<int, int, bool, UpstreamReply>? build = null) =>
+        new(await ScriptedUpstream.StartAsync(), build ?? MalformedUpstreamReplies.Build);
 
     private async Task RespondAsync(HttpContext http, JsonObject request)
     {
@@ -40,7 +45,7 @@ internal sealed partial class FakeOpenAIUpstream : IAsyncDisposable
             return;
         }
 
-        var reply = MalformedUpstreamReplies.Build(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture),
+        var reply = _build(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture), stream);
         http.Response.StatusCode = reply.Status;
         if (reply.ContentType is not null)

@@ -38,9 +38,9 @@ internal static class MalformedUpstreamReplies
         ("huge-cached", """{"prompt_tokens":10,"completion_tokens":6,"prompt_tokens_details":{"cached_tokens":9000000000000000000},"completion_tokens_details":{"reasoning_tokens":9000000000000000000}}"""),
     ];
 
-    private static readonly byte[][] _invalidUtf8 = [[0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0x80], [0xf4, 0x90, 0x80, 0x80]];
+    internal static readonly byte[][] InvalidUtf8 = [[0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0x80], [0xf4, 0x90, 0x80, 0x80]];
 
-    private static readonly string[] _loneSurrogates = ["\\ud800", "\\udfff", "\\ud83d", "\\udc00\\ud800"];
+    internal static readonly string[] LoneSurrogates = ["\\ud800", "\\udfff", "\\ud83d", "\\udc00\\ud800"];
 
     private static readonly Func<Random, bool, UpstreamReply>[] _cases =
     [
@@ -57,8 +57,8 @@ internal static class MalformedUpstreamReplies
         EmptyOk,
         ErrorObjectOk,
         ErrorStatus,
-        (r, stream) => Normal("invalid-utf8-content", r, stream, SaneUsage, content: Text(r, _invalidUtf8[r.Next(_invalidUtf8.Length)])),
-        (r, stream) => Normal("lone-surrogate-content", r, stream, SaneUsage, content: Text(r, Encoding.ASCII.GetBytes(_loneSurrogates[r.Next(_loneSurrogates.Length)]))),
+        (r, stream) => Normal("invalid-utf8-content", r, stream, SaneUsage, content: Text(r, InvalidUtf8[r.Next(InvalidUtf8.Length)])),
+        (r, stream) => Normal("lone-surrogate-content", r, stream, SaneUsage, content: Text(r, Encoding.ASCII.GetBytes(LoneSurrogates[r.Next(LoneSurrogates.Length)]))),
         GarbageLines,
         (r, stream) => Normal("missing-done", r, stream, SaneUsage, done: false),
         (r, stream) => Normal("missing-done-and-usage", r, stream, null, done: false),
@@ -169,8 +169,8 @@ internal static class MalformedUpstreamReplies
         object message = r.Next(4) switch
         {
             0 => "\"bad request\"",
-            1 => Cat("\"bad ", _invalidUtf8[r.Next(_invalidUtf8.Length)], " request\""),
-            2 => "\"bad " + _loneSurrogates[r.Next(_loneSurrogates.Length)] + " request\"",
+            1 => Cat("\"bad ", InvalidUtf8[r.Next(InvalidUtf8.Length)], " request\""),
+            2 => "\"bad " + LoneSurrogates[r.Next(LoneSurrogates.Length)] + " request\"",
             _ => "42",
         };
         byte[] body = r.Next(5) switch
@@ -323,11 +323,11 @@ internal static class MalformedUpstreamReplies
     }
 
     /// <summary>A JSON string literal of ordinary words, with <paramref name="inside"/> (raw bytes) in the middle.</summary>
-    private static byte[] Text(Random r, byte[] inside) =>
+    internal static byte[] Text(Random r, byte[] inside) =>
         Cat($"\"Hello there, this is answer {r.Next(1000).ToString(CultureInfo.InvariantCulture)} ", inside, " from the fake upstream.\"");
 
     /// <summary>Splits a JSON string literal into 2–4 literals at spaces.</summary>
-    private static List<byte[]> Split(byte[] literal)
+    internal static List<byte[]> Split(byte[] literal)
     {
         var pieces = new List<byte[]>();
         int start = 1;
@@ -355,14 +355,14 @@ internal static class MalformedUpstreamReplies
     private static byte[] UsageEvent(string usage) => Cat(
         """data: {"id":"chatcmpl-fuzz","object":"chat.completion.chunk","created":1,"model":"fuzz-chat","choices":[],"usage":""", usage, "}\n\n");
 
-    private static byte[] RandomBytes(Random r, int max)
+    internal static byte[] RandomBytes(Random r, int max)
     {
         byte[] bytes = new byte[r.Next(1, max)];
         r.NextBytes(bytes);
         return bytes;
     }
 
-    private static byte[] Cat(params object[] pieces)
+    internal static byte[] Cat(params object[] pieces)
     {
         var all = new List<byte>();
         foreach (object piece in pieces)

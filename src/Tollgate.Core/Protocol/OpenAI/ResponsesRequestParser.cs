@@ -4,25 +4,24 @@ namespace Tollgate.Protocol;
 
 /// <summary>
 /// Type-checks a Responses API request (<c>POST /v1/responses</c>) already parsed as strict JSON: the fields policy
-/// depends on, the input items it counts, and the features whose cost Tollgate cannot see — stored state it does not
-/// hold (<c>previous_response_id</c>, <c>conversation</c>, stored <c>prompt</c> templates, <c>item_reference</c>
-/// items), hosted tools with per-call fees — refused with 400 <c>param_not_allowed</c>. A <c>background</c> response
-/// is polled, not streamed, and stored upstream: with <c>stream</c> or <c>store: false</c> it is refused too.
+/// depends on, the input items it counts, and the features whose cost Tollgate cannot see. Stored state it does not
+/// hold (<c>item_reference</c> items) is refused with 400 <c>param_not_allowed</c>; a <c>conversation</c>, a stored
+/// <c>prompt</c> template and hosted tools with per-call fees are recorded on the request, for admission to allow or
+/// refuse by the caller's plan and the model's prices (<see cref="Limits.HostedFeatures"/>). A <c>background</c>
+/// response is polled, not streamed, and stored upstream: with <c>stream</c> or <c>store: false</c> it is refused.
 /// </summary>
 internal static class ResponsesRequestParser
 {
     /// <summary>The output cap field of the Responses API.</summary>
     public const string CapField = "max_output_tokens";
 
-    // Tools the caller runs itself: no per-call fee on the provider's side.
-    private static readonly HashSet<string> s_callerTools = new(StringComparer.Ordinal) { "function", "custom", "local_shell" };
-
     /// <summary>Validates <paramref name="document"/>; owns it (disposes it on failure).</summary>
     public static bool TryRead(ReadOnlyMemory<byte> body, JsonDocument document, out ModelRequest? request, out GatewayError? error)
     {
         request = null;
         var root = document.RootElement;
-        error = Validate(root, out string model, out bool stream, out long? maxOutput, out bool logprobs)
+        var hostedTools = new List<HostedToolUse>();
+        error = Validate(root, hostedTools, out string model, out bool stream, out long? maxOutput, out bool logprobs, out long? maxToolCalls)
             ?? ReadString(root, "previous_response_id");
         if (error is not null)
         {
@@ -40,16 +39,22 @@ internal static class ResponsesRequestParser
                 : null,
             WantsLogprobs = logprobs,
             Background = root.TryGetProperty("background", out var background) && background.ValueKind == JsonValueKind.True,
+            HasConversation = IsPresent(root, "conversation"),
+            HasStoredPrompt = IsPresent(root, "prompt"),
+            HostedTools = hostedTools.Count == 0 ? [] : hostedTools,
+            MaxToolCalls = maxToolCalls,
         };
         return true;
     }
 
-    private static GatewayError? Validate(JsonElement root, out string model, out bool stream, out long? maxOutput, out bool logprobs)
+    private static GatewayError? Validate(JsonElement root, List<HostedToolUse> hostedTools, out string model, out bool stream, out long? maxOutput,
+        out bool logprobs, out long? maxToolCalls)
     {
         model = "";
         stream = false;
         maxOutput = null;
         logprobs = false;
+        maxToolCalls = null;
         if (root.ValueKind != JsonValueKind.Object)
         {
             return GatewayError.InvalidRequest("The request body must be a JSON object.");
@@ -66,17 +71,11 @@ internal static class ResponsesRequestParser
         }
 
         model = modelElement.GetString()!;
-        foreach (string stored in (ReadOnlySpan<string>)["conversation", "prompt"])
-        {
-            if (IsPresent(root, stored))
-            {
-                return NotAllowed(stored, $"'{stored}' refers to state stored upstream whose size Tollgate cannot see, so it cannot be reserved; send the whole input instead.");
-            }
-        }
-
         bool background = false;
         bool store = true;
-        var error = ReadBool(root, "stream", out stream)
+        var error = CheckStoredReference(root, "conversation", allowString: true)
+            ?? CheckStoredReference(root, "prompt", allowString: false)
+            ?? ReadBool(root, "stream", out stream)
             ?? ReadBool(root, "background", out background)
             ?? ReadBool(root, "store", out store, defaultValue: true);
         if (error is not null)
@@ -113,10 +112,10 @@ internal static class ResponsesRequestParser
 
         error = CheckInput(input)
             ?? ReadString(root, "instructions")
-            ?? CheckTools(root)
+            ?? CheckTools(root, hostedTools)
             ?? CheckText(root)
             ?? ReadPositive(root, CapField, out maxOutput)
-            ?? ReadPositive(root, "max_tool_calls", out _);
+            ?? ReadPositive(root, "max_tool_calls", out maxToolCalls);
         if (error is not null)
         {
             return error;
@@ -247,7 +246,26 @@ internal static class ResponsesRequestParser
             : GatewayError.InvalidRequest($"'{at}.output' must be a string or an array.", at + ".output");
     }
 
-    private static GatewayError? CheckTools(JsonElement root)
+    // A stored conversation (an id, or an object with its id) or a stored prompt (an object with its id).
+    private static GatewayError? CheckStoredReference(JsonElement root, string name, bool allowString)
+    {
+        if (!IsPresent(root, name))
+        {
+            return null;
+        }
+
+        var value = root.GetProperty(name);
+        if (allowString && value.ValueKind == JsonValueKind.String)
+        {
+            return null;
+        }
+
+        return value.ValueKind == JsonValueKind.Object && value.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
+            ? null
+            : GatewayError.InvalidRequest(allowString ? $"'{name}' must be an id or an object with a string 'id'." : $"'{name}' must be an object with a string 'id'.", name);
+    }
+
+    private static GatewayError? CheckTools(JsonElement root, List<HostedToolUse> hostedTools)
     {
         if (!IsPresent(root, "tools"))
         {
@@ -269,7 +287,7 @@ internal static class ResponsesRequestParser
                 return GatewayError.InvalidRequest($"'{at}' must be an object with a string 'type'.", at);
             }
 
-            if (type.ValueEquals("namespace"))
+            if (type.ValueEquals(ResponsesTools.Namespace))
             {
                 // A named group of the caller's own tools (Codex CLI's sub-agent tools): allowed when every tool in it is.
                 if (NamespaceError(tool, at) is { } namespaceError)
@@ -277,10 +295,14 @@ internal static class ResponsesRequestParser
                     return namespaceError;
                 }
             }
-            else if (!s_callerTools.Contains(type.GetString()!))
+            else if (!ResponsesTools.IsCallerTool(type.GetString()!))
             {
-                return NotAllowed(at + ".type",
-                    $"The hosted tool '{Display(type.GetString()!)}' has per-call fees this gateway does not price; only function tools are allowed.");
+                // A hosted tool: admission allows it by the plan and the model's fees.
+                string hosted = Display(type.GetString()!);
+                if (!hostedTools.Exists(t => t.Type == hosted))
+                {
+                    hostedTools.Add(new HostedToolUse(hosted, at + ".type"));
+                }
             }
 
             if (type.ValueEquals("function") && RequireString(tool, "name", at) is { } nameError)
@@ -392,10 +414,10 @@ internal static class ResponsesRequestParser
                 return GatewayError.InvalidRequest($"'{memberAt}' must be an object with a string 'type'.", memberAt);
             }
 
-            if (!s_callerTools.Contains(type.GetString()!))
+            if (!ResponsesTools.IsCallerTool(type.GetString()!))
             {
                 return NotAllowed(memberAt + ".type",
-                    $"The hosted tool '{Display(type.GetString()!)}' has per-call fees this gateway does not price; only function tools are allowed.");
+                    $"The hosted tool '{Display(type.GetString()!)}' cannot be offered inside a namespace; offer it in 'tools' itself.");
             }
         }
 

@@ -10,7 +10,8 @@ namespace Tollgate.Protocol;
 /// the top of a response object, or inside the <c>response</c> of an event (<c>response.completed</c>,
 /// <c>response.incomplete</c>, <c>response.failed</c>); whether it is an error; and, into an optional sink, the
 /// generated text — the output items' text, refusals and function arguments of a whole response, the deltas of a
-/// stream (the final event's copy of the output is not counted twice).
+/// stream (the final event's copy of the output is not counted twice); and the hosted tool calls (output items such as
+/// <c>web_search_call</c>) the output lists or a stream event announces as done, whose fees are billed.
 /// </summary>
 public static class ResponsesScanner
 {
@@ -26,6 +27,7 @@ public static class ResponsesScanner
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 128 });
         string? type = null;
         string? delta = null;
+        string? itemType = null;
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -66,7 +68,12 @@ public static class ResponsesScanner
                 else if (!isEvent && reader.ValueTextEquals("output"u8))
                 {
                     reader.Read();
-                    ReadOutput(ref reader, generated);
+                    scan.ToolCalls = ReadOutput(ref reader, generated);
+                }
+                else if (isEvent && reader.ValueTextEquals("item"u8))
+                {
+                    reader.Read();
+                    itemType = ItemType(ref reader);
                 }
                 else if (reader.ValueTextEquals("error"u8))
                 {
@@ -81,7 +88,8 @@ public static class ResponsesScanner
                 }
             }
 
-            scan.Valid = reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0;
+            // Nothing may follow the object: a body of two values is not JSON, and would reach the caller as such.
+            scan.Valid = reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0 && !reader.Read();
         }
         catch (JsonException)
         {
@@ -91,6 +99,11 @@ public static class ResponsesScanner
         if (type is "error" or "response.failed")
         {
             scan.IsError = true;
+        }
+
+        if (itemType is not null && type == "response.output_item.done" && ResponsesTools.IsHostedCallItem(itemType))
+        {
+            scan.ToolCallItem = itemType;
         }
 
         if (delta is not null && type is not null && type.EndsWith(".delta", StringComparison.Ordinal))
@@ -130,6 +143,12 @@ public static class ResponsesScanner
                 scan.ResponseId = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
                 reader.Skip();
             }
+            else if (reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("output"u8))
+            {
+                // The deltas carried the text already: only the calls are read here.
+                reader.Read();
+                scan.ToolCalls = ReadOutput(ref reader, null);
+            }
             else
             {
                 reader.Read();
@@ -138,19 +157,37 @@ public static class ResponsesScanner
         }
     }
 
-    private static void ReadOutput(ref Utf8JsonReader reader, StringBuilder? generated)
+    // The output items: their text into generated (when given), and the hosted tool calls among them (null when none).
+    private static HostedToolCalls? ReadOutput(ref Utf8JsonReader reader, StringBuilder? generated)
     {
-        if (reader.TokenType != JsonTokenType.StartArray || generated is null)
+        if (reader.TokenType != JsonTokenType.StartArray)
         {
             reader.Skip();
-            return;
+            return null;
         }
 
+        HostedToolCalls? calls = null;
         int depth = reader.CurrentDepth;
         bool collect = false;
         while (reader.Read() && !(reader.TokenType == JsonTokenType.EndArray && reader.CurrentDepth == depth))
         {
-            if (reader.TokenType == JsonTokenType.PropertyName)
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == depth + 2 && reader.ValueTextEquals("type"u8))
+            {
+                // An item's own type (depth: the array, its item objects, their members).
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.String && reader.GetString() is { } type && ResponsesTools.IsHostedCallItem(type))
+                {
+                    (calls ??= new HostedToolCalls()).Add(type);
+                }
+
+                reader.Skip();
+                collect = false;
+            }
+            else if (generated is null)
+            {
+                continue;
+            }
+            else if (reader.TokenType == JsonTokenType.PropertyName)
             {
                 collect = reader.ValueTextEquals("text"u8) || reader.ValueTextEquals("refusal"u8)
                     || reader.ValueTextEquals("arguments"u8) || reader.ValueTextEquals("name"u8) || reader.ValueTextEquals("input"u8);
@@ -165,6 +202,32 @@ public static class ResponsesScanner
                 collect = false;
             }
         }
+
+        return calls;
+    }
+
+    // The type of a stream event's item, or null.
+    private static string? ItemType(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        string? type = null;
+        int depth = reader.CurrentDepth;
+        while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
+        {
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("type"u8))
+            {
+                reader.Read();
+                type = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                reader.Skip();
+            }
+        }
+
+        return type;
     }
 
     private static void ReadUsage(ref Utf8JsonReader reader, ref ResponseScan scan)

@@ -5,7 +5,7 @@ namespace Tollgate.Protocol;
 
 /// <summary>
 /// An upstream that speaks OpenAI's Responses API (OpenAI, the simulator): the body goes as the caller sent it except
-/// the model and <c>max_output_tokens</c> (<see cref="ModelRequestRewriter"/>, which adds no <c>stream_options</c>:
+/// the model, <c>max_output_tokens</c> and (for hosted tools) <c>max_tool_calls</c> (<see cref="ModelRequestRewriter"/>, which adds no <c>stream_options</c>:
 /// the final event always carries the usage), and usage is read with <see cref="ResponsesScanner"/>. A Responses
 /// stream ends when its final event has arrived and the connection closes; there is no <c>[DONE]</c>.
 /// </summary>
@@ -19,7 +19,7 @@ public sealed class ResponsesUpstreamProtocol : IUpstreamProtocol
 
     /// <inheritdoc />
     public void WriteRequest(ModelRequest request, in UpstreamRewrite rewrite, IBufferWriter<byte> output) =>
-        ModelRequestRewriter.Write(request, rewrite.Model, rewrite.CapField, rewrite.Cap, output);
+        ModelRequestRewriter.Write(request, rewrite.Model, rewrite.CapField, rewrite.Cap, output, rewrite.ToolCallCap);
 
     /// <inheritdoc />
     public ResponseScan ReadResponse(ReadOnlySpan<byte> body, StringBuilder? generated) => ResponsesScanner.ScanResponse(body, generated);

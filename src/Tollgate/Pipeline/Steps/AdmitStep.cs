@@ -67,8 +67,9 @@ internal sealed class AdmitStep(AdmissionPolicy policy, IQuotaStore quotas, Ledg
             Upstream = model.UpstreamName,
             Task = context.Task,
             SourceAddress = context.SourceAddress,
-            Usage = new Pricing.TokenUsage(admission.InputTokens, 0, admission.ReservedOutput, 0),
+            Usage = new Pricing.TokenUsage(admission.InputTokens, 0, admission.ReservedOutput, 0) { ToolCalls = admission.ToolCalls.Calls },
             CostNanos = admission.WorstCostNanos,
+            ToolFeeNanos = admission.ToolCalls.FeeNanos,
         };
         if (await held.LeaseAsync(ledgerStore, ledger, lease).ConfigureAwait(false) is { } leaseError)
         {

@@ -25,6 +25,7 @@ internal static class BufferedRelayStep
         context.UpstreamEnded();
         var generated = new StringBuilder();
         var scan = call.Protocol.ReadResponse(body, generated);
+        held.SeeToolCalls(scan);
         ReadOnlyMemory<byte> answer = body;
         if (!complete || !scan.Valid)
         {

@@ -108,6 +108,7 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
                     }
 
                     var scan = upstreamStream.ReadEvent(data, generated);
+                    held.SeeToolCalls(scan);
                     context.CacheFill?.Event(data);
                     if (scan.IsError)
                     {
@@ -165,10 +166,12 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
                         seen = generated.Length;
                         if (textData > cutAbove)
                         {
-                            // Counted event by event, as they came.
+                            // Counted event by event, as they came, in work linear in the text (an upstream's unbroken
+                            // run of one letter must not cost the gateway quadratic CPU), and no further than the cut.
                             foreach (int end in eventEnds)
                             {
-                                streamedOutput = Saturating.Add(streamedOutput, counter.Count(generated.ToString(counted, end - counted)));
+                                long room = Math.Max(0, cutAbove - streamedOutput);
+                                streamedOutput = Saturating.Add(streamedOutput, counter.CountUpTo(generated.ToString(counted, end - counted), room));
                                 counted = end;
                             }
 
