@@ -148,7 +148,7 @@ public sealed class ToolsAndStructuredOutputTests : IAsyncLifetime
         Assert.Equal(UsageSource.Reported, record.UsageSource);
     }
 
-    private static void AssertFits(string schemaText, string json)
+    internal static void AssertFits(string schemaText, string json)
     {
         using var document = JsonDocument.Parse(json);
         var result = JsonSchema.FromText(schemaText).Evaluate(document.RootElement);

@@ -192,8 +192,55 @@ public sealed class ChatOverMessagesTests : IAsyncLifetime
         Assert.Equal(new TokenUsage(bill.PromptTokens, 0, bill.CompletionTokens, 0), (await _gateway.AuditAsync(requestId)).Usage);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task CompleteChat_JsonSchemaResponseFormat_ContentFitsTheSchema_SentAsAForcedTool_LedgerMatchesBill(bool stream)
+    {
+        var ids = new RequestIdPolicy();
+        var client = Client(await _gateway.CreateKeyAsync(plan: "translated"), ids);
+        string requestId = ids.Use();
+        var options = new ChatCompletionOptions
+        {
+            ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat("forecast", BinaryData.FromString(WeatherParameters), jsonSchemaIsStrict: true),
+        };
+        List<ChatMessage> messages = [new UserChatMessage("The forecast, as JSON.")];
+
+        string content;
+        ChatFinishReason? finish;
+        if (stream)
+        {
+            var text = new StringBuilder();
+            finish = null;
+            await foreach (var update in client.CompleteChatStreamingAsync(messages, options))
+            {
+                Assert.Empty(update.ToolCallUpdates);
+                text.Append(string.Concat(update.ContentUpdate.Select(p => p.Text)));
+                finish ??= update.FinishReason;
+            }
+
+            content = text.ToString();
+        }
+        else
+        {
+            ChatCompletion completion = (await client.CompleteChatAsync(messages, options)).Value;
+            Assert.Empty(completion.ToolCalls);
+            content = completion.Content[0].Text;
+            finish = completion.FinishReason;
+        }
+
+        Assert.Equal(ChatFinishReason.Stop, finish);
+        ToolsAndStructuredOutputTests.AssertFits(WeatherParameters, content);
+        var bill = Messages.Billing.Find(requestId)!;
+        Assert.Equal("messages", bill.Endpoint);
+        var record = await _gateway.AuditAsync(requestId);
+        Assert.Equal((Decisions.Allowed, "ok"), (record.Decision, record.Reason));
+        Assert.Equal(new TokenUsage(bill.PromptTokens, 0, bill.CompletionTokens, 0), record.Usage);
+        Assert.Equal(AnthropicMessagesTests.Cost(bill), record.CostNanos);
+    }
+
     [Fact]
-    public async Task CompleteChat_JsonSchemaResponseFormat_400ParamNotSupported_NothingForwarded()
+    public async Task CompleteChat_ResponseFormatWithTools_400ParamNotSupported_NothingForwarded()
     {
         var ids = new RequestIdPolicy();
         var client = Client(await _gateway.CreateKeyAsync(plan: "translated"), ids);
@@ -202,6 +249,7 @@ public sealed class ChatOverMessagesTests : IAsyncLifetime
         var e = await Assert.ThrowsAsync<ClientResultException>(() => client.CompleteChatAsync([new UserChatMessage("As JSON.")], new ChatCompletionOptions
         {
             ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat("forecast", BinaryData.FromString(WeatherParameters)),
+            Tools = { ChatTool.CreateFunctionTool("get_weather", "Weather", BinaryData.FromString(WeatherParameters)) },
         }));
 
         Assert.Equal(400, e.Status);

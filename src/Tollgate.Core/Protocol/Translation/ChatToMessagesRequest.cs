@@ -10,7 +10,8 @@ namespace Tollgate.Protocol.Translation;
 /// function <c>tools</c>, <c>tool_choice</c> and <c>parallel_tool_calls: false</c>, <c>stop</c>, <c>temperature</c>
 /// (at most 1), <c>top_p</c>, <c>top_k</c>, <c>user</c> (as <c>metadata.user_id</c>), the output cap (the admitted one,
 /// as <c>max_tokens</c>, which Messages requires) and a stream. Pure hints are dropped (<c>store</c>, <c>metadata</c>,
-/// <c>prompt_cache_key</c>, an image's <c>detail</c>, a message's <c>name</c>, a tool's <c>strict</c>); anything that
+/// <c>prompt_cache_key</c>, an image's <c>detail</c>, a message's <c>name</c>, a tool's <c>strict</c>); structured output
+/// is a forced tool call (<see cref="ChatStructuredOutput"/>); anything that
 /// would change the answer or its price is refused before admission, naming the field (<see cref="Check"/>).
 /// </summary>
 internal static class ChatToMessagesRequest
@@ -44,7 +45,7 @@ internal static class ChatToMessagesRequest
                 "top_logprobs" => Unsupported(name, "Messages returns no log-probabilities"),
                 "logit_bias" => value.ValueKind == JsonValueKind.Object && !value.EnumerateObject().Any() ? null : Unsupported(name, "has no equivalent"),
                 "presence_penalty" or "frequency_penalty" => value.ValueKind == JsonValueKind.Number && value.GetDouble() == 0 ? null : Unsupported(name, "has no equivalent"),
-                "response_format" => TranslationJson.String(value, "type") == "text" ? null : Unsupported(name, "structured output has no equivalent"),
+                "response_format" => ChatStructuredOutput.Check(value, root, Unsupported),
                 "service_tier" => value.ValueKind == JsonValueKind.String && (value.ValueEquals("auto") || value.ValueEquals("default")) ? null : Unsupported(name, "must be auto or default"),
                 "modalities" => IsTextOnly(value) ? null : Unsupported(name, "Messages answers in text only"),
                 _ => Unsupported(name, "has no equivalent"),
@@ -306,6 +307,7 @@ internal static class ChatToMessagesRequest
         }
 
         bool parallel = true;
+        string? structured = ChatStructuredOutput.ToolName(root);
         foreach (var property in root.EnumerateObject())
         {
             var value = property.Value;
@@ -335,7 +337,7 @@ internal static class ChatToMessagesRequest
 
                     writer.WriteEndArray();
                     break;
-                case "tools":
+                case "tools" when structured is null:
                     WriteTools(writer, value);
                     break;
                 case "parallel_tool_calls":
@@ -353,7 +355,15 @@ internal static class ChatToMessagesRequest
             writer.WriteEndObject();
         }
 
-        WriteToolChoice(writer, root, parallel);
+        if (structured is not null)
+        {
+            ChatStructuredOutput.WriteTool(writer, root, structured);
+        }
+        else
+        {
+            WriteToolChoice(writer, root, parallel);
+        }
+
         writer.WriteEndObject();
     }
 

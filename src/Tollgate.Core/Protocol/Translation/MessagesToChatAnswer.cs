@@ -7,6 +7,7 @@ namespace Tollgate.Protocol.Translation;
 /// A Messages answer as a chat completion: its text blocks joined as the message's <c>content</c> (null when there are
 /// none), each <c>tool_use</c> block as a tool call (its input's JSON as the arguments), the stop reason as the finish
 /// reason, and the bill as the usage in OpenAI's shape. Thinking blocks are left out (their tokens are billed as output).
+/// The call of a structured output's tool (<see cref="ChatStructuredOutput"/>) is the content, and its finish is <c>stop</c>.
 /// </summary>
 internal static class MessagesToChatAnswer
 {
@@ -17,6 +18,7 @@ internal static class MessagesToChatAnswer
         using var document = JsonDocument.Parse(body.ToArray(), TranslationJson.ReaderOptions);
         var root = document.RootElement;
         var content = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("content", out var c) && c.ValueKind == JsonValueKind.Array ? c : default;
+        string? structured = ChatStructuredOutput.ToolName(request.Document.RootElement);
         using (var writer = new Utf8JsonWriter(buffer, TranslationJson.WriterOptions))
         {
             writer.WriteStartObject();
@@ -29,7 +31,7 @@ internal static class MessagesToChatAnswer
             writer.WriteNumber("index", 0);
             writer.WriteStartObject("message");
             writer.WriteString("role", "assistant");
-            string text = Text(content);
+            string text = Text(content, structured);
             if (text.Length > 0)
             {
                 writer.WriteString("content", text);
@@ -40,10 +42,11 @@ internal static class MessagesToChatAnswer
             }
 
             writer.WriteNull("refusal");
-            WriteToolCalls(writer, content);
+            WriteToolCalls(writer, content, structured);
             writer.WriteEndObject();
             writer.WriteNull("logprobs");
-            writer.WriteString("finish_reason", TranslationJson.FinishReason(TranslationJson.String(root, "stop_reason")));
+            string? stopReason = TranslationJson.String(root, "stop_reason");
+            writer.WriteString("finish_reason", structured is null ? TranslationJson.FinishReason(stopReason) : ChatStructuredOutput.FinishReason(stopReason));
             writer.WriteEndObject();
             writer.WriteEndArray();
             TranslationJson.WriteOpenAIUsage(writer, usage);
@@ -56,7 +59,8 @@ internal static class MessagesToChatAnswer
     /// <summary>A chat completion id for a message's id.</summary>
     public static string CompletionId(string? messageId) => "chatcmpl-" + (string.IsNullOrEmpty(messageId) ? "tollgate" : messageId);
 
-    private static string Text(JsonElement content)
+    // The text blocks, and the input of the structured output's tool call (the answer the caller asked for as JSON).
+    private static string Text(JsonElement content, string? structured)
     {
         if (content.ValueKind != JsonValueKind.Array)
         {
@@ -66,16 +70,22 @@ internal static class MessagesToChatAnswer
         var text = new System.Text.StringBuilder();
         foreach (var block in content.EnumerateArray())
         {
-            if (TranslationJson.String(block, "type") == "text")
+            string? type = TranslationJson.String(block, "type");
+            if (type == "text")
             {
                 text.Append(TranslationJson.String(block, "text"));
+            }
+            else if (type == "tool_use" && structured is not null && TranslationJson.String(block, "name") == structured
+                && block.TryGetProperty("input", out var input))
+            {
+                text.Append(input.GetRawText());
             }
         }
 
         return text.ToString();
     }
 
-    private static void WriteToolCalls(Utf8JsonWriter writer, JsonElement content)
+    private static void WriteToolCalls(Utf8JsonWriter writer, JsonElement content, string? structured)
     {
         if (content.ValueKind != JsonValueKind.Array)
         {
@@ -85,7 +95,7 @@ internal static class MessagesToChatAnswer
         bool any = false;
         foreach (var block in content.EnumerateArray())
         {
-            if (TranslationJson.String(block, "type") != "tool_use")
+            if (TranslationJson.String(block, "type") != "tool_use" || (structured is not null && TranslationJson.String(block, "name") == structured))
             {
                 continue;
             }

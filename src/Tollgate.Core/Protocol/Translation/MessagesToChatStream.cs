@@ -8,7 +8,8 @@ namespace Tollgate.Protocol.Translation;
 /// <c>tool_use</c> block's start is a tool call's head (id, name) and its <c>input_json_delta</c>s the call's argument
 /// pieces, <c>message_delta</c> is the finish chunk; thinking, pings and block stops have no chunk. The usage chunk
 /// (<c>"choices": []</c>, the bill and its cost) is written by <see cref="Finish"/> when the caller asked for it
-/// (<c>stream_options.include_usage</c>), before the relay's <c>[DONE]</c>.
+/// (<c>stream_options.include_usage</c>), before the relay's <c>[DONE]</c>. The input of a structured output's tool call
+/// (<see cref="ChatStructuredOutput"/>) streams as content chunks, and its finish is <c>stop</c>.
 /// </summary>
 internal sealed class MessagesToChatStream(ModelRequest request, long created) : IStreamTranslator
 {
@@ -16,6 +17,8 @@ internal sealed class MessagesToChatStream(ModelRequest request, long created) :
     private bool _finished;
     private int _tools;
     private readonly Dictionary<int, int> _toolOfBlock = [];
+    private readonly string? _structured = ChatStructuredOutput.ToolName(request.Document.RootElement);
+    private int _structuredBlock = -1;
 
     /// <inheritdoc />
     public void Translate(ReadOnlySpan<byte> data, in ResponseScan scan, IBufferWriter<byte> output)
@@ -91,6 +94,13 @@ internal sealed class MessagesToChatStream(ModelRequest request, long created) :
             return;
         }
 
+        if (_structured is not null && TranslationJson.String(block, "name") == _structured)
+        {
+            // The structured output's call: its input is the content.
+            _structuredBlock = blockIndex;
+            return;
+        }
+
         int tool = _tools++;
         _toolOfBlock[blockIndex] = tool;
         WriteToolCall(output, tool, TranslationJson.String(block, "id") ?? "", TranslationJson.String(block, "name") ?? "", "");
@@ -107,6 +117,11 @@ internal sealed class MessagesToChatStream(ModelRequest request, long created) :
         {
             case "text_delta" when TranslationJson.String(delta, "text") is { Length: > 0 } text:
                 WriteChunk(output, static (w, text) => w.WriteString("content", text), text);
+                break;
+            case "input_json_delta" when _structuredBlock >= 0 && TranslationJson.String(delta, "partial_json") is { Length: > 0 } json
+                && root.TryGetProperty("index", out var index) && index.ValueKind == JsonValueKind.Number && index.TryGetInt32(out int blockIndex)
+                && blockIndex == _structuredBlock:
+                WriteChunk(output, static (w, text) => w.WriteString("content", text), json);
                 break;
             case "input_json_delta" when TranslationJson.String(delta, "partial_json") is { Length: > 0 } json
                 && root.TryGetProperty("index", out var index) && index.ValueKind == JsonValueKind.Number && index.TryGetInt32(out int blockIndex)
@@ -136,7 +151,7 @@ internal sealed class MessagesToChatStream(ModelRequest request, long created) :
         writer.WriteStartObject("delta");
         writer.WriteEndObject();
         writer.WriteNull("logprobs");
-        writer.WriteString("finish_reason", TranslationJson.FinishReason(stopReason));
+        writer.WriteString("finish_reason", _structured is null ? TranslationJson.FinishReason(stopReason) : ChatStructuredOutput.FinishReason(stopReason));
         writer.WriteEndObject();
         writer.WriteEndArray();
         writer.WriteEndObject();

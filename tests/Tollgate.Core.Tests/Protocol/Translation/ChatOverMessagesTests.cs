@@ -83,7 +83,9 @@ public sealed class ChatOverMessagesTests
     [InlineData("\"temperature\":1.4", "temperature")]
     [InlineData("\"frequency_penalty\":0.5", "frequency_penalty")]
     [InlineData("\"seed\":1", "seed")]
-    [InlineData("\"response_format\":{\"type\":\"json_object\"}", "response_format")]
+    [InlineData("\"response_format\":{\"type\":\"json_object\"},\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]", "response_format")]
+    [InlineData("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"list\",\"schema\":{\"type\":\"array\"}}}", "response_format.json_schema.schema")]
+    [InlineData("\"response_format\":{\"type\":\"grammar\"}", "response_format.type")]
     [InlineData("\"reasoning_effort\":\"high\"", "reasoning_effort")]
     [InlineData("\"modalities\":[\"text\",\"audio\"]", "modalities")]
     [InlineData("\"service_tier\":\"flex\"", "service_tier")]
@@ -231,5 +233,94 @@ public sealed class ChatOverMessagesTests
 
         var chunk = Assert.Single(Events(stream));
         Assert.Contains("\"finish_reason\":\"stop\"", chunk.Data, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WriteRequest_JsonSchema_TheSchemaAsTheOneToolTheModelMustCall()
+    {
+        using var request = Chat("""
+            {"model":"gpt-x","messages":[{"role":"user","content":"A city?"}],
+             "response_format":{"type":"json_schema","json_schema":{"name":"city_answer","description":"A city.","strict":true,
+               "schema":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"],"additionalProperties":false}}}}
+            """);
+
+        using var body = System.Text.Json.JsonDocument.Parse(Written(output => s_protocol.WriteRequest(request, s_rewrite, output)));
+
+        Assert.Null(s_protocol.CheckTranslatable(request));
+        SameJson("""
+            [{"name":"city_answer","description":"A city. Answer by calling this tool: its input is the whole answer, as JSON.",
+              "input_schema":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"],"additionalProperties":false}}]
+            """, body.RootElement.GetProperty("tools").GetRawText());
+        SameJson("""{"type":"tool","name":"city_answer"}""", body.RootElement.GetProperty("tool_choice").GetRawText());
+        Assert.False(body.RootElement.TryGetProperty("response_format", out _));
+    }
+
+    [Fact]
+    public void WriteRequest_JsonObject_AnyObjectThroughTheDefaultTool()
+    {
+        using var request = Chat("""{"model":"gpt-x","tools":[],"messages":[{"role":"user","content":"JSON please"}],"response_format":{"type":"json_object"}}""");
+
+        using var body = System.Text.Json.JsonDocument.Parse(Written(output => s_protocol.WriteRequest(request, s_rewrite, output)));
+
+        Assert.Null(s_protocol.CheckTranslatable(request));
+        var tool = Assert.Single(body.RootElement.GetProperty("tools").EnumerateArray());
+        Assert.Equal(ChatStructuredOutput.DefaultName, tool.GetProperty("name").GetString());
+        SameJson("""{"type":"object"}""", tool.GetProperty("input_schema").GetRawText());
+        SameJson("""{"type":"tool","name":"json_response"}""", body.RootElement.GetProperty("tool_choice").GetRawText());
+    }
+
+    [Theory]
+    [InlineData("tool_use", "stop")]
+    [InlineData("max_tokens", "length")]
+    public void TranslateResponse_StructuredOutput_TheToolsInputIsTheContent(string stopReason, string finishReason)
+    {
+        using var request = Chat("""{"model":"gpt-x","messages":[{"role":"user","content":"A city?"}],"response_format":{"type":"json_schema","json_schema":{"name":"city_answer","schema":{"type":"object"}}}}""");
+        byte[] message = Encoding.UTF8.GetBytes($$$"""
+            {"id":"msg_9","type":"message","role":"assistant","model":"claude-upstream",
+             "content":[{"type":"tool_use","id":"toolu_9","name":"city_answer","input":{"city":"Paris"}}],
+             "stop_reason":"{{{stopReason}}}","usage":{"input_tokens":10,"output_tokens":8}}
+            """);
+
+        byte[] answer = s_protocol.TranslateResponse(message, request, new TranslatedUsage(new TokenUsage(10, 0, 8, 0), 99, Estimated: false));
+
+        using var chat = System.Text.Json.JsonDocument.Parse(answer);
+        var choice = chat.RootElement.GetProperty("choices")[0];
+        SameJson("""{"city":"Paris"}""", choice.GetProperty("message").GetProperty("content").GetString()!);
+        Assert.False(choice.GetProperty("message").TryGetProperty("tool_calls", out _));
+        Assert.Equal(finishReason, choice.GetProperty("finish_reason").GetString());
+    }
+
+    [Fact]
+    public void Stream_StructuredOutput_TheToolsInputStreamsAsContent()
+    {
+        using var request = Chat("""{"model":"gpt-x","stream":true,"messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_object"}}""");
+        string[] events =
+        [
+            """{"type":"message_start","message":{"id":"msg_8","type":"message","role":"assistant","content":[],"usage":{"input_tokens":9,"output_tokens":1}}}""",
+            """{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":"json_response","input":{}}}""",
+            """{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"a\""}}""",
+            """{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":":1}"}}""",
+            """{"type":"content_block_stop","index":0}""",
+            """{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":5}}""",
+        ];
+        var translator = s_protocol.OpenTranslator(request);
+        var reader = s_protocol.OpenStream();
+
+        string stream = Written(output =>
+        {
+            foreach (string e in events)
+            {
+                byte[] data = Encoding.UTF8.GetBytes(e);
+                translator.Translate(data, reader.ReadEvent(data, null), output);
+            }
+
+            translator.Finish(new TranslatedUsage(new TokenUsage(9, 0, 5, 0), 7, Estimated: false), output);
+        });
+
+        var chunks = Events(stream).Select(c => System.Text.Json.JsonDocument.Parse(c.Data).RootElement.GetProperty("choices")[0]).ToList();
+        Assert.Equal(4, chunks.Count);
+        Assert.Equal("{\"a\":1}", string.Concat(chunks.Select(c => c.GetProperty("delta").TryGetProperty("content", out var t) ? t.GetString() : "")));
+        Assert.DoesNotContain(chunks, c => c.GetProperty("delta").TryGetProperty("tool_calls", out _));
+        Assert.Equal("stop", chunks[^1].GetProperty("finish_reason").GetString());
     }
 }
