@@ -33,6 +33,7 @@ public sealed class SqliteDatabase
         ArgumentOutOfRangeException.ThrowIfLessThan(busyTimeout, TimeSpan.FromMilliseconds(1));
         Path = System.IO.Path.GetFullPath(path);
         BusyTimeout = busyTimeout;
+        Leases = new LeaseJournal(Path + "-leases");
         ConnectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path,
@@ -49,6 +50,9 @@ public sealed class SqliteDatabase
 
     /// <summary>The full path of the database file.</summary>
     public string Path { get; }
+
+    /// <summary>The reservation leases of this database, in a file beside it (<c>&lt;path&gt;-leases</c>).</summary>
+    internal LeaseJournal Leases { get; }
 
     /// <summary>The connection string (<c>Data Source=…;Pooling=True</c>).</summary>
     public string ConnectionString { get; }

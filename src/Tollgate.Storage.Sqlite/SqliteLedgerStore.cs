@@ -7,8 +7,8 @@ using Tollgate.Pricing;
 namespace Tollgate.Storage.Sqlite;
 
 /// <summary>
-/// An <see cref="ILedgerStore"/> in a SQLite file (tables <c>audit</c> and <c>reservation_leases</c>). A batch is one
-/// transaction through one prepared statement, which also deletes the leases the batch settles. Failures (disk full, <c>SQLITE_BUSY</c> once the busy timeout has passed) propagate as
+/// An <see cref="ILedgerStore"/> in a SQLite file (table <c>audit</c>) and its lease journal (<see cref="LeaseJournal"/>).
+/// A batch is one transaction through one prepared statement, which also marks the leases the batch settles. Failures (disk full, <c>SQLITE_BUSY</c> once the busy timeout has passed) propagate as
 /// <see cref="SqliteException"/>: <see cref="LedgerWriter"/> keeps the batch and retries. Timestamps are kept to the
 /// millisecond.
 /// </summary>
@@ -41,6 +41,8 @@ public sealed partial class SqliteLedgerStore(SqliteDatabase database) : ILedger
             return;
         }
 
+        // Before the write gate, which opening the journal takes too.
+        await OpenJournalAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -54,8 +56,9 @@ public sealed partial class SqliteLedgerStore(SqliteDatabase database) : ILedger
                 }
             }
 
-            await DeleteSettledLeasesAsync(connection, transaction, records, cancellationToken).ConfigureAwait(false);
+            var settled = await MarkSettledLeasesAsync(connection, transaction, records, cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            Journal.Settle(settled);
         }
         finally
         {

@@ -164,6 +164,15 @@ internal static class SqliteSchema
         ALTER TABLE reservation_leases ADD COLUMN tool_calls INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE reservation_leases ADD COLUMN tool_fee_nanos INTEGER NOT NULL DEFAULT 0;
         """,
+
+        // 10: leases move to an append-only file beside the database (LeaseJournal); the ids of the leases settled since
+        // the file was last rewritten are kept here, in the transaction of the records that settle them. Rows left in
+        // reservation_leases by an older version are moved to the file when it is opened.
+        """
+        CREATE TABLE settled_leases (
+            id TEXT PRIMARY KEY
+        ) STRICT, WITHOUT ROWID;
+        """,
     ];
 
     /// <summary>Applies the migrations <paramref name="connection"/>'s file lacks, in one write transaction.</summary>

@@ -97,25 +97,7 @@ public sealed class BackgroundRestartTests
         Assert.Equal(1, final.Count(r => r.CostNanos > 0));
     }
 
-    // The response ids of the leases that hold background responses, read from the gateway's file.
-    private static async Task<List<string>> BackgroundLeasesAsync(ProcessSandbox sandbox)
-    {
-        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = sandbox.Ledger.Path,
-            Mode = SqliteOpenMode.ReadOnly,
-            Pooling = false,
-        }.ToString());
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT background_response_id FROM reservation_leases WHERE background_response_id IS NOT NULL;";
-        await using var reader = await command.ExecuteReaderAsync();
-        var ids = new List<string>();
-        while (await reader.ReadAsync())
-        {
-            ids.Add(reader.GetString(0));
-        }
-
-        return ids;
-    }
+    // The response ids of the open leases that hold background responses, read from the gateway's files.
+    private static async Task<List<string>> BackgroundLeasesAsync(ProcessSandbox sandbox) =>
+        [.. (await sandbox.Ledger.OpenLeasesAsync()).Values.OfType<string>()];
 }

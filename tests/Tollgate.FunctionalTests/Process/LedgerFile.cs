@@ -36,6 +36,47 @@ internal sealed class LedgerFile(string path)
         return rows;
     }
 
+    /// <summary>
+    /// The open reservation leases, read as a restart would: the lease journal beside the file (<c>-leases</c>), less the
+    /// leases the database marks settled; each with the background response it holds, if any.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, string?>> OpenLeasesAsync()
+    {
+        var leases = new Dictionary<string, string?>(StringComparer.Ordinal);
+        string journal = Path + "-leases";
+        foreach (string line in File.Exists(journal) ? await File.ReadAllLinesAsync(journal) : [])
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            using var entry = System.Text.Json.JsonDocument.Parse(line);
+            var root = entry.RootElement;
+            string id = root.GetProperty("id").GetString()!;
+            string? background = root.TryGetProperty("background", out var b) ? b.GetString() : null;
+            if (root.GetProperty("k").GetString() == "l")
+            {
+                leases[id] = background;
+            }
+            else if (leases.ContainsKey(id))
+            {
+                leases[id] = background;
+            }
+        }
+
+        await using var connection = await OpenAsync(SqliteOpenMode.ReadOnly);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id FROM settled_leases;";
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            leases.Remove(reader.GetString(0));
+        }
+
+        return leases;
+    }
+
     /// <summary><c>PRAGMA integrity_check</c>: "ok" for a sound file. Opens read-write, so a crash's WAL is recovered first.</summary>
     public async Task<string> IntegrityCheckAsync()
     {

@@ -139,11 +139,67 @@ public sealed class ServeSignalTests
         Assert.Equal(200, rows.Single(r => r.RequestId == afterRestart).Status);
     }
 
-    private static async Task<string> ChatAsync(HttpClient http, string key, string content)
+    [Fact]
+    public async Task Serve_KillNineWithStreamsMidWay_RestartBillsEachInFlightRequestOnceAtItsWorstCase()
+    {
+        // Arrange: streams paused mid-way at an upstream in its own process, so they are surely in flight at the kill.
+        await using var upstream = await TollgateProcess.StartSimulateAsync();
+        using var simulator = new HttpClient { BaseAddress = upstream.Address, Timeout = TimeSpan.FromSeconds(20) };
+        using var sandbox = new ProcessSandbox();
+        string config = await sandbox.WriteConfigAsync(t => OutsideUpstream.Configure(t, upstream.Address));
+        string key;
+        var firstContent = Enumerable.Range(0, Streams).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        await using (var gateway = await TollgateProcess.StartServeAsync(sandbox.DataDirectory, config))
+        {
+            (_, key) = await sandbox.CreateKeyAsync("basic", tenant: "killed");
+            using var http = new HttpClient { BaseAddress = gateway.Address, Timeout = TimeSpan.FromSeconds(60) };
+            var streams = firstContent.Select(first => ReadStreamAsync(http, key, first)).ToArray();
+            await Task.WhenAll(firstContent.Select(f => f.Task)).WaitAsync(TimeSpan.FromSeconds(30));
+            await Poll.UntilAsync(() => simulator.GetStringAsync("/_simulator/held/drain"), held => JsonDocument.Parse(held).RootElement.GetProperty("waiting").GetInt32() == Streams,
+                TimeSpan.FromSeconds(20), "every stream to pause mid-way");
+            Assert.Equal(Streams, (await sandbox.Ledger.OpenLeasesAsync()).Count);
+
+            // Act: the gateway dies with every stream in flight; its callers see their streams end early.
+            gateway.KillHard();
+            Assert.NotEqual(0, await gateway.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+            foreach (var stream in streams)
+            {
+                await Assert.ThrowsAnyAsync<Exception>(() => stream.WaitAsync(TimeSpan.FromSeconds(20)));
+            }
+        }
+
+        Assert.DoesNotContain(await sandbox.Ledger.ReadAsync(), r => r.Tenant == "killed" && r.Reason != "ok");
+        (await simulator.PostAsync("/_simulator/release/drain", null)).EnsureSuccessStatusCode();
+
+        // Assert: the restarted gateway finds the five leases and bills each once, at the worst case it reserved.
+        await using (var restarted = await TollgateProcess.StartServeAsync(sandbox.DataDirectory, config))
+        {
+            var rows = await Poll.UntilAsync(sandbox.Ledger.ReadAsync, rows => rows.Count(r => r.Tenant == "killed") == Streams, TimeSpan.FromSeconds(20),
+                "the restarted gateway to bill the in-flight requests");
+            var killed = rows.Where(r => r.Tenant == "killed").ToList();
+            Assert.All(killed, r => Assert.Equal(("orphaned_reservation", OutsideUpstream.Model), (r.Reason, r.Model)));
+            Assert.Equal(Streams, killed.Select(r => r.RequestId).Distinct().Count());
+            // The worst case of a request without a cap: its prompt and the plan's default output cap, at sim-mini's prices.
+            Assert.All(killed, r => Assert.Equal(ChatCompletionTests.ExpectedCost(r.InputTokens, 0, r.OutputTokens, 150_000, 75_000, 600_000), r.CostNanos));
+            Assert.All(killed, r => Assert.True(r.OutputTokens > TokensPerStream, $"reserved {r.OutputTokens} output tokens"));
+            Assert.Empty(await sandbox.Ledger.OpenLeasesAsync());
+        }
+
+        // A second restart bills nothing again.
+        await using (var again = await TollgateProcess.StartServeAsync(sandbox.DataDirectory, config))
+        {
+            using var http = new HttpClient { BaseAddress = again.Address };
+            string after = await ChatAsync(http, key, "after two restarts", OutsideUpstream.Model);
+            await Poll.UntilAsync(sandbox.Ledger.ReadAsync, rows => rows.Any(r => r.RequestId == after), TimeSpan.FromSeconds(10), "the next request's record");
+            Assert.Equal(Streams, (await sandbox.Ledger.ReadAsync()).Count(r => r.Reason == "orphaned_reservation"));
+        }
+    }
+
+    private static async Task<string> ChatAsync(HttpClient http, string key, string content, string model = "sim-mini")
     {
         using var request = ChatCompletionTests.Json(key, JsonSerializer.Serialize(new
         {
-            model = "sim-mini",
+            model,
             messages = new[] { new { role = "user", content = content + " [[sim:tokens=5]]" } },
         }));
         using var response = await http.SendAsync(request);

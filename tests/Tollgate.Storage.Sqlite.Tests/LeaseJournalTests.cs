@@ -1,0 +1,140 @@
+using Microsoft.Data.Sqlite;
+using Tollgate.Audit;
+using Tollgate.Stores.Contracts;
+
+namespace Tollgate.Storage.Sqlite.Tests;
+
+/// <summary>
+/// The lease journal beside the database: what a restart (a new <see cref="SqliteDatabase"/> on the same file, as after
+/// the process was killed) finds open, across settling, rewriting, torn lines and rows an older version left.
+/// </summary>
+public sealed class LeaseJournalTests : IDisposable
+{
+    private static CancellationToken None => CancellationToken.None;
+    private readonly TempDatabaseFile _file = new();
+
+    public void Dispose() => _file.Dispose();
+
+    private string JournalPath => _file.Path + "-leases";
+
+    [Fact]
+    public async Task Restart_LeasesSettledBeforeItAreGone_TheOthersOpenWithTheirBackgroundIds()
+    {
+        var store = new SqliteLedgerStore(await _file.OpenAsync());
+        foreach (string id in (string[])["rsv_1", "rsv_2", "rsv_3", "rsv_4"])
+        {
+            await store.AddLeaseAsync(TestAuditRecords.Lease(id), None);
+        }
+
+        await store.MarkBackgroundAsync("rsv_3", "resp_3", None);
+        await store.AppendAsync([TestAuditRecords.Full("r1") with { ReservationId = "rsv_1" }], None);
+        await store.AppendAsync([TestAuditRecords.Full("r4") with { ReservationId = "rsv_9", Attempts = [Attempt("rsv_9"), Attempt("rsv_4")] }], None);
+
+        var restarted = new SqliteLedgerStore(await _file.OpenAsync());
+
+        Assert.Equal([TestAuditRecords.Lease("rsv_2"), TestAuditRecords.Lease("rsv_3") with { BackgroundResponseId = "resp_3" }],
+            await restarted.ReadLeasesAsync(None));
+        // Opening rewrote the file with the open leases: the marks of the settled ones are not needed any more.
+        Assert.Equal(0, await CountAsync(await _file.OpenAsync(), "settled_leases"));
+    }
+
+    [Fact]
+    public async Task Rotation_PastItsBound_FileShrinksToTheOpenLeases_MarksCleared_RestartSeesTheSame()
+    {
+        var database = await _file.OpenAsync();
+        database.Leases.RotateAt = 4096;
+        var store = new SqliteLedgerStore(database);
+        await store.AddLeaseAsync(TestAuditRecords.Lease("keep"), None);
+        await store.MarkBackgroundAsync("keep", "resp_keep", None);
+        long grown = 0;
+        for (int i = 0; i < 40; i++)
+        {
+            await store.AddLeaseAsync(TestAuditRecords.Lease($"rsv_{i:D2}"), None);
+            grown = Math.Max(grown, new FileInfo(JournalPath).Length);
+            await store.AppendAsync([TestAuditRecords.Full($"r{i}") with { ReservationId = $"rsv_{i:D2}" }], None);
+        }
+
+        // Each batch past the bound rewrote the file first: it never held much more than the bound and one batch.
+        Assert.InRange(grown, 4096, 4096 + 2048);
+        Assert.True(new FileInfo(JournalPath).Length < grown);
+        Assert.InRange(await CountAsync(database, "settled_leases"), 1, 39);
+        Assert.Equal(["keep"], (await store.ReadLeasesAsync(None)).Select(l => l.Id));
+
+        var restarted = new SqliteLedgerStore(await _file.OpenAsync());
+        Assert.Equal([TestAuditRecords.Lease("keep") with { BackgroundResponseId = "resp_keep" }], await restarted.ReadLeasesAsync(None));
+        Assert.Equal(40, (await restarted.ReadAsync(new UsageQuery(), 100, None)).Count);
+    }
+
+    [Fact]
+    public async Task Restart_LastLineTornByAKill_IgnoredAndTheNextLeaseReadsOnItsOwnLine()
+    {
+        var store = new SqliteLedgerStore(await _file.OpenAsync());
+        await store.AddLeaseAsync(TestAuditRecords.Lease("rsv_1"), None);
+        // A writer killed mid-write leaves part of a line, with no line feed: its caller was never answered.
+        await File.AppendAllTextAsync(JournalPath, "\n{\"k\":\"l\",\"id\":\"torn\",\"ts\":17");
+
+        var restarted = new SqliteLedgerStore(await _file.OpenAsync());
+        Assert.Equal(["rsv_1"], (await restarted.ReadLeasesAsync(None)).Select(l => l.Id));
+        await File.AppendAllTextAsync(JournalPath, "\n{\"k\":\"l\",\"id\":\"torn-again\"");
+        await restarted.AddLeaseAsync(TestAuditRecords.Lease("rsv_2"), None);
+
+        var again = new SqliteLedgerStore(await _file.OpenAsync());
+        Assert.Equal(["rsv_1", "rsv_2"], (await again.ReadLeasesAsync(None)).Select(l => l.Id));
+    }
+
+    [Fact]
+    public async Task Open_RowsAnOlderVersionLeftInTheTable_MovedToTheJournal()
+    {
+        var database = await _file.OpenAsync();
+        await using (var connection = await database.OpenConnectionAsync(None))
+        {
+            await using var insert = connection.CreateCommand();
+            insert.CommandText = """
+                INSERT INTO reservation_leases (id, ts, request_id, endpoint, key_id, tenant, user, model, upstream, task, source_address,
+                    input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, cost_nanos, tool_calls, tool_fee_nanos, background_response_id)
+                VALUES ('old_1', 1767225600000, 'req-old', 'responses', 'key_old', 'acme', 'bob', 'sim-mini', 'simulator', NULL, NULL,
+                    10, 0, 20, 0, 300, 0, 0, 'resp_old');
+                """;
+            await insert.ExecuteNonQueryAsync(None);
+        }
+
+        var store = new SqliteLedgerStore(database);
+        await store.AddLeaseAsync(TestAuditRecords.Lease("rsv_1"), None);
+
+        var leases = await store.ReadLeasesAsync(None);
+        Assert.Equal(["old_1", "rsv_1"], leases.OrderBy(l => l.Id, StringComparer.Ordinal).Select(l => l.Id));
+        Assert.Equal(("resp_old", 300L), (leases.Single(l => l.Id == "old_1").BackgroundResponseId, leases.Single(l => l.Id == "old_1").CostNanos));
+        Assert.Equal(0, await CountAsync(database, "reservation_leases"));
+        var restarted = new SqliteLedgerStore(await _file.OpenAsync());
+        Assert.Equal(2, (await restarted.ReadLeasesAsync(None)).Count);
+    }
+
+    [Fact]
+    public async Task AddLeaseAsync_ManyAtOnce_EachOnItsOwnLine_AllReadBackAfterARestart()
+    {
+        var store = new SqliteLedgerStore(await _file.OpenAsync());
+        var ids = Enumerable.Range(0, 500).Select(i => $"rsv_{i:D3}").ToList();
+
+        await Task.WhenAll(ids.Select(id => Task.Run(() => store.AddLeaseAsync(TestAuditRecords.Lease(id), None))));
+
+        var restarted = new SqliteLedgerStore(await _file.OpenAsync());
+        Assert.Equal(ids, (await restarted.ReadLeasesAsync(None)).Select(l => l.Id));
+    }
+
+    private static UpstreamAttempt Attempt(string reservationId) => new()
+    {
+        Upstream = "simulator",
+        Model = "sim-large",
+        Status = 200,
+        Reason = "ok",
+        ReservationId = reservationId,
+    };
+
+    private static async Task<long> CountAsync(SqliteDatabase database, string table)
+    {
+        await using var connection = await database.OpenConnectionAsync(None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM {table};";
+        return (long)(await command.ExecuteScalarAsync(None))!;
+    }
+}
