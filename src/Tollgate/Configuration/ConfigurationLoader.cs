@@ -22,9 +22,10 @@ internal static class ConfigurationLoader
         else
         {
             string full = Path.GetFullPath(configFile);
+            var files = new ConfigFileProvider(full);
             builder.AddJsonFile(source =>
             {
-                source.FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetDirectoryName(full)!);
+                source.FileProvider = files;
                 source.Path = Path.GetFileName(full);
                 source.Optional = false;
                 source.ReloadOnChange = watch;
@@ -32,12 +33,24 @@ internal static class ConfigurationLoader
                 // values, the monitor rejects the result, and the last good configuration stays in force.
                 source.OnLoadException = context => context.Ignore = initialLoadDone;
             });
+            // The JSON source does not own a file provider it was given: this one stops the watcher with the root.
+            builder.Add(new DisposerSource(files));
         }
 
         builder.AddEnvironmentVariables();
         var root = builder.Build();
         initialLoadDone = true;
         return root;
+    }
+
+    private sealed class DisposerSource(IDisposable owned) : IConfigurationSource
+    {
+        public IConfigurationProvider Build(IConfigurationBuilder builder) => new DisposerProvider(owned);
+    }
+
+    private sealed class DisposerProvider(IDisposable owned) : ConfigurationProvider, IDisposable
+    {
+        public void Dispose() => owned.Dispose();
     }
 
     public static Stream OpenDefault() =>
