@@ -70,7 +70,9 @@ public sealed class CodexCliTests : IAsyncLifetime
     public async Task CodexExec_ChatOnlyUpstream_ScriptedTaskThroughTheTranslation_EveryTurnBilledUnderItsSession()
     {
         // The model's upstream speaks chat completions only (a vLLM or Ollama server): Codex's Responses requests are
-        // translated to chat and the answers back to Responses events.
+        // translated to chat and the answers back to Responses events. Codex is pointed at the model with -m, as at a
+        // real one in production: for its own default model it sends its tools as an input item of type
+        // additional_tools, which has no chat equivalent (400 param_not_supported).
         await using var gateway = await TestGateway.StartAsync(c =>
         {
             ResponsesTranslationTests.ChatOnly(c);
@@ -79,7 +81,7 @@ public sealed class CodexCliTests : IAsyncLifetime
         string key = await gateway.CreateKeyAsync(plan: "agents");
         string workspace = Workspace("chat-only");
 
-        var (exit, output) = await RunCodexAsync(gateway, key, workspace);
+        var (exit, output) = await RunCodexAsync(gateway, key, workspace, "sim-mini");
 
         Assert.True(exit == 0, output);
         Assert.Equal("hi\n", await File.ReadAllTextAsync(Path.Combine(workspace, "hello.txt")));
@@ -139,7 +141,8 @@ public sealed class CodexCliTests : IAsyncLifetime
 
     private Task<(int Exit, string Output)> RunCodexAsync(string key, string workspace) => RunCodexAsync(_gateway, key, workspace);
 
-    private Task<(int Exit, string Output)> RunCodexAsync(TestGateway gateway, string key, string workspace)
+    // No model setting unless one is given: Codex then asks for its own default model.
+    private Task<(int Exit, string Output)> RunCodexAsync(TestGateway gateway, string key, string workspace, string? model = null)
     {
         string home = Directory.CreateDirectory(Path.Combine(_work, "codex-home-" + Path.GetFileName(workspace))).FullName;
         var environment = new Dictionary<string, string>(_trap.Environment(gateway.Address))
@@ -148,6 +151,7 @@ public sealed class CodexCliTests : IAsyncLifetime
             ["HOME"] = home,
             ["TOLLGATE_KEY"] = key,
         };
+        string[] modelSetting = model is null ? [] : ["-m", model];
         return AgentProcess.RunAsync("codex",
         [
             "exec", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox",
@@ -159,6 +163,7 @@ public sealed class CodexCliTests : IAsyncLifetime
             // api.github.com, then chatgpt.com) and exports metrics to ab.chatgpt.com; both are turned off.
             "-c", "features.plugins=false",
             "-c", "analytics.enabled=false",
+            .. modelSetting,
             Prompt,
         ], workspace, environment);
     }
