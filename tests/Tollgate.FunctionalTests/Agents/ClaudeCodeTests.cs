@@ -8,12 +8,16 @@ namespace Tollgate.FunctionalTests.Agents;
 /// <summary>
 /// Claude Code (<c>@anthropic-ai/claude-code</c>, installed at a pinned version into <c>tests/agents</c>) runs offline
 /// through the gateway on its embedded default, set up as the README says: <c>ANTHROPIC_BASE_URL</c> at the gateway,
-/// a Tollgate key as the API key, its models mapped to <c>sim-claude</c>. The simulator's script makes it call its
-/// Write tool and then answer; its session id (<c>x-claude-code-session-id</c>) is the task its budget is counted under.
+/// a Tollgate key as the API key, and no model setting — its default models (<c>claude-sonnet-4-6</c>, and
+/// <c>claude-haiku-4-5-20251001</c> for background calls) are aliases of <c>sim-claude</c> in the embedded default.
+/// The simulator's script makes it call its Write tool and then answer; its session id
+/// (<c>x-claude-code-session-id</c>) is the task its budget is counted under. Every run goes through an
+/// <see cref="OutboundTrap"/>: Claude Code reaches nothing but the gateway.
 /// </summary>
 public sealed class ClaudeCodeTests : IAsyncLifetime
 {
     private readonly string _work = Directory.CreateTempSubdirectory("tollgate-claude-").FullName;
+    private readonly OutboundTrap _trap = new();
     private TestGateway _gateway = null!;
 
     public async Task InitializeAsync() => _gateway = await TestGateway.StartAsync(c =>
@@ -38,6 +42,7 @@ public sealed class ClaudeCodeTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _gateway.DisposeAsync();
+        await _trap.DisposeAsync();
         Directory.Delete(_work, recursive: true);
     }
 
@@ -52,9 +57,11 @@ public sealed class ClaudeCodeTests : IAsyncLifetime
         Assert.True(exit == 0, output);
         Assert.Contains("done", output, StringComparison.Ordinal);
         Assert.Equal("hi", await File.ReadAllTextAsync(Path.Combine(workspace, "hello.txt")));
+        Assert.Empty(_trap.Requests);
         var records = await RecordsAsync();
         Assert.Equal(2, records.Count);
-        Assert.All(records, r => Assert.Equal((Decisions.Allowed, "messages", "sim-claude"), (r.Decision, r.Endpoint, r.Model)));
+        // Claude Code asked for its default model; the alias resolved it to the simulator's model, billed at its prices.
+        Assert.All(records, r => Assert.Equal((Decisions.Allowed, "messages", "sim-claude", "simulator"), (r.Decision, r.Endpoint, r.Model, r.Upstream)));
         string session = Assert.Single(records.Select(r => r.Task).Distinct())!;
         Assert.True(Guid.TryParse(session, out _), $"the task is Claude Code's session id: {session}");
         foreach (var record in records)
@@ -74,8 +81,10 @@ public sealed class ClaudeCodeTests : IAsyncLifetime
 
         // The first turn wrote the file; the second was refused once, and not retried.
         Assert.True(File.Exists(Path.Combine(workspace, "hello.txt")), output);
+        Assert.Empty(_trap.Requests);
         var records = await RecordsAsync();
         Assert.Equal(2, records.Count);
+        Assert.All(records, r => Assert.Equal("sim-claude", r.Model));
         var refused = Assert.Single(records, r => r.Decision == Decisions.Refused);
         Assert.Equal(("insufficient_quota", 0L), (refused.Reason, refused.CostNanos));
         Assert.Single(records.Select(r => r.Task).Distinct());
@@ -87,11 +96,13 @@ public sealed class ClaudeCodeTests : IAsyncLifetime
         string key = await _gateway.CreateKeyAsync(plan: "claude");
         string workspace = Workspace("chat");
 
+        // A model setting still picks another model, as it would a real one in production.
         var (exit, output) = await RunClaudeAsync(key, workspace, Translation.TranslationSetup.OverChat);
 
         Assert.True(exit == 0, output);
         Assert.Contains("done", output, StringComparison.Ordinal);
         Assert.Equal("hi", await File.ReadAllTextAsync(Path.Combine(workspace, "hello.txt")));
+        Assert.Empty(_trap.Requests);
         var records = await RecordsAsync();
         Assert.Equal(2, records.Count);
         Assert.All(records, r => Assert.Equal((Decisions.Allowed, "messages", Translation.TranslationSetup.OverChat, Translation.TranslationSetup.ChatOnly),
@@ -116,21 +127,26 @@ public sealed class ClaudeCodeTests : IAsyncLifetime
         return [.. await _gateway.AuditRecordsAsync()];
     }
 
-    private Task<(int Exit, string Output)> RunClaudeAsync(string key, string workspace, string model = "sim-claude")
+    // No model setting unless one is given: Claude Code then asks for its own default models.
+    private Task<(int Exit, string Output)> RunClaudeAsync(string key, string workspace, string? model = null)
     {
         string home = Directory.CreateDirectory(Path.Combine(_work, "claude-home-" + Path.GetFileName(workspace))).FullName;
         string file = Path.Combine(workspace, "hello.txt");
         string prompt = $$$"""Create the file. [[sim:call=Write {"file_path":"{{{file}}}","content":"hi"}]] [[sim:say=done]]""";
-        return AgentProcess.RunAsync("claude", ["-p", prompt, "--permission-mode", "acceptEdits"], workspace, new Dictionary<string, string>
+        var environment = new Dictionary<string, string>(_trap.Environment(_gateway.Address))
         {
             ["HOME"] = home,
             ["ANTHROPIC_BASE_URL"] = _gateway.Address.ToString().TrimEnd('/'),
             ["ANTHROPIC_API_KEY"] = key,
-            ["ANTHROPIC_MODEL"] = model,
-            ["ANTHROPIC_DEFAULT_HAIKU_MODEL"] = model,
             ["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] = "4096",
             ["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1",
             ["DISABLE_AUTOUPDATER"] = "1",
-        });
+        };
+        if (model is not null)
+        {
+            environment["ANTHROPIC_MODEL"] = environment["ANTHROPIC_DEFAULT_HAIKU_MODEL"] = model;
+        }
+
+        return AgentProcess.RunAsync("claude", ["-p", prompt, "--permission-mode", "acceptEdits"], workspace, environment);
     }
 }

@@ -8,14 +8,16 @@ namespace Tollgate.FunctionalTests.Agents;
 /// <summary>
 /// Codex CLI (<c>@openai/codex</c>, installed at a pinned version into <c>tests/agents</c> by the test command) runs
 /// offline through the gateway on its embedded default, as a user would set it up: a custom model provider speaking
-/// the Responses API at the gateway's base URL, the key in an environment variable. The simulator's script makes it
+/// the Responses API at the gateway's base URL, the key in an environment variable, and no model setting — its default
+/// model (<c>gpt-6.2-sol</c>) is an alias of <c>sim-mini</c> in the embedded default. The simulator's script makes it
 /// run a command that writes a file and then answer; its session id (<c>session-id</c>) is the task its budget is
-/// counted under.
+/// counted under. Every run goes through an <see cref="OutboundTrap"/>: Codex reaches nothing but the gateway.
 /// </summary>
 public sealed class CodexCliTests : IAsyncLifetime
 {
     private const string Prompt = """Create hello.txt [[sim:call=exec_command {"cmd":"echo hi > hello.txt"}]] [[sim:say=done]]""";
     private readonly string _work = Directory.CreateTempSubdirectory("tollgate-codex-").FullName;
+    private readonly OutboundTrap _trap = new();
     private TestGateway _gateway = null!;
 
     public async Task InitializeAsync() => _gateway = await TestGateway.StartAsync(c =>
@@ -37,6 +39,7 @@ public sealed class CodexCliTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _gateway.DisposeAsync();
+        await _trap.DisposeAsync();
         Directory.Delete(_work, recursive: true);
     }
 
@@ -50,8 +53,10 @@ public sealed class CodexCliTests : IAsyncLifetime
 
         Assert.True(exit == 0, output);
         Assert.Equal("hi\n", await File.ReadAllTextAsync(Path.Combine(workspace, "hello.txt")));
+        Assert.Empty(_trap.Requests);
         var records = await RecordsAsync(2);
-        Assert.All(records, r => Assert.Equal((Decisions.Allowed, "responses"), (r.Decision, r.Endpoint)));
+        // Codex asked for its default model; the alias resolved it to the simulator's model, billed at its prices.
+        Assert.All(records, r => Assert.Equal((Decisions.Allowed, "responses", "sim-mini", "simulator"), (r.Decision, r.Endpoint, r.Model, r.Upstream)));
         string session = Assert.Single(records.Select(r => r.Task).Distinct())!;
         Assert.True(Guid.TryParse(session, out _), $"the task is Codex's session id: {session}");
         foreach (var record in records)
@@ -65,7 +70,9 @@ public sealed class CodexCliTests : IAsyncLifetime
     public async Task CodexExec_ChatOnlyUpstream_ScriptedTaskThroughTheTranslation_EveryTurnBilledUnderItsSession()
     {
         // The model's upstream speaks chat completions only (a vLLM or Ollama server): Codex's Responses requests are
-        // translated to chat and the answers back to Responses events.
+        // translated to chat and the answers back to Responses events. Codex is pointed at the model with -m, as at a
+        // real one in production: for its own default model it sends its tools as an input item of type
+        // additional_tools, which has no chat equivalent (400 param_not_supported).
         await using var gateway = await TestGateway.StartAsync(c =>
         {
             ResponsesTranslationTests.ChatOnly(c);
@@ -74,13 +81,14 @@ public sealed class CodexCliTests : IAsyncLifetime
         string key = await gateway.CreateKeyAsync(plan: "agents");
         string workspace = Workspace("chat-only");
 
-        var (exit, output) = await RunCodexAsync(gateway, key, workspace);
+        var (exit, output) = await RunCodexAsync(gateway, key, workspace, "sim-mini");
 
         Assert.True(exit == 0, output);
         Assert.Equal("hi\n", await File.ReadAllTextAsync(Path.Combine(workspace, "hello.txt")));
         Assert.Contains("done", output, StringComparison.Ordinal);
+        Assert.Empty(_trap.Requests);
         var records = await RecordsAsync(gateway, 2);
-        Assert.All(records, r => Assert.Equal((Decisions.Allowed, "responses"), (r.Decision, r.Endpoint)));
+        Assert.All(records, r => Assert.Equal((Decisions.Allowed, "responses", "sim-mini"), (r.Decision, r.Endpoint, r.Model)));
         Assert.True(Guid.TryParse(Assert.Single(records.Select(r => r.Task).Distinct()), out _));
         foreach (var record in records)
         {
@@ -105,6 +113,7 @@ public sealed class CodexCliTests : IAsyncLifetime
         var records = await RecordsAsync(2);
         var refused = Assert.Single(records, r => r.Decision == Decisions.Refused);
         Assert.Single(records, r => r.Decision == Decisions.Allowed);
+        Assert.All(records, r => Assert.Equal("sim-mini", r.Model));
         Assert.Equal(("insufficient_quota", 0L), (refused.Reason, refused.CostNanos));
         string session = Assert.Single(records.Select(r => r.Task).Distinct())!;
 
@@ -114,6 +123,7 @@ public sealed class CodexCliTests : IAsyncLifetime
         Assert.Equal(2, next.Count);
         Assert.Single(next, r => r.Decision == Decisions.Allowed);
         Assert.True(File.Exists(Path.Combine(_work, "budget-next", "hello.txt")));
+        Assert.Empty(_trap.Requests);
     }
 
     private string Workspace(string name) => Directory.CreateDirectory(Path.Combine(_work, name)).FullName;
@@ -131,9 +141,17 @@ public sealed class CodexCliTests : IAsyncLifetime
 
     private Task<(int Exit, string Output)> RunCodexAsync(string key, string workspace) => RunCodexAsync(_gateway, key, workspace);
 
-    private Task<(int Exit, string Output)> RunCodexAsync(TestGateway gateway, string key, string workspace)
+    // No model setting unless one is given: Codex then asks for its own default model.
+    private Task<(int Exit, string Output)> RunCodexAsync(TestGateway gateway, string key, string workspace, string? model = null)
     {
         string home = Directory.CreateDirectory(Path.Combine(_work, "codex-home-" + Path.GetFileName(workspace))).FullName;
+        var environment = new Dictionary<string, string>(_trap.Environment(gateway.Address))
+        {
+            ["CODEX_HOME"] = home,
+            ["HOME"] = home,
+            ["TOLLGATE_KEY"] = key,
+        };
+        string[] modelSetting = model is null ? [] : ["-m", model];
         return AgentProcess.RunAsync("codex",
         [
             "exec", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox",
@@ -141,8 +159,12 @@ public sealed class CodexCliTests : IAsyncLifetime
             "-c", $"model_providers.tollgate={{name=\"Tollgate\",base_url=\"{new Uri(gateway.Address, "/v1")}\",env_key=\"TOLLGATE_KEY\",wire_api=\"responses\"}}",
             // Web search is a hosted tool with per-call fees the gateway refuses; a plan that prices it could allow it.
             "-c", "web_search=\"disabled\"",
-            "-m", "sim-mini",
+            // Offline: at start-up Codex syncs its curated plugins (git ls-remote of github.com/openai/plugins, then
+            // api.github.com, then chatgpt.com) and exports metrics to ab.chatgpt.com; both are turned off.
+            "-c", "features.plugins=false",
+            "-c", "analytics.enabled=false",
+            .. modelSetting,
             Prompt,
-        ], workspace, new Dictionary<string, string> { ["CODEX_HOME"] = home, ["HOME"] = home, ["TOLLGATE_KEY"] = key });
+        ], workspace, environment);
     }
 }
