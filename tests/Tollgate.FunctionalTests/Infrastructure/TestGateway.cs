@@ -136,6 +136,16 @@ internal sealed class TestGateway : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits (bounded) for the requests in flight to end — a client can read a whole response before its handler has
+    /// settled and queued its record — then writes everything pending.
+    /// </summary>
+    public async Task RequestsEndedAsync()
+    {
+        await _app.Services.GetRequiredService<Proxy.InFlightRequests>().WaitForDrainAsync(TimeSpan.FromSeconds(30), TimeProvider.System);
+        await _app.Ledger.FlushAsync();
+    }
+
     public async Task<IReadOnlyList<AuditRecord>> AuditRecordsAsync(UsageQuery? query = null)
     {
         await _app.Ledger.FlushAsync();

@@ -75,7 +75,7 @@ internal static class ResilienceSetup
     /// <summary>Nothing is left held once the request's record is written: no reservation, no lease, no concurrency slot.</summary>
     public static async Task AssertNothingHeldAsync(this TestGateway gateway, string keyId)
     {
-        await gateway.AuditRecordsAsync();
+        await gateway.RequestsEndedAsync();
         Assert.Equal(0, gateway.Quotas.Outstanding);
         Assert.Empty(await gateway.App.Services.GetRequiredService<ILedgerStore>().ReadLeasesAsync(CancellationToken.None));
         var now = gateway.Time.GetUtcNow();
