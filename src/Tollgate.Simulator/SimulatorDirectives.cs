@@ -34,6 +34,12 @@ internal sealed partial record SimulatorDirectives
     /// <summary><c>garbage</c>: a 200 JSON response whose body is not JSON; not billed.</summary>
     public bool Garbage { get; init; }
 
+    /// <summary>
+    /// <c>failed</c>: a Responses API reply ends <c>failed</c> (<c>error.code: "server_error"</c>; a stream's final event is
+    /// <c>response.failed</c>) with its output and usage, and is billed that usage; other endpoints ignore it.
+    /// </summary>
+    public bool Failed { get; init; }
+
     /// <summary><c>ignore_max_tokens</c>: generate the uncapped length whatever the request's cap.</summary>
     public bool IgnoreMaxTokens { get; init; }
 
@@ -83,7 +89,7 @@ internal sealed partial record SimulatorDirectives
     public int? First { get; init; }
 
     /// <summary>These directives without their faults (see <see cref="First"/>).</summary>
-    public SimulatorDirectives WithoutFaults() => this with { RateLimit = false, Error = false, Hang = false, Cut = null, Garbage = false, First = null };
+    public SimulatorDirectives WithoutFaults() => this with { RateLimit = false, Error = false, Hang = false, Cut = null, Garbage = false, Failed = false, First = null };
 
     /// <summary><c>once=NAME</c>: the faults apply to the first request carrying NAME only; later ones are answered normally.</summary>
     public string? Once { get; init; }
@@ -122,6 +128,7 @@ internal sealed partial record SimulatorDirectives
         ("hang", null) => d with { Hang = true },
         ("no_usage", null) => d with { NoUsage = true },
         ("garbage", null) => d with { Garbage = true },
+        ("failed", null) => d with { Failed = true },
         ("ignore_max_tokens", null) => d with { IgnoreMaxTokens = true },
         ("hold", { Length: > 0 } gate) => d with { Hold = gate },
         ("once", { Length: > 0 } once) => d with { Once = once },

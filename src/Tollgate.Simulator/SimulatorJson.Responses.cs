@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Tollgate.Simulator;
 
-/// <summary>The status of a simulated response: in progress while it streams, then completed or incomplete.</summary>
+/// <summary>The status of a simulated response: in progress while it streams, then completed, incomplete or failed.</summary>
 internal static class SimulatorResponseStatus
 {
     public const string InProgress = "in_progress";
@@ -10,9 +10,11 @@ internal static class SimulatorResponseStatus
     public const string Incomplete = "incomplete";
     public const string Queued = "queued";
     public const string Cancelled = "cancelled";
+    public const string Failed = "failed";
 
-    /// <summary>Completed, or incomplete when <c>max_output_tokens</c> cut the reply short.</summary>
-    public static string Final(SimulatorCall call) => call.Plan.FinishReason == "length" ? Incomplete : Completed;
+    /// <summary>Failed under <c>[[sim:failed]]</c>; else completed, or incomplete when <c>max_output_tokens</c> cut the reply short.</summary>
+    public static string Final(SimulatorCall call) =>
+        call.Directives.Failed ? Failed : call.Plan.FinishReason == "length" ? Incomplete : Completed;
 }
 
 /// <summary>Responses API bodies (<c>object: "response"</c>), their output items and their stream events.</summary>
@@ -31,14 +33,25 @@ internal static partial class SimulatorJson
     /// </summary>
     public static void WriteResponse(Utf8JsonWriter json, SimulatorCall call, string status, bool includeUsage)
     {
-        bool final = status is SimulatorResponseStatus.Completed or SimulatorResponseStatus.Incomplete;
+        bool final = status is SimulatorResponseStatus.Completed or SimulatorResponseStatus.Incomplete or SimulatorResponseStatus.Failed;
         json.WriteStartObject();
         json.WriteString("id", call.CompletionId);
         json.WriteString("object", "response");
         json.WriteNumber("created_at", call.Created);
         json.WriteString("status", status);
         json.WriteBoolean("background", call.Request.Background);
-        json.WriteNull("error");
+        if (status == SimulatorResponseStatus.Failed)
+        {
+            json.WriteStartObject("error");
+            json.WriteString("code", "server_error");
+            json.WriteString("message", "The model failed to complete the response (simulated).");
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteNull("error");
+        }
+
         if (status == SimulatorResponseStatus.Incomplete)
         {
             json.WriteStartObject("incomplete_details");

@@ -8,8 +8,8 @@ namespace Tollgate.Simulator;
 /// <c>response.output_item.added</c>, <c>response.content_part.added</c>, one <c>response.output_text.delta</c> per
 /// piece, <c>response.output_text.done</c>, <c>response.content_part.done</c>, <c>response.output_item.done</c>; for
 /// each function call, <c>response.output_item.added</c>, <c>response.function_call_arguments.delta</c> per piece,
-/// <c>.done</c> and <c>response.output_item.done</c>; then <c>response.completed</c> (or <c>response.incomplete</c>)
-/// with the usage (null under <c>[[sim:no_usage]]</c>). There is no <c>[DONE]</c>. <c>[[sim:cut=K]]</c> drops the
+/// <c>.done</c> and <c>response.output_item.done</c>; then <c>response.completed</c> (or <c>response.incomplete</c>, or
+/// <c>response.failed</c> under <c>[[sim:failed]]</c>) with the usage (null under <c>[[sim:no_usage]]</c>). There is no <c>[DONE]</c>. <c>[[sim:cut=K]]</c> drops the
 /// connection after K pieces.
 /// </summary>
 internal static class SimulatorResponsesStreaming

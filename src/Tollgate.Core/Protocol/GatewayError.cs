@@ -128,9 +128,6 @@ public static class ErrorCodes
     /// <summary>The upstream refused the request as invalid (its message is passed on).</summary>
     public const string UpstreamRejectedRequest = "upstream_rejected_request";
 
-    /// <summary>The route exists but not for this method.</summary>
-    public const string MethodNotAllowed = "method_not_allowed";
-
     /// <summary>The model's upstream does not speak the protocol of the endpoint called, and no translation reaches one it does.</summary>
     public const string ProtocolNotSupported = "protocol_not_supported";
 
