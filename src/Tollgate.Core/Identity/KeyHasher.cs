@@ -8,8 +8,15 @@ namespace Tollgate.Identity;
 /// database alone cannot be used to test guesses offline, and the lookup compares hashes the caller cannot choose,
 /// so response times reveal nothing about stored keys.
 /// </summary>
+/// <remarks>
+/// Every request hashes its key, so each thread keeps one HMAC keyed once and reset after each use: a one-shot HMAC
+/// looks the algorithm up and builds and frees its context on every call.
+/// </remarks>
 public sealed class KeyHasher
 {
+    [ThreadStatic]
+    private static (byte[] Key, IncrementalHash Hmac)? t_hmac;
+
     private readonly byte[] _key;
 
     /// <summary>Creates a hasher from a hashing key of at least 32 bytes.</summary>
@@ -29,7 +36,23 @@ public sealed class KeyHasher
         Span<byte> utf8 = stackalloc byte[256];
         int length = Encoding.UTF8.GetBytes(secret[..Math.Min(secret.Length, 64)], utf8);
         Span<byte> mac = stackalloc byte[32];
-        HMACSHA256.HashData(_key, utf8[..length], mac);
+        var hmac = Hmac();
+        hmac.AppendData(utf8[..length]);
+        hmac.GetHashAndReset(mac);
         return Convert.ToHexStringLower(mac);
+    }
+
+    // This thread's HMAC under this hasher's key (a thread that served another hasher before makes a new one).
+    private IncrementalHash Hmac()
+    {
+        if (t_hmac is { } held && ReferenceEquals(held.Key, _key))
+        {
+            return held.Hmac;
+        }
+
+        t_hmac?.Hmac.Dispose();
+        var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key);
+        t_hmac = (_key, hmac);
+        return hmac;
     }
 }

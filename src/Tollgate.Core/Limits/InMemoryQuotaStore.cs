@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using Tollgate.Security;
 
 namespace Tollgate.Limits;
 
@@ -16,6 +16,15 @@ public sealed class InMemoryQuotaStore : IQuotaStore
     private int _outstanding;
     private int _operations;
     private DateTimeOffset _lastNow = DateTimeOffset.MinValue;
+
+    // An operation's counters and slots, looked up once per check (under the lock, so one set serves every caller).
+    private Counter[] _resolved = new Counter[32];
+    private long[] _resolvedSlots = new long[32];
+
+    // The calendar periods of the operation's instant, per window and time zone: a request checks the same day and
+    // month in the same zone at several scopes, and each period costs time-zone conversions.
+    private readonly List<(Window Window, TimeZoneInfo Zone, long Start, DateTimeOffset End)> _periods = [];
+    private DateTimeOffset _periodsAt = DateTimeOffset.MinValue;
 
     /// <inheritdoc />
     public int Outstanding => Volatile.Read(ref _outstanding);
@@ -79,17 +88,19 @@ public sealed class InMemoryQuotaStore : IQuotaStore
         {
             now = Monotonic(now);
             MaybePurge(now);
+            Resolve(checks, now);
             long output = requestedOutput;
             LimitCheck? refused = null;
             long refusedUsed = 0;
-            foreach (var check in checks)
+            for (int i = 0; i < checks.Count; i++)
             {
+                var check = checks[i];
                 if (check.Shadow)
                 {
                     continue;
                 }
 
-                long used = CounterFor(check).Sum(SlotOf(check, now));
+                long used = _resolved[i].Sum(_resolvedSlots[i]);
                 long fits = check.MaxOutputWithin(check.Limit - used);
                 if (fits < output)
                 {
@@ -107,17 +118,17 @@ public sealed class InMemoryQuotaStore : IQuotaStore
                 return Refuse(checks, refused, refusedUsed, minOutput, now);
             }
 
-            var shadowRefusals = new List<LimitCheck>();
+            List<LimitCheck>? shadowRefusals = null;
             var lines = new Line[checks.Count];
             for (int i = 0; i < checks.Count; i++)
             {
                 var check = checks[i];
-                var counter = CounterFor(check);
-                long slot = SlotOf(check, now);
+                var counter = _resolved[i];
+                long slot = _resolvedSlots[i];
                 long amount = check.AmountFor(output);
                 if (check.Shadow && Pricing.Saturating.Add(counter.Sum(slot), amount) > check.Limit)
                 {
-                    shadowRefusals.Add(check);
+                    (shadowRefusals ??= []).Add(check);
                 }
 
                 counter.Add(slot, amount);
@@ -125,7 +136,7 @@ public sealed class InMemoryQuotaStore : IQuotaStore
             }
 
             _outstanding++;
-            return AdmissionDecision.Admit(new Held(this, NewId(), now, output, lines), Statuses(checks, now), shadowRefusals);
+            return AdmissionDecision.Admit(new Held(this, NewId(), now, output, lines), Statuses(checks, now), shadowRefusals ?? []);
         }
     }
 
@@ -197,7 +208,9 @@ public sealed class InMemoryQuotaStore : IQuotaStore
     {
         lock (_lock)
         {
-            return Statuses(checks, Monotonic(now));
+            now = Monotonic(now);
+            Resolve(checks, now);
+            return Statuses(checks, now);
         }
     }
 
@@ -236,25 +249,35 @@ public sealed class InMemoryQuotaStore : IQuotaStore
         // Of every enforced limit that cannot fit the request, report the one the caller waits longest for (a limit
         // the request alone exceeds waits forever), preferring limits the caller can see: the global scope's
         // figures stay private.
-        TimeSpan? Wait(LimitCheck check) =>
-            CounterFor(check).TimeUntilFits(check.AmountFor(minOutput), check.Limit, SlotOf(check, now), check.Scope, now);
+        TimeSpan? Wait(LimitCheck check, int i) =>
+            _resolved[i].TimeUntilFits(check.AmountFor(minOutput), check.Limit, _resolvedSlots[i], check.Scope, now);
         var best = refused;
         long bestUsed = used;
-        var bestWait = Wait(refused);
-        foreach (var check in checks)
+        TimeSpan? bestWait = null;
+        for (int i = 0; i < checks.Count; i++)
         {
+            if (ReferenceEquals(checks[i], refused))
+            {
+                bestWait = Wait(refused, i);
+                break;
+            }
+        }
+
+        for (int i = 0; i < checks.Count; i++)
+        {
+            var check = checks[i];
             if (check.Shadow || ReferenceEquals(check, refused))
             {
                 continue;
             }
 
-            long u = CounterFor(check).Sum(SlotOf(check, now));
+            long u = _resolved[i].Sum(_resolvedSlots[i]);
             if (check.MaxOutputWithin(check.Limit - u) >= minOutput)
             {
                 continue;
             }
 
-            var wait = Wait(check);
+            var wait = Wait(check, i);
             bool visibleFirst = check.Scope.IsVisibleToCaller && !best.Scope.IsVisibleToCaller;
             bool longer = check.Scope.IsVisibleToCaller == best.Scope.IsVisibleToCaller && (bestWait is not null && (wait is null || wait > bestWait));
             if (visibleFirst || longer)
@@ -268,21 +291,67 @@ public sealed class InMemoryQuotaStore : IQuotaStore
         return AdmissionDecision.Refuse(best, bestUsed, best.AmountFor(minOutput), minOutput, bestWait, now, Statuses(checks, now));
     }
 
+    // The statuses of the checks last resolved (Resolve), as they stand now.
     private List<LimitStatus> Statuses(IReadOnlyList<LimitCheck> checks, DateTimeOffset now)
     {
         var statuses = new List<LimitStatus>(checks.Count);
-        foreach (var check in checks)
+        for (int i = 0; i < checks.Count; i++)
         {
+            var check = checks[i];
             if (!check.Shadow && check.Scope.IsVisibleToCaller)
             {
-                var counter = CounterFor(check);
-                long slot = SlotOf(check, now);
-                var resetsIn = counter.ResetsIn(slot, check.Scope, now);
+                var counter = _resolved[i];
+                long slot = _resolvedSlots[i];
+                var resetsIn = check.Window is Window.CalendarDay or Window.CalendarMonth
+                    ? Period(check.Window, check.Scope.TimeZone, now).End - now
+                    : counter.ResetsIn(slot, check.Scope, now);
                 statuses.Add(new LimitStatus(check, Math.Max(0, check.Limit - counter.Sum(slot)), resetsIn, now + resetsIn));
             }
         }
 
         return statuses;
+    }
+
+    // Looks up each check's counter and its slot at now, once, into _resolved and _resolvedSlots.
+    private void Resolve(IReadOnlyList<LimitCheck> checks, DateTimeOffset now)
+    {
+        if (_resolved.Length < checks.Count)
+        {
+            _resolved = new Counter[checks.Count * 2];
+            _resolvedSlots = new long[checks.Count * 2];
+        }
+
+        for (int i = 0; i < checks.Count; i++)
+        {
+            var check = checks[i];
+            _resolved[i] = CounterFor(check);
+            _resolvedSlots[i] = check.Window is Window.CalendarDay or Window.CalendarMonth
+                ? Period(check.Window, check.Scope.TimeZone, now).Start
+                : WindowClock.SlotOf(check.Window, check.Scope.TimeZone, now);
+        }
+    }
+
+    // The calendar period (its start in unix seconds, and its end) holding now, computed once per window, zone and instant.
+    private (long Start, DateTimeOffset End) Period(Window window, TimeZoneInfo zone, DateTimeOffset now)
+    {
+        if (now != _periodsAt)
+        {
+            _periods.Clear();
+            _periodsAt = now;
+        }
+
+        foreach (var period in _periods)
+        {
+            if (period.Window == window && ReferenceEquals(period.Zone, zone))
+            {
+                return (period.Start, period.End);
+            }
+        }
+
+        long start = WindowClock.PeriodStart(window, zone, now).ToUnixTimeSeconds();
+        var end = WindowClock.PeriodEnd(window, zone, now);
+        _periods.Add((window, zone, start, end));
+        return (start, end);
     }
 
     private Counter CounterFor(LimitCheck check)
@@ -330,7 +399,7 @@ public sealed class InMemoryQuotaStore : IQuotaStore
         }
     }
 
-    private static string NewId() => "res_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+    private static string NewId() => BufferedRandom.HexId("res_", 12);
 
     private Held Own(Reservation reservation)
     {

@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using Tollgate.Security;
 
 namespace Tollgate.Proxy;
 
@@ -42,7 +42,7 @@ internal static class RequestIds
             "req_".CopyTo(chars);
             ms.TryFormat(chars[4..16], out _, "x12", System.Globalization.CultureInfo.InvariantCulture);
             Span<byte> random = stackalloc byte[6];
-            RandomNumberGenerator.Fill(random);
+            BufferedRandom.Fill(random);
             Convert.TryToHexStringLower(random, chars[16..], out _);
         });
     }

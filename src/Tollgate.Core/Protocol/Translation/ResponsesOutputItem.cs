@@ -1,6 +1,6 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Tollgate.Security;
 
 namespace Tollgate.Protocol.Translation;
 
@@ -48,7 +48,7 @@ internal sealed class ResponsesOutputItem
         new("function_call", NewId("fc")) { CallId = callId ?? NewId("call"), Name = name, Namespace = group };
 
     /// <summary>A new id with <paramref name="prefix"/>: 32 random hex digits (a translated answer is never stored, so never looked up).</summary>
-    public static string NewId(string prefix) => prefix + "_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+    public static string NewId(string prefix) => BufferedRandom.HexId(prefix + "_", 16);
 
     /// <summary>The part of <paramref name="kind"/> (<c>output_text</c> or <c>refusal</c>), added when absent; its index.</summary>
     public int PartOf(string kind, out bool added)
