@@ -15,6 +15,9 @@ public sealed class InMemoryQuotaStore : IQuotaStore
     private readonly Dictionary<(string Scope, Metric Metric, Window Window), Counter> _counters = [];
     private int _outstanding;
     private int _operations;
+
+    // Counts the purges that dropped counters: a reservation's lines keep their counters, valid while this is unchanged.
+    private int _purges;
     private DateTimeOffset _lastNow = DateTimeOffset.MinValue;
 
     // An operation's counters and slots, looked up once per check (under the lock, so one set serves every caller).
@@ -132,11 +135,11 @@ public sealed class InMemoryQuotaStore : IQuotaStore
                 }
 
                 counter.Add(slot, amount);
-                lines[i] = new Line(check, amount, slot);
+                lines[i] = new Line(check, amount, slot, counter);
             }
 
             _outstanding++;
-            return AdmissionDecision.Admit(new Held(this, NewId(), now, output, lines), Statuses(checks, now), shadowRefusals ?? []);
+            return AdmissionDecision.Admit(new Held(this, NewId(), now, output, lines, _purges), Statuses(checks, now), shadowRefusals ?? []);
         }
     }
 
@@ -152,12 +155,13 @@ public sealed class InMemoryQuotaStore : IQuotaStore
                 var check = checks[i];
                 long slot = SlotOf(check, at);
                 long amount = check.AmountFor(outputCap);
-                CounterFor(check).Add(slot, amount);
-                lines[i] = new Line(check, amount, slot);
+                var counter = CounterFor(check);
+                counter.Add(slot, amount);
+                lines[i] = new Line(check, amount, slot, counter);
             }
 
             _outstanding++;
-            return new Held(this, NewId(), at, outputCap, lines);
+            return new Held(this, NewId(), at, outputCap, lines, _purges);
         }
     }
 
@@ -174,7 +178,7 @@ public sealed class InMemoryQuotaStore : IQuotaStore
             foreach (var line in reservation.Lines)
             {
                 long settled = line.Check.Metric == Metric.Concurrency ? 0 : actual.For(line.Check.Metric);
-                CounterFor(line.Check).Add(line.Slot, settled - line.Amount);
+                CounterOf(reservation, line).Add(line.Slot, settled - line.Amount);
             }
 
             _outstanding--;
@@ -225,7 +229,7 @@ public sealed class InMemoryQuotaStore : IQuotaStore
         {
             foreach (var line in reservation.Lines)
             {
-                CounterFor(line.Check).Add(line.Slot, -line.Amount);
+                CounterOf(reservation, line).Add(line.Slot, -line.Amount);
             }
 
             _outstanding--;
@@ -366,6 +370,9 @@ public sealed class InMemoryQuotaStore : IQuotaStore
         return counter;
     }
 
+    // A line's counter: the one it was counted in, unless a purge since may have dropped it (it held nothing then).
+    private Counter CounterOf(Held reservation, Line line) => reservation.Purges == _purges ? line.Counter : CounterFor(line.Check);
+
     private static long SlotOf(LimitCheck check, DateTimeOffset at) => WindowClock.SlotOf(check.Window, check.Scope.TimeZone, at);
 
     private void MaybePurge(DateTimeOffset now)
@@ -397,6 +404,11 @@ public sealed class InMemoryQuotaStore : IQuotaStore
         {
             _counters.Remove(key);
         }
+
+        if (idle.Count > 0)
+        {
+            _purges++;
+        }
     }
 
     private static string NewId() => BufferedRandom.HexId("res_", 12);
@@ -410,11 +422,14 @@ public sealed class InMemoryQuotaStore : IQuotaStore
     }
 
     /// <summary>This store's reservation: the amount held per limit, in the slot it was counted in.</summary>
-    private sealed class Held(InMemoryQuotaStore store, string id, DateTimeOffset at, long outputCap, Line[] lines) : Reservation(id, at, outputCap)
+    private sealed class Held(InMemoryQuotaStore store, string id, DateTimeOffset at, long outputCap, Line[] lines, int purges) : Reservation(id, at, outputCap)
     {
         public InMemoryQuotaStore Store { get; } = store;
 
         public Line[] Lines { get; } = lines;
+
+        /// <summary>The store's purge count when the lines' counters were looked up.</summary>
+        public int Purges { get; } = purges;
 
         // 1 once settled or released: either happens once.
         public int Settled;
@@ -424,5 +439,6 @@ public sealed class InMemoryQuotaStore : IQuotaStore
     /// <param name="Check">The limit.</param>
     /// <param name="Amount">The amount held.</param>
     /// <param name="Slot">The sliding slot number or calendar period start (unix seconds) it was counted in.</param>
-    private readonly record struct Line(LimitCheck Check, long Amount, long Slot);
+    /// <param name="Counter">The counter it was counted in.</param>
+    private readonly record struct Line(LimitCheck Check, long Amount, long Slot, Counter Counter);
 }

@@ -24,4 +24,26 @@ public sealed class InMemoryQuotaStoreTests : QuotaStoreContractTests
         Assert.Equal(500, await store.UsedAsync(check, T0, CancellationToken.None));
         Assert.Equal(0, await store.UsedAsync(check, T0.AddMinutes(1), CancellationToken.None));
     }
+
+    [Fact]
+    public async Task SettleAsync_ItsCounterPurgedWhileHeld_UsageStillCounted()
+    {
+        // A reservation that holds nothing on a limit (amount 0) leaves that counter idle, so a purge (every 8,192
+        // reservations) may drop it while the request runs; settling must then count the usage in the live counter.
+        var store = new InMemoryQuotaStore();
+        var idle = new LimitCheck(ScopeOf("idle"), Metric.Tokens, Window.Minute, 1_000, 0, 0);
+        var first = await store.TryReserveAsync([idle], 0, 0, T0, CancellationToken.None);
+        Assert.True(first.Admitted);
+
+        var busy = new LimitCheck(ScopeOf("busy"), Metric.Requests, Window.Minute, 1_000_000, 1, 0);
+        for (int i = 0; i < 8_192; i++)
+        {
+            var other = await store.TryReserveAsync([busy], 0, 0, T0, CancellationToken.None);
+            await store.ReleaseAsync(other.Reservation!, CancellationToken.None);
+        }
+
+        await store.SettleAsync(first.Reservation!, new ActualUsage(300, 200, 0), T0, CancellationToken.None);
+
+        Assert.Equal(500, await store.UsedAsync(idle, T0, CancellationToken.None));
+    }
 }
