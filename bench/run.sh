@@ -10,7 +10,9 @@
 #   --repeat R     repetitions of each case (overrides --quick)
 #   --rates "A B"  the fixed request rates for h2load, in requests per second (default "500 2000")
 #   --out FILE     where the report goes as well as standard output (default bench/results/<UTC time>.md)
-#   --targets "A B"  measure only these of nginx, portkey, tollgate (direct is always measured: it is the baseline)
+#   --targets "A B"  measure these of nginx, portkey, tollgate, aspnet (default: the first three; direct is always
+#                  measured: it is the baseline). aspnet is a bare ASP.NET Core forwarder (bench/Forwarder): Tollgate's
+#                  stack with none of its work, the floor under what Tollgate can cost
 #   --workloads "A"  measure only these of plain, stream
 #   --warmup S     seconds of unmeasured load before the first case, per workload, for the gateways that compile
 #                  at run time (Tollgate's tiered JIT, Portkey's V8); default 30 (--quick: 8); 5 for direct and nginx
@@ -35,7 +37,7 @@ while [ $# -gt 0 ]; do
     --targets) ONLY_TARGETS=${2:?--targets needs a list}; shift ;;
     --workloads) ONLY_WORKLOADS=${2:?--workloads needs a list}; shift ;;
     --warmup) JIT_WARMUP=${2:?--warmup needs a number}; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
   shift
@@ -47,13 +49,13 @@ else SECS=${SECS:-30} REPEAT=${REPEAT:-3} WARMUP=5 JIT_WARMUP=${JIT_WARMUP:-30};
 for rate in $RATES; do [[ "$rate" =~ ^[1-9][0-9]*$ ]] || die "--rates takes positive integers: $rate"; done
 OUT=${OUT:-$BENCH_ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ).md}
 
-MOCK_PORT=18081 NGINX_PORT=18082 TG_PORT=18083 PK_PORT=18084 TG_METRICS_PORT=18093
+MOCK_PORT=18081 NGINX_PORT=18082 TG_PORT=18083 PK_PORT=18084 FW_PORT=18085 TG_METRICS_PORT=18093
 WRK_THREADS=2 WRK_CONNECTIONS=32     # closed loop
 H2_CONNECTION_RATE=20                # fixed rate: one h2load connection per 20 req/s
 LOAD_WARN=0.5 OTHERS_WARN=0.10       # "machine busy": load average before a case, cores used by other processes
 TARGETS=(direct)
 for t in $ONLY_TARGETS; do
-  case "$t" in nginx|portkey|tollgate) TARGETS+=("$t") ;; *) die "--targets takes nginx, portkey, tollgate: $t" ;; esac
+  case "$t" in nginx|portkey|tollgate|aspnet) TARGETS+=("$t") ;; *) die "--targets takes nginx, portkey, tollgate, aspnet: $t" ;; esac
 done
 WORKLOADS=()
 for w in $ONLY_WORKLOADS; do
@@ -104,10 +106,21 @@ fi
 start_bg PK_PID "$TMP/portkey.log" env NODE_ENV=production node --require "$PORTKEY_DIR/loopback.cjs" \
   "$PORTKEY_DIR/node_modules/@portkey-ai/gateway/build/start-server.js" --port=$PK_PORT --headless
 
+# ---------------------------------------------------------------- the bare ASP.NET Core forwarder (on request)
+FW_PID=""
+if [[ " ${TARGETS[*]} " == *" aspnet "* ]]; then
+  log "building the bare ASP.NET Core forwarder (Release)…"
+  timeout 900 dotnet build "$BENCH_ROOT/bench/Forwarder" -c Release -nologo -v q >"$TMP/fw-build.log" 2>&1 \
+    || { cat "$TMP/fw-build.log" >&2; die "build failed"; }
+  start_bg FW_PID "$TMP/forwarder.log" "$BENCH_ROOT/bench/Forwarder/bin/Release/net10.0/forwarder" \
+    --urls "http://127.0.0.1:$FW_PORT" --upstream "http://127.0.0.1:$MOCK_PORT"
+fi
+
 wait_http "http://127.0.0.1:$MOCK_PORT/v1/chat/completions" 200 10 || { cat "$TMP/mock/logs/error.log" >&2; exit 1; }
 wait_http "http://127.0.0.1:$NGINX_PORT/v1/chat/completions" 200 10 || { cat "$TMP/proxy/logs/error.log" >&2; exit 1; }
 wait_http "http://127.0.0.1:$TG_PORT/readyz" 200 60 || { cat "$TMP/tollgate.log" >&2; exit 1; }
 wait_http "http://127.0.0.1:$PK_PORT/" 200 30 || { cat "$TMP/portkey.log" >&2; exit 1; }
+[ -z "$FW_PID" ] || wait_http "http://127.0.0.1:$FW_PORT/healthz" 200 30 || { cat "$TMP/forwarder.log" >&2; exit 1; }
 
 MOCK_WORKERS=$(children "$MOCK_PID")
 NGINX_WORKERS=$(children "$NGINX_PID")
@@ -115,7 +128,7 @@ if [ -z "$MOCK_WORKERS" ] || [ -z "$NGINX_WORKERS" ]; then die "no nginx worker 
 
 # Every socket that any of these processes listens on must be on the loopback address.
 # shellcheck disable=SC2086
-check_loopback "$MOCK_PID" $MOCK_WORKERS "$NGINX_PID" $NGINX_WORKERS "$TG_PID" "$PK_PID"
+check_loopback "$MOCK_PID" $MOCK_WORKERS "$NGINX_PID" $NGINX_WORKERS "$TG_PID" "$PK_PID" $FW_PID
 
 # ---------------------------------------------------------------- requests
 printf '%s' "$PLAIN_BODY" > "$TMP/body-plain.json"
@@ -128,6 +141,7 @@ url() { # target workload
     nginx) [ "$2" = stream ] && path=/stream$path; echo "http://127.0.0.1:$NGINX_PORT$path" ;;
     portkey) echo "http://127.0.0.1:$PK_PORT$path" ;;
     tollgate) echo "http://127.0.0.1:$TG_PORT$path" ;;
+    aspnet) [ "$2" = stream ] && path=/stream$path; echo "http://127.0.0.1:$FW_PORT$path" ;;
   esac
 }
 
@@ -149,6 +163,7 @@ proxy_pids() { # target: the processes whose CPU is the hop's cost
     nginx) echo "$NGINX_WORKERS" ;;
     portkey) echo "$PK_PID" ;;
     tollgate) echo "$TG_PID" ;;
+    aspnet) echo "$FW_PID" ;;
   esac
 }
 
@@ -249,7 +264,7 @@ per_request() { # TICKS: CPU µs per completed request of the case
 run_case() {
   local workload=$1 driver=$2 target=$3 rep=$4 key="$1|$2|$3|$4"
   local ours_pids hop_pids t0 t1 hop0 hop1 mock0 mock1 own0 own1 drv0 drv1 busy0 busy1 out="$TMP/out-${key//|/-}.txt"
-  ours_pids="$MOCK_PID $MOCK_WORKERS $NGINX_PID $NGINX_WORKERS $PK_PID $TG_PID $(kernel_net_pids)"
+  ours_pids="$MOCK_PID $MOCK_WORKERS $NGINX_PID $NGINX_WORKERS $PK_PID $TG_PID $FW_PID $(kernel_net_pids)"
   hop_pids=$(proxy_pids "$target")
   LOADB[$key]=$(load1)
   # shellcheck disable=SC2086
@@ -287,7 +302,7 @@ log "load average at start: $START_LOAD; $cases cases of ${SECS}s, about $(( (ca
 # steady tier: Tollgate's tiered compiler was still busy 15 s into a 5-s-warmed run), not measured.
 for workload in "${WORKLOADS[@]}"; do
   for target in "${TARGETS[@]}"; do
-    case "$target" in tollgate|portkey) secs=$JIT_WARMUP ;; *) secs=$WARMUP ;; esac
+    case "$target" in tollgate|portkey|aspnet) secs=$JIT_WARMUP ;; *) secs=$WARMUP ;; esac
     [ "$secs" -gt 0 ] || continue
     timeout $((secs + 30)) wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d"${secs}s" -s "$TMP/wrk-$target-$workload.lua" \
       "$(url "$target" "$workload")" >/dev/null
@@ -386,14 +401,14 @@ report() {
     printf -- '- %s\n' "${WARNINGS[@]}"
   fi
   echo
-  echo "## Plain requests"
-  echo
-  workload_table plain
-  echo
-  echo "## Streaming requests ($(( ${#STREAM_WORDS[@]} )) content chunks, a usage chunk, [DONE])"
-  echo
-  workload_table stream
-  echo
+  local w
+  for w in "${WORKLOADS[@]}"; do
+    if [ "$w" = plain ]; then echo "## Plain requests"
+    else echo "## Streaming requests ($(( ${#STREAM_WORDS[@]} )) content chunks, a usage chunk, [DONE])"; fi
+    echo
+    workload_table "$w"
+    echo
+  done
   echo "## Every case"
   echo
   echo "CPU in µs per request: the proxy's, the mock upstream's and the load generator's. Others: cores used by" \

@@ -6,7 +6,8 @@
 #
 #   --minutes M    minutes of load with every key (default 10)
 #   --keys K       keys imported with `tollgate keys import` and used round robin (default 100000)
-#   --rate R       requests per second to aim at (default 1000); latency lowers it, the report gives the achieved rate
+#   --rate R       requests per second to aim at (default 1500, so that every key is used by minute 2 on a 2-core
+#                  machine); latency lowers it, the report gives the achieved rate
 #   --hot PERCENT  share of requests sent with one of 10 hot keys instead of the next key in turn (default 20)
 #   --interval S   seconds between samples (default 30)
 #   --out FILE     where the report goes as well as standard output (default bench/results/soak-<UTC time>.md)
@@ -19,7 +20,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 # ---------------------------------------------------------------- options
-MINUTES=10 KEYS=100000 RATE=1000 HOT=20 INTERVAL=30 OUT=""
+MINUTES=10 KEYS=100000 RATE=1500 HOT=20 INTERVAL=30 OUT=""
 ARGS="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
     --hot) HOT=${2:?}; shift ;;
     --interval) INTERVAL=${2:?}; shift ;;
     --out) OUT=${2:?}; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
   shift

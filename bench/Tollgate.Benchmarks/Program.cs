@@ -10,4 +10,10 @@ if (args is ["cut-deviation"])
     return;
 }
 
+if (args is ["alloc", ..])
+{
+    Tollgate.Benchmarks.Pipeline.AllocationProfile.Run(args[1..], Console.Out);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(CutDeviationReport).Assembly).Run(args);
