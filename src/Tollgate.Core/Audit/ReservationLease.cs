@@ -56,4 +56,26 @@ public sealed record ReservationLease
 
     /// <summary>The part of <see cref="CostNanos"/> reserved for hosted tool call fees (<c>Usage.ToolCalls</c> calls at the highest fee).</summary>
     public long ToolFeeNanos { get; init; }
+
+    /// <summary>
+    /// The record of the admitted request this lease stands for, rebuilt after a restart: who, what and when from the
+    /// lease, with <paramref name="reason"/> and <paramref name="status"/>; no usage or cost (the caller adds the bill).
+    /// </summary>
+    public AuditRecord ToRecord(string reason, int status) => new()
+    {
+        Timestamp = Timestamp,
+        RequestId = RequestId,
+        Endpoint = Endpoint,
+        KeyId = KeyId,
+        Tenant = Tenant,
+        User = User,
+        Model = Model,
+        Upstream = Upstream,
+        Decision = Decisions.Allowed,
+        Reason = reason,
+        Status = status,
+        Task = Task,
+        SourceAddress = SourceAddress,
+        ReservationId = Id,
+    };
 }

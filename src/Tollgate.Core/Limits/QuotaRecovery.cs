@@ -117,26 +117,12 @@ public sealed partial class QuotaRecovery(ILedgerStore ledger, IApiKeyStore keys
         }
     }
 
-    private static AuditRecord ToRecord(ReservationLease lease) => new()
+    private static AuditRecord ToRecord(ReservationLease lease) => lease.ToRecord(AuditReasons.OrphanedReservation, status: 0) with
     {
-        Timestamp = lease.Timestamp,
-        RequestId = lease.RequestId,
-        Endpoint = lease.Endpoint,
-        KeyId = lease.KeyId,
-        Tenant = lease.Tenant,
-        User = lease.User,
-        Model = lease.Model,
-        Upstream = lease.Upstream,
-        Decision = Decisions.Allowed,
-        Reason = "orphaned_reservation",
         Usage = lease.Usage,
         CostNanos = lease.CostNanos,
         ToolFeeNanos = lease.ToolFeeNanos,
         UsageSource = UsageSource.Reserved,
-        Status = 0,
-        Task = lease.Task,
-        SourceAddress = lease.SourceAddress,
-        ReservationId = lease.Id,
     };
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "{Count} requests were in flight when the gateway last stopped abruptly; billed at their reserved worst case")]

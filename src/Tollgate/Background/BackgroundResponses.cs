@@ -273,24 +273,8 @@ internal sealed partial class BackgroundResponses(
     }
 
     // The create call's record, rebuilt from its lease after a restart (the bill is added when the response ends).
-    private static AuditRecord RecordOf(ReservationLease lease) => new()
-    {
-        Timestamp = lease.Timestamp,
-        RequestId = lease.RequestId,
-        Endpoint = lease.Endpoint,
-        KeyId = lease.KeyId,
-        Tenant = lease.Tenant,
-        User = lease.User,
-        Model = lease.Model,
-        Upstream = lease.Upstream,
-        Decision = Decisions.Allowed,
-        Reason = AuditReasons.Ok,
-        Status = 200,
-        Task = lease.Task,
-        SourceAddress = lease.SourceAddress,
-        ReservationId = lease.Id,
-        OutputCap = lease.Usage.OutputTokens,
-    };
+    private static AuditRecord RecordOf(ReservationLease lease) =>
+        lease.ToRecord(AuditReasons.Ok, status: 200) with { OutputCap = lease.Usage.OutputTokens };
 
     [LoggerMessage(EventId = 3201, Level = LogLevel.Information, Message = "Request {RequestId}: background response {ResponseId} runs upstream; its reservation stays held until it ends")]
     private static partial void LogTracked(ILogger logger, string requestId, string responseId);

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 
 namespace Tollgate.Protocol.Translation;
 
@@ -11,54 +10,20 @@ namespace Tollgate.Protocol.Translation;
 /// </summary>
 /// <param name="upstream">The upstream's own side of Messages.</param>
 /// <param name="time">The clock of the answers' <c>created</c> timestamps.</param>
-internal sealed class ChatOverMessages(IUpstreamProtocol upstream, TimeProvider time) : ITranslatingProtocol
+internal sealed class ChatOverMessages(IUpstreamProtocol upstream, TimeProvider time)
+    : TranslatingProtocol(upstream, ApiEndpoint.ChatCompletions, ApiEndpoint.Messages)
 {
     /// <inheritdoc />
-    public ApiEndpoint CallerEndpoint => ApiEndpoint.ChatCompletions;
+    protected override GatewayError? Check(ModelRequest request) => ChatToMessagesRequest.Check(request.Document.RootElement);
 
     /// <inheritdoc />
-    public ApiEndpoint UpstreamEndpoint => ApiEndpoint.Messages;
-
-    /// <inheritdoc />
-    public string PathFor(ApiEndpoint endpoint) => upstream.PathFor(ApiEndpoint.Messages);
-
-    /// <inheritdoc />
-    public GatewayError? CheckTranslatable(ModelRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return ChatToMessagesRequest.Check(request.Document.RootElement);
-    }
-
-    /// <inheritdoc />
-    public void WriteRequest(ModelRequest request, in UpstreamRewrite rewrite, IBufferWriter<byte> output)
-    {
-        ArgumentNullException.ThrowIfNull(request);
+    protected override void Write(ModelRequest request, in UpstreamRewrite rewrite, IBufferWriter<byte> output) =>
         ChatToMessagesRequest.Write(request, rewrite, output);
-    }
 
     /// <inheritdoc />
-    public ResponseScan ReadResponse(ReadOnlySpan<byte> body, StringBuilder? generated) => upstream.ReadResponse(body, generated);
+    protected override byte[] Answer(ReadOnlySpan<byte> upstreamBody, ModelRequest request, in TranslatedUsage usage) =>
+        MessagesToChatAnswer.Write(upstreamBody, request, usage, time.GetUtcNow().ToUnixTimeSeconds());
 
     /// <inheritdoc />
-    public ResponseScan ReadEvent(ReadOnlySpan<byte> data, StringBuilder? generated) => upstream.ReadEvent(data, generated);
-
-    /// <inheritdoc />
-    public bool IsEndOfStream(ReadOnlySpan<byte> data) => upstream.IsEndOfStream(data);
-
-    /// <inheritdoc />
-    public IUpstreamStreamReader OpenStream() => upstream.OpenStream();
-
-    /// <inheritdoc />
-    public byte[] TranslateResponse(ReadOnlySpan<byte> upstreamBody, ModelRequest request, in TranslatedUsage usage)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return MessagesToChatAnswer.Write(upstreamBody, request, usage, time.GetUtcNow().ToUnixTimeSeconds());
-    }
-
-    /// <inheritdoc />
-    public IStreamTranslator OpenTranslator(ModelRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return new MessagesToChatStream(request, time.GetUtcNow().ToUnixTimeSeconds());
-    }
+    protected override IStreamTranslator Translator(ModelRequest request) => new MessagesToChatStream(request, time.GetUtcNow().ToUnixTimeSeconds());
 }

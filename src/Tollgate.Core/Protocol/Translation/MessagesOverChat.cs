@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 
 namespace Tollgate.Protocol.Translation;
 
@@ -10,54 +9,20 @@ namespace Tollgate.Protocol.Translation;
 /// (<see cref="ChatToMessagesAnswer"/>) or as Messages stream events (<see cref="ChatToMessagesStream"/>).
 /// </summary>
 /// <param name="upstream">The upstream's own side of chat completions.</param>
-internal sealed class MessagesOverChat(IUpstreamProtocol upstream) : ITranslatingProtocol
+internal sealed class MessagesOverChat(IUpstreamProtocol upstream)
+    : TranslatingProtocol(upstream, ApiEndpoint.Messages, ApiEndpoint.ChatCompletions)
 {
     /// <inheritdoc />
-    public ApiEndpoint CallerEndpoint => ApiEndpoint.Messages;
+    protected override GatewayError? Check(ModelRequest request) => MessagesToChatRequest.Check(request.Document.RootElement);
 
     /// <inheritdoc />
-    public ApiEndpoint UpstreamEndpoint => ApiEndpoint.ChatCompletions;
-
-    /// <inheritdoc />
-    public string PathFor(ApiEndpoint endpoint) => upstream.PathFor(ApiEndpoint.ChatCompletions);
-
-    /// <inheritdoc />
-    public GatewayError? CheckTranslatable(ModelRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return MessagesToChatRequest.Check(request.Document.RootElement);
-    }
-
-    /// <inheritdoc />
-    public void WriteRequest(ModelRequest request, in UpstreamRewrite rewrite, IBufferWriter<byte> output)
-    {
-        ArgumentNullException.ThrowIfNull(request);
+    protected override void Write(ModelRequest request, in UpstreamRewrite rewrite, IBufferWriter<byte> output) =>
         MessagesToChatRequest.Write(request, rewrite, output);
-    }
 
     /// <inheritdoc />
-    public ResponseScan ReadResponse(ReadOnlySpan<byte> body, StringBuilder? generated) => upstream.ReadResponse(body, generated);
+    protected override byte[] Answer(ReadOnlySpan<byte> upstreamBody, ModelRequest request, in TranslatedUsage usage) =>
+        ChatToMessagesAnswer.Write(upstreamBody, request, usage);
 
     /// <inheritdoc />
-    public ResponseScan ReadEvent(ReadOnlySpan<byte> data, StringBuilder? generated) => upstream.ReadEvent(data, generated);
-
-    /// <inheritdoc />
-    public bool IsEndOfStream(ReadOnlySpan<byte> data) => upstream.IsEndOfStream(data);
-
-    /// <inheritdoc />
-    public IUpstreamStreamReader OpenStream() => upstream.OpenStream();
-
-    /// <inheritdoc />
-    public byte[] TranslateResponse(ReadOnlySpan<byte> upstreamBody, ModelRequest request, in TranslatedUsage usage)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return ChatToMessagesAnswer.Write(upstreamBody, request, usage);
-    }
-
-    /// <inheritdoc />
-    public IStreamTranslator OpenTranslator(ModelRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return new ChatToMessagesStream(request);
-    }
+    protected override IStreamTranslator Translator(ModelRequest request) => new ChatToMessagesStream(request);
 }

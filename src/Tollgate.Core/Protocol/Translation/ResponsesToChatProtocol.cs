@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 
 namespace Tollgate.Protocol.Translation;
 
@@ -11,54 +10,24 @@ namespace Tollgate.Protocol.Translation;
 /// (<see cref="ChatStreamToResponses"/>). What needs state stored upstream, or a tool the caller does not run, is a
 /// 400 <c>param_not_supported</c> (<see cref="ResponsesTranslationCheck"/>).
 /// </summary>
-public sealed class ResponsesToChatProtocol(IUpstreamProtocol chat) : ITranslatingProtocol
+/// <param name="chat">The upstream's own side of chat completions.</param>
+public sealed class ResponsesToChatProtocol(IUpstreamProtocol chat)
+    : TranslatingProtocol(chat, ApiEndpoint.Responses, ApiEndpoint.ChatCompletions)
 {
     /// <inheritdoc />
-    public ApiEndpoint CallerEndpoint => ApiEndpoint.Responses;
+    public override IReadOnlyList<string> ForwardedHeaders => Upstream.ForwardedHeaders;
 
     /// <inheritdoc />
-    public ApiEndpoint UpstreamEndpoint => ApiEndpoint.ChatCompletions;
+    protected override GatewayError? Check(ModelRequest request) => ResponsesTranslationCheck.Check(request.Document.RootElement);
 
     /// <inheritdoc />
-    public IReadOnlyList<string> ForwardedHeaders => chat.ForwardedHeaders;
-
-    /// <inheritdoc />
-    public string PathFor(ApiEndpoint endpoint) => chat.PathFor(ApiEndpoint.ChatCompletions);
-
-    /// <inheritdoc />
-    public void WriteRequest(ModelRequest request, in UpstreamRewrite rewrite, IBufferWriter<byte> output) =>
+    protected override void Write(ModelRequest request, in UpstreamRewrite rewrite, IBufferWriter<byte> output) =>
         ResponsesChatRequest.Write(request, rewrite, output);
 
     /// <inheritdoc />
-    public ResponseScan ReadResponse(ReadOnlySpan<byte> body, StringBuilder? generated) => chat.ReadResponse(body, generated);
+    protected override byte[] Answer(ReadOnlySpan<byte> upstreamBody, ModelRequest request, in TranslatedUsage usage) =>
+        ChatAnswerToResponse.Translate(upstreamBody, request, usage);
 
     /// <inheritdoc />
-    public ResponseScan ReadEvent(ReadOnlySpan<byte> data, StringBuilder? generated) => chat.ReadEvent(data, generated);
-
-    /// <inheritdoc />
-    public bool IsEndOfStream(ReadOnlySpan<byte> data) => chat.IsEndOfStream(data);
-
-    /// <inheritdoc />
-    public IUpstreamStreamReader OpenStream() => chat.OpenStream();
-
-    /// <inheritdoc />
-    public GatewayError? CheckTranslatable(ModelRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return ResponsesTranslationCheck.Check(request.Document.RootElement);
-    }
-
-    /// <inheritdoc />
-    public byte[] TranslateResponse(ReadOnlySpan<byte> upstreamBody, ModelRequest request, in TranslatedUsage usage)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return ChatAnswerToResponse.Translate(upstreamBody, request, usage);
-    }
-
-    /// <inheritdoc />
-    public IStreamTranslator OpenTranslator(ModelRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return new ChatStreamToResponses(request);
-    }
+    protected override IStreamTranslator Translator(ModelRequest request) => new ChatStreamToResponses(request);
 }
