@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# CPU profile of Tollgate under load: where the gateway's own time goes, by library and by function, with the JIT's
+# method names. Tollgate (Release, every policy on, the configuration of bench/run.sh) runs in front of the nginx mock
+# upstream, is warmed up, then sampled with `perf record -g` while wrk drives it.
+#
+#   bench/profile.sh [--workload plain|stream] [--seconds N] [--warmup S] [--rate R] [--top N] [--out FILE]
+#
+#   --workload W   plain (default) or stream
+#   --seconds N    seconds sampled (default 20)
+#   --warmup S     seconds of unmeasured load first, for the tiered JIT to settle (default 30)
+#   --rate R       requests per second (wrk spaced with delay()); default: a closed loop of 32 connections
+#   --top N        rows of each table (default 40)
+#   --out FILE     where the report goes as well as standard output (default bench/results/profile-<UTC time>.md)
+#   --keep FILE    keep the samples (perf.data) there, with Tollgate's perf map beside it (FILE.map), for perf report
+#
+# Not part of CI. Needs perf (Debian's linux-perf; installed if missing) and the right to sample a process of this
+# user (kernel.perf_event_paranoid ≤ 1, or root). Tollgate runs with DOTNET_PerfMapEnabled=1, which writes
+# /tmp/perf-PID.map so perf can name JIT-compiled methods, and DOTNET_EnableWriteXorExecute=0, without which the
+# JIT's code sits in a double mapping that perf cannot match with that map. Everything listens on 127.0.0.1 only; every process
+# started here is stopped by PID on exit.
+set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+WORKLOAD=plain SECS=20 WARM=30 RATE="" TOP=40 OUT="" KEEP=""
+ARGS="$*"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --workload) WORKLOAD=${2:?}; shift ;;
+    --seconds) SECS=${2:?}; shift ;;
+    --warmup) WARM=${2:?}; shift ;;
+    --rate) RATE=${2:?}; shift ;;
+    --top) TOP=${2:?}; shift ;;
+    --out) OUT=${2:?}; shift ;;
+    --keep) KEEP=${2:?}; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) die "unknown argument: $1 (see --help)" ;;
+  esac
+  shift
+done
+case "$WORKLOAD" in plain|stream) ;; *) die "--workload takes plain or stream" ;; esac
+for v in "$SECS" "$WARM" "$TOP" ${RATE:+"$RATE"}; do [[ "$v" =~ ^[0-9]+$ ]] || die "options take whole numbers: $v"; done
+OUT=${OUT:-$BENCH_ROOT/bench/results/profile-$(date -u +%Y%m%dT%H%M%SZ).md}
+
+MOCK_PORT=18281 TG_PORT=18283 TG_METRICS_PORT=18293   # apart from run.sh's and soak.sh's ports
+install_tools wrk nginx curl
+command -v perf >/dev/null || install_tools linux-perf
+command -v perf >/dev/null || die "perf is not available"
+
+nginx_conf mock "$(mock_server $MOCK_PORT)"
+start_nginx MOCK_PID mock
+build_tollgate
+tollgate_config "$TMP/tollgate.json" $MOCK_PORT
+KEY=$("$TG_BIN" keys create --tenant bench --user bench --plan bench --data "$TMP/data" --config "$TMP/tollgate.json" \
+  | sed -n 's/^Key (shown once, store it now): //p')
+[ -n "$KEY" ] || die "could not create a key"
+start_bg TG_PID "$TMP/tollgate.log" env DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 "$TG_BIN" serve --urls "http://127.0.0.1:$TG_PORT" \
+  --metrics-urls "http://127.0.0.1:$TG_METRICS_PORT" --data "$TMP/data" --config "$TMP/tollgate.json"
+wait_http "http://127.0.0.1:$MOCK_PORT/v1/chat/completions" 200 10 || { cat "$TMP/mock/logs/error.log" >&2; exit 1; }
+wait_http "http://127.0.0.1:$TG_PORT/readyz" 200 60 || { cat "$TMP/tollgate.log" >&2; exit 1; }
+# shellcheck disable=SC2046
+check_loopback "$MOCK_PID" $(children "$MOCK_PID") "$TG_PID"
+
+if [ "$WORKLOAD" = plain ]; then BODY=$PLAIN_BODY; else BODY=$STREAM_BODY; fi
+{
+  echo 'wrk.method = "POST"'
+  echo "wrk.body = '$BODY'"
+  echo 'wrk.headers["Content-Type"] = "application/json"'
+  echo "wrk.headers[\"Authorization\"] = \"Bearer $KEY\""
+  [ -z "$RATE" ] || echo "function delay() return $(awk -v r="$RATE" 'BEGIN { printf "%.3f", 32 * 1000 / r }') end"
+} > "$TMP/load.lua"
+URL="http://127.0.0.1:$TG_PORT/v1/chat/completions"
+
+log "warm-up: ${WARM}s…"
+[ "$WARM" = 0 ] || timeout $((WARM + 30)) wrk -t2 -c32 -d"${WARM}s" -s "$TMP/load.lua" "$URL" >/dev/null
+log "sampling ${SECS}s under load…"
+start_bg WRK_PID "$TMP/wrk.txt" timeout $((SECS + 40)) wrk -t2 -c32 -d"$((SECS + 4))s" -s "$TMP/load.lua" "$URL"
+sleep 2
+cpu0=$(cpu_ticks "$TG_PID")
+PERF_RC=0
+perf record -F 999 -g -p "$TG_PID" -o "$TMP/perf.data" -- sleep "$SECS" >"$TMP/perf.log" 2>&1 || PERF_RC=$?
+if [ ! -s "$TMP/perf.data" ]; then
+  cat "$TMP/perf.log" >&2
+  die "perf record failed (exit $PERF_RC; kernel.perf_event_paranoid is $(cat /proc/sys/kernel/perf_event_paranoid))"
+fi
+cpu1=$(cpu_ticks "$TG_PID")
+wait "$WRK_PID" || true
+
+report() {
+  set +o pipefail   # head closes the pipe of perf report early
+  local commit dirty=""
+  commit=$(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  git -C "$BENCH_ROOT" diff --quiet HEAD 2>/dev/null || dirty=" with local changes"
+  echo "# CPU profile of Tollgate, $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  echo "Command: \`bench/profile.sh${ARGS:+ $ARGS}\` at commit \`$commit\`$dirty. Machine: nproc $(nproc);" \
+    "$(grep -m1 '^model name' /proc/cpuinfo | sed 's/^model name[[:space:]]*: //'); kernel $(uname -r)."
+  echo
+  echo "Load: $WORKLOAD requests, wrk -t2 -c32${RATE:+ spaced to $RATE req/s}: $(awk '/Requests\/sec/ {printf "%.0f req/s", $2}' "$TMP/wrk.txt")," \
+    "$(awk '/Non-2xx/ {print $NF " non-2xx, "}' "$TMP/wrk.txt")${SECS} s sampled at 999 Hz; Tollgate's CPU over them:" \
+    "$(awk -v t=$((cpu1 - cpu0)) -v hz="$HZ" -v s="$SECS" 'BEGIN { printf "%.2f cores", t / hz / s }')."
+  echo
+  echo "## By library (self time)"
+  echo
+  echo '```'
+  perf report -i "$TMP/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n "$TOP"
+  echo '```'
+  echo
+  echo "## By function (self time)"
+  echo
+  echo '```'
+  perf report -i "$TMP/perf.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n "$TOP"
+  echo '```'
+  echo
+  echo "## By function, with what it calls (inclusive time)"
+  echo
+  echo '```'
+  perf report -i "$TMP/perf.data" --children --sort sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n "$TOP"
+  echo '```'
+}
+
+mkdir -p "$(dirname "$OUT")"
+report | tee "$OUT"
+if [ -n "$KEEP" ]; then
+  cp "$TMP/perf.data" "$KEEP"
+  cp "/tmp/perf-$TG_PID.map" "$KEEP.map" 2>/dev/null || true
+  log "samples kept in $KEEP (JIT names: perf report reads /tmp/perf-$TG_PID.map; a copy is in $KEEP.map)"
+fi
+log "report written to $OUT"
