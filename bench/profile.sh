@@ -76,14 +76,14 @@ log "warm-up: ${WARM}s…"
 log "sampling ${SECS}s under load…"
 start_bg WRK_PID "$TMP/wrk.txt" timeout $((SECS + 40)) wrk -t2 -c32 -d"$((SECS + 4))s" -s "$TMP/load.lua" "$URL"
 sleep 2
-cpu0=$(cpu_ticks "$TG_PID")
+cpu0=$(cpu_ticks "$TG_PID") t0=$(now_s)
 PERF_RC=0
 perf record -F 999 -g -p "$TG_PID" -o "$TMP/perf.data" -- sleep "$SECS" >"$TMP/perf.log" 2>&1 || PERF_RC=$?
 if [ ! -s "$TMP/perf.data" ]; then
   cat "$TMP/perf.log" >&2
   die "perf record failed (exit $PERF_RC; kernel.perf_event_paranoid is $(cat /proc/sys/kernel/perf_event_paranoid))"
 fi
-cpu1=$(cpu_ticks "$TG_PID")
+cpu1=$(cpu_ticks "$TG_PID") t1=$(now_s)
 wait "$WRK_PID" || true
 
 report() {
@@ -98,7 +98,8 @@ report() {
   echo
   echo "Load: $WORKLOAD requests, wrk -t2 -c32${RATE:+ spaced to $RATE req/s}: $(awk '/Requests\/sec/ {printf "%.0f req/s", $2}' "$TMP/wrk.txt")," \
     "$(awk '/Non-2xx/ {print $NF " non-2xx, "}' "$TMP/wrk.txt")${SECS} s sampled at 999 Hz; Tollgate's CPU over them:" \
-    "$(awk -v t=$((cpu1 - cpu0)) -v hz="$HZ" -v s="$SECS" 'BEGIN { printf "%.2f cores", t / hz / s }')."
+    "$(awk -v t=$((cpu1 - cpu0)) -v hz="$HZ" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f cores", t / hz / (b - a) }')" \
+    "(perf's own start and stop included)."
   echo
   echo "## By library (self time)"
   echo
