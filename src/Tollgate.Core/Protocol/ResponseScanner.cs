@@ -117,7 +117,17 @@ public static class ResponseScanner
         return scan;
     }
 
-    private static void ReadUsage(ref Utf8JsonReader reader, ref ResponseScan scan)
+    private static void ReadUsage(ref Utf8JsonReader reader, ref ResponseScan scan) =>
+        ReadUsage(ref reader, ref scan, "prompt_tokens"u8, "completion_tokens"u8, countsAtTopOnly: false);
+
+    /// <summary>
+    /// Reads an OpenAI-shaped usage object (chat completions' <c>prompt_tokens</c> / <c>completion_tokens</c>, or the
+    /// Responses API's <c>input_tokens</c> / <c>output_tokens</c>, each with <c>cached_tokens</c> and
+    /// <c>reasoning_tokens</c> in its details) into <paramref name="scan"/>. With <paramref name="countsAtTopOnly"/>,
+    /// the input and output counts are read only as the object's own members, not from objects nested in it.
+    /// </summary>
+    internal static void ReadUsage(ref Utf8JsonReader reader, ref ResponseScan scan, ReadOnlySpan<byte> inputName, ReadOnlySpan<byte> outputName,
+        bool countsAtTopOnly)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
@@ -134,8 +144,8 @@ public static class ResponseScanner
             return;
         }
 
-        long prompt = 0, completion = 0, cached = 0, reasoning = 0;
-        bool empty = true, malformed = false, hasPrompt = false, hasCompletion = false;
+        long input = 0, output = 0, cached = 0, reasoning = 0;
+        bool empty = true, malformed = false, hasInput = false, hasOutput = false;
         int depth = reader.CurrentDepth;
         while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
         {
@@ -145,13 +155,14 @@ public static class ResponseScanner
             }
 
             empty = false;
-            if (reader.ValueTextEquals("prompt_tokens"u8))
+            bool top = !countsAtTopOnly || reader.CurrentDepth == depth + 1;
+            if (top && reader.ValueTextEquals(inputName))
             {
-                hasPrompt |= ReadCount(ref reader, ref prompt, ref malformed);
+                hasInput |= ReadCount(ref reader, ref input, ref malformed);
             }
-            else if (reader.ValueTextEquals("completion_tokens"u8))
+            else if (top && reader.ValueTextEquals(outputName))
             {
-                hasCompletion |= ReadCount(ref reader, ref completion, ref malformed);
+                hasOutput |= ReadCount(ref reader, ref output, ref malformed);
             }
             else if (reader.ValueTextEquals("cached_tokens"u8))
             {
@@ -166,10 +177,10 @@ public static class ResponseScanner
         scan.HasUsage = true;
         scan.UsageEmpty = empty;
         scan.UsageEnd = (int)reader.TokenStartIndex;
-        scan.HasInputCount = hasPrompt;
-        scan.HasOutputCount = hasCompletion;
-        scan.UsageMalformed = malformed || cached > prompt || reasoning > completion;
-        scan.Usage = new TokenUsage(prompt, cached, completion, reasoning);
+        scan.HasInputCount = hasInput;
+        scan.HasOutputCount = hasOutput;
+        scan.UsageMalformed = malformed || cached > input || reasoning > output;
+        scan.Usage = new TokenUsage(input, cached, output, reasoning);
     }
 
     // A count is a non-negative integer; null counts as absent. Anything else (a string, a fraction, a negative or

@@ -230,59 +230,8 @@ public static class ResponsesScanner
         return type;
     }
 
-    private static void ReadUsage(ref Utf8JsonReader reader, ref ResponseScan scan)
-    {
-        if (reader.TokenType != JsonTokenType.StartObject)
-        {
-            if (reader.TokenType != JsonTokenType.Null)
-            {
-                scan.HasUsage = true;
-                scan.UsageMalformed = true;
-                scan.UsageEmpty = true;
-                scan.UsageEnd = -1;
-            }
-
-            reader.Skip();
-            return;
-        }
-
-        long input = 0, output = 0, cached = 0, reasoning = 0;
-        bool empty = true, malformed = false, hasInput = false, hasOutput = false;
-        int depth = reader.CurrentDepth;
-        while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
-        {
-            if (reader.TokenType != JsonTokenType.PropertyName)
-            {
-                continue;
-            }
-
-            empty = false;
-            if (reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("input_tokens"u8))
-            {
-                hasInput |= ResponseScanner.ReadCount(ref reader, ref input, ref malformed);
-            }
-            else if (reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("output_tokens"u8))
-            {
-                hasOutput |= ResponseScanner.ReadCount(ref reader, ref output, ref malformed);
-            }
-            else if (reader.ValueTextEquals("cached_tokens"u8))
-            {
-                ResponseScanner.ReadCount(ref reader, ref cached, ref malformed);
-            }
-            else if (reader.ValueTextEquals("reasoning_tokens"u8))
-            {
-                ResponseScanner.ReadCount(ref reader, ref reasoning, ref malformed);
-            }
-        }
-
-        scan.HasUsage = true;
-        scan.UsageEmpty = empty;
-        scan.UsageEnd = (int)reader.TokenStartIndex;
-        scan.HasInputCount = hasInput;
-        scan.HasOutputCount = hasOutput;
-        scan.UsageMalformed = malformed || cached > input || reasoning > output;
-        scan.Usage = new TokenUsage(input, cached, output, reasoning);
-    }
+    private static void ReadUsage(ref Utf8JsonReader reader, ref ResponseScan scan) =>
+        ResponseScanner.ReadUsage(ref reader, ref scan, "input_tokens"u8, "output_tokens"u8, countsAtTopOnly: true);
 
     private static string Lenient(ref Utf8JsonReader reader)
     {
