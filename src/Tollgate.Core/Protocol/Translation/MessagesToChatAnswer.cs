@@ -42,7 +42,7 @@ internal static class MessagesToChatAnswer
             }
 
             writer.WriteNull("refusal");
-            WriteToolCalls(writer, content, structured);
+            TranslationJson.WriteToolCalls(writer, content, structured);
             writer.WriteEndObject();
             writer.WriteNull("logprobs");
             string? stopReason = TranslationJson.String(root, "stop_reason");
@@ -83,42 +83,5 @@ internal static class MessagesToChatAnswer
         }
 
         return text.ToString();
-    }
-
-    private static void WriteToolCalls(Utf8JsonWriter writer, JsonElement content, string? structured)
-    {
-        if (content.ValueKind != JsonValueKind.Array)
-        {
-            return;
-        }
-
-        bool any = false;
-        foreach (var block in content.EnumerateArray())
-        {
-            if (TranslationJson.String(block, "type") != "tool_use" || (structured is not null && TranslationJson.String(block, "name") == structured))
-            {
-                continue;
-            }
-
-            if (!any)
-            {
-                writer.WriteStartArray("tool_calls");
-                any = true;
-            }
-
-            writer.WriteStartObject();
-            writer.WriteString("id", TranslationJson.String(block, "id") ?? "");
-            writer.WriteString("type", "function");
-            writer.WriteStartObject("function");
-            writer.WriteString("name", TranslationJson.String(block, "name") ?? "");
-            writer.WriteString("arguments", block.TryGetProperty("input", out var input) ? input.GetRawText() : "{}");
-            writer.WriteEndObject();
-            writer.WriteEndObject();
-        }
-
-        if (any)
-        {
-            writer.WriteEndArray();
-        }
     }
 }

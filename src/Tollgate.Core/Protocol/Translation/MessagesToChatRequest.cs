@@ -510,35 +510,7 @@ internal static class MessagesToChatRequest
             writer.WriteNull("content");
         }
 
-        bool calls = false;
-        foreach (var block in content.EnumerateArray())
-        {
-            if (TranslationJson.String(block, "type") != "tool_use")
-            {
-                continue;
-            }
-
-            if (!calls)
-            {
-                writer.WriteStartArray("tool_calls");
-                calls = true;
-            }
-
-            writer.WriteStartObject();
-            writer.WriteString("id", TranslationJson.String(block, "id") ?? "");
-            writer.WriteString("type", "function");
-            writer.WriteStartObject("function");
-            writer.WriteString("name", TranslationJson.String(block, "name") ?? "");
-            writer.WriteString("arguments", block.TryGetProperty("input", out var input) ? input.GetRawText() : "{}");
-            writer.WriteEndObject();
-            writer.WriteEndObject();
-        }
-
-        if (calls)
-        {
-            writer.WriteEndArray();
-        }
-
+        TranslationJson.WriteToolCalls(writer, content);
         writer.WriteEndObject();
     }
 

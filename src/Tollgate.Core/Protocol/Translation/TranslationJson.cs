@@ -109,4 +109,46 @@ internal static class TranslationJson
 
         writer.WriteEndObject();
     }
+
+    /// <summary>
+    /// Writes the <c>tool_calls</c> array of a chat message from a Messages <paramref name="content"/> array's
+    /// <c>tool_use</c> blocks (each input as the call's arguments text), leaving out the one named
+    /// <paramref name="skipName"/>; nothing when there is no such block.
+    /// </summary>
+    public static void WriteToolCalls(Utf8JsonWriter writer, JsonElement content, string? skipName = null)
+    {
+        if (content.ValueKind != JsonValueKind.Array)
+        {
+            return;
+        }
+
+        bool any = false;
+        foreach (var block in content.EnumerateArray())
+        {
+            if (String(block, "type") != "tool_use" || (skipName is not null && String(block, "name") == skipName))
+            {
+                continue;
+            }
+
+            if (!any)
+            {
+                writer.WriteStartArray("tool_calls");
+                any = true;
+            }
+
+            writer.WriteStartObject();
+            writer.WriteString("id", String(block, "id") ?? "");
+            writer.WriteString("type", "function");
+            writer.WriteStartObject("function");
+            writer.WriteString("name", String(block, "name") ?? "");
+            writer.WriteString("arguments", block.TryGetProperty("input", out var input) ? input.GetRawText() : "{}");
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        if (any)
+        {
+            writer.WriteEndArray();
+        }
+    }
 }
