@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Prometheus;
 using Tollgate.Audit;
 
@@ -21,6 +22,9 @@ internal sealed class GatewayMetrics
     private readonly Counter _overshoot;
     private readonly Counter _shadow;
     private readonly Counter _warnings;
+    private readonly ConcurrentDictionary<RequestLabels, Counter.Child> _requestSeries = new();
+    private readonly ConcurrentDictionary<string, ModelSeries> _modelSeries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Histogram.Child> _gatewayTimes = new(StringComparer.Ordinal);
 
     public GatewayMetrics(Func<LedgerWriter> ledger)
     {
@@ -52,18 +56,25 @@ internal sealed class GatewayMetrics
     {
         _inFlight.Dec();
         string model = record.Model is not null && record.Upstream is not null ? record.Model : "none";
-        _requests.WithLabels(record.Decision, record.Reason, model, record.Endpoint).Inc();
+        var requests = new RequestLabels(record.Decision, record.Reason, model, record.Endpoint);
+        if (!_requestSeries.TryGetValue(requests, out var requestCounter))
+        {
+            requestCounter = _requestSeries.GetOrAdd(requests, l => _requests.WithLabels(l.Decision, l.Reason, l.Model, l.Endpoint));
+        }
+
+        requestCounter.Inc();
+        var series = SeriesOf(model);
         if (record.Usage.TotalTokens > 0)
         {
-            _tokens.WithLabels("input", model).Inc(record.Usage.InputTokens);
-            _tokens.WithLabels("cached_input", model).Inc(record.Usage.CachedInputTokens);
-            _tokens.WithLabels("output", model).Inc(record.Usage.OutputTokens);
-            _tokens.WithLabels("reasoning", model).Inc(record.Usage.ReasoningTokens);
+            series.Tokens(this).Input.Inc(record.Usage.InputTokens);
+            series.Tokens(this).CachedInput.Inc(record.Usage.CachedInputTokens);
+            series.Tokens(this).Output.Inc(record.Usage.OutputTokens);
+            series.Tokens(this).Reasoning.Inc(record.Usage.ReasoningTokens);
         }
 
         if (record.CostNanos > 0)
         {
-            _cost.WithLabels(model).Inc(record.CostNanos / (double)Pricing.Money.NanosPerDollar);
+            series.Cost(this).Inc(record.CostNanos / (double)Pricing.Money.NanosPerDollar);
         }
 
         if (record.Overshoot)
@@ -86,10 +97,54 @@ internal sealed class GatewayMetrics
             _estimated.WithLabels(model).Inc();
         }
 
-        _gatewayTime.WithLabels(record.Endpoint).Observe(Math.Max(0, record.LatencyMs - record.UpstreamLatencyMs) / 1000);
+        if (!_gatewayTimes.TryGetValue(record.Endpoint, out var gatewayTime))
+        {
+            gatewayTime = _gatewayTimes.GetOrAdd(record.Endpoint, e => _gatewayTime.WithLabels(e));
+        }
+
+        gatewayTime.Observe(Math.Max(0, record.LatencyMs - record.UpstreamLatencyMs) / 1000);
         if (record.UpstreamStatus is not null)
         {
-            _upstreamTime.WithLabels(model).Observe(record.UpstreamLatencyMs / 1000);
+            series.UpstreamTime(this).Observe(record.UpstreamLatencyMs / 1000);
         }
+    }
+
+    // The series of the labels every request has, found once per label set instead of through WithLabels (which
+    // allocates the label array and looks the set up again on each call). Labels are bounded (see the class), and a
+    // series is made on its first use, as WithLabels does, so the exposition is the same.
+    private ModelSeries SeriesOf(string model)
+    {
+        if (!_modelSeries.TryGetValue(model, out var series))
+        {
+            series = _modelSeries.GetOrAdd(model, m => new ModelSeries(m));
+        }
+
+        return series;
+    }
+
+    private readonly record struct RequestLabels(string Decision, string Reason, string Model, string Endpoint);
+
+    private sealed class TokenSeries(Counter tokens, string model)
+    {
+        public Counter.Child Input { get; } = tokens.WithLabels("input", model);
+
+        public Counter.Child CachedInput { get; } = tokens.WithLabels("cached_input", model);
+
+        public Counter.Child Output { get; } = tokens.WithLabels("output", model);
+
+        public Counter.Child Reasoning { get; } = tokens.WithLabels("reasoning", model);
+    }
+
+    private sealed class ModelSeries(string model)
+    {
+        private TokenSeries? _tokens;
+        private Counter.Child? _cost;
+        private Histogram.Child? _upstreamTime;
+
+        public TokenSeries Tokens(GatewayMetrics metrics) => _tokens ??= new TokenSeries(metrics._tokens, model);
+
+        public Counter.Child Cost(GatewayMetrics metrics) => _cost ??= metrics._cost.WithLabels(model);
+
+        public Histogram.Child UpstreamTime(GatewayMetrics metrics) => _upstreamTime ??= metrics._upstreamTime.WithLabels(model);
     }
 }
