@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Tollgate.Pipeline;
 
 /// <summary>
@@ -35,19 +37,24 @@ internal sealed class StreamOutput : IAsyncDisposable
     /// <summary>How many keep-alives were written.</summary>
     public int KeepAlives { get; private set; }
 
-    /// <summary>Writes (and flushes) <paramref name="bytes"/>; an empty write flushes what is pending (the headers). A caller that left is not written to.</summary>
-    public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes)
+    /// <summary>
+    /// Writes <paramref name="bytes"/> and, unless <paramref name="flush"/> is false, flushes them with whatever was
+    /// written before; an empty write flushes what is pending (the headers). The relay passes false only while the
+    /// next event has already arrived, so events that came together go out in one send and none waits for more input.
+    /// A caller that left is not written to.
+    /// </summary>
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, bool flush = true)
     {
         if (_gate is null)
         {
-            await WriteCoreAsync(bytes).ConfigureAwait(false);
+            await WriteCoreAsync(bytes, flush).ConfigureAwait(false);
             return;
         }
 
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            await WriteCoreAsync(bytes).ConfigureAwait(false);
+            await WriteCoreAsync(bytes, flush).ConfigureAwait(false);
             _lastWrite = _time.GetTimestamp();
         }
         finally
@@ -91,7 +98,7 @@ internal sealed class StreamOutput : IAsyncDisposable
             var idle = _time.GetElapsedTime(_lastWrite);
             if (idle >= _interval)
             {
-                await WriteCoreAsync(_context.Protocol.KeepAlive).ConfigureAwait(false);
+                await WriteCoreAsync(_context.Protocol.KeepAlive, flush: true).ConfigureAwait(false);
                 KeepAlives++;
                 _lastWrite = _time.GetTimestamp();
                 idle = TimeSpan.Zero;
@@ -120,7 +127,7 @@ internal sealed class StreamOutput : IAsyncDisposable
         }
     }
 
-    private async Task WriteCoreAsync(ReadOnlyMemory<byte> bytes)
+    private async Task WriteCoreAsync(ReadOnlyMemory<byte> bytes, bool flush)
     {
         if (_context.ClientAborted)
         {
@@ -130,12 +137,17 @@ internal sealed class StreamOutput : IAsyncDisposable
         var http = _context.Http;
         try
         {
+            // Through the response's pipe: a write is a copy into its buffer, a flush one send of all that is pending.
+            var body = http.Response.BodyWriter;
             if (!bytes.IsEmpty)
             {
-                await http.Response.Body.WriteAsync(bytes, http.RequestAborted).ConfigureAwait(false);
+                body.Write(bytes.Span);
             }
 
-            await http.Response.Body.FlushAsync(http.RequestAborted).ConfigureAwait(false);
+            if (flush)
+            {
+                await body.FlushAsync(http.RequestAborted).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
         {

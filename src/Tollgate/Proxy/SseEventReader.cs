@@ -15,6 +15,12 @@ internal sealed class SseEventReader(Stream stream) : IAsyncDisposable
     private const int MaxEventBytes = 4 * 1024 * 1024;
     private readonly PipeReader _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
 
+    /// <summary>
+    /// Whether the event <see cref="ReadAsync"/> returned last was followed by another whole event already received:
+    /// the next read returns at once, so a relay may write both before it flushes.
+    /// </summary>
+    public bool HasBufferedEvent { get; private set; }
+
     /// <summary>The next event, or null at the end of the stream.</summary>
     public async ValueTask<SseEvent?> ReadAsync(CancellationToken cancellationToken)
     {
@@ -24,6 +30,7 @@ internal sealed class SseEventReader(Stream stream) : IAsyncDisposable
             var buffer = result.Buffer;
             if (TryParseEvent(ref buffer, out var sse))
             {
+                HasBufferedEvent = ContainsEvent(buffer);
                 _reader.AdvanceTo(buffer.Start);
                 return sse;
             }
@@ -85,6 +92,25 @@ internal sealed class SseEventReader(Stream stream) : IAsyncDisposable
         }
 
         sse = default;
+        return false;
+    }
+
+    // Whether the buffer holds a whole event (a non-blank line, then a blank one), without copying anything.
+    private static bool ContainsEvent(ReadOnlySequence<byte> buffer)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        bool any = false;
+        while (reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n'))
+        {
+            bool blank = line.Length == 0 || (line.Length == 1 && line.FirstSpan[0] == (byte)'\r');
+            if (blank && any)
+            {
+                return true;
+            }
+
+            any |= !blank;
+        }
+
         return false;
     }
 

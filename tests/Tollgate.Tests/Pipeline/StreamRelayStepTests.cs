@@ -190,6 +190,40 @@ public sealed class StreamRelayStepTests : IAsyncLifetime
         Assert.Equal(0, context.Http.Response.Body.Length);
     }
 
+    [Fact]
+    public async Task RunAsync_EventsThatArriveTogether_LeaveInOneWrite()
+    {
+        var context = await AdmittedAsync(includeUsage: false);
+        var sink = new RecordingBody();
+        context.Http.Response.Body = sink;
+
+        await RunAsync(context, Chunks(_pieces) + Done);
+
+        Assert.Equal(Chunks(_pieces) + Done, StepHarness.ResponseText(context));
+        // Every content event was here at once: one write for all of them, one for the end.
+        Assert.Equal([Chunks(_pieces), Done], sink.Writes);
+    }
+
+    [Fact]
+    public async Task RunAsync_EventsThatArriveOneByOne_EachReachesTheCallerBeforeTheNextIsRead()
+    {
+        var context = await AdmittedAsync(includeUsage: false);
+        var sink = new RecordingBody();
+        context.Http.Response.Body = sink;
+        string[] events = [.. _pieces.Select(p => Chunks([p])), Done];
+        var upstream = new PacedUpstream(events, sink);
+
+        await using (var call = _harness.Call(upstream, "text/event-stream"))
+        {
+            Assert.Null(await _step.RunAsync(context, call));
+        }
+
+        Assert.Equal(string.Concat(events), StepHarness.ResponseText(context));
+        // Before each event was handed over, the caller had every event before it (the relay stops reading at [DONE]).
+        Assert.Equal(events.Length - 1, upstream.Checks.Count);
+        Assert.All(upstream.Checks, check => Assert.True(check.Received.EndsWith(check.Expected, StringComparison.Ordinal), $"not yet sent: {check.Expected}"));
+    }
+
     private Task<RequestContext> AdmittedAsync(bool includeUsage, int maxTokens = 50) =>
         _harness.AdmittedAsync(StepHarness.ChatBody("chat-mini", $",\"max_tokens\":{maxTokens},\"stream\":true"
             + (includeUsage ? ",\"stream_options\":{\"include_usage\":true}" : "")));
@@ -213,5 +247,72 @@ public sealed class StreamRelayStepTests : IAsyncLifetime
         string[] events = stream.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.All(events, e => Assert.StartsWith("data: ", e, StringComparison.Ordinal));
         return [.. events.Select(e => e[6..])];
+    }
+
+    /// <summary>A response body that keeps each write apart (every write of a derived MemoryStream ends here).</summary>
+    private sealed class RecordingBody : MemoryStream
+    {
+        public List<string> Writes { get; } = [];
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            Writes.Add(Encoding.UTF8.GetString(buffer, offset, count));
+            base.Write(buffer, offset, count);
+        }
+    }
+
+    /// <summary>
+    /// An upstream body that hands over one event per read and, before each one after the first, notes what the
+    /// caller has received so far and which event it should end with.
+    /// </summary>
+    private sealed class PacedUpstream(string[] events, MemoryStream caller) : Stream
+    {
+        private int _next;
+
+        public List<(string Received, string Expected)> Checks { get; } = [];
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await Task.Yield();
+            if (_next > 0 && _next <= events.Length)
+            {
+                Checks.Add((Encoding.UTF8.GetString(caller.ToArray()), events[_next - 1]));
+            }
+
+            if (_next >= events.Length)
+            {
+                _next++;
+                return 0;
+            }
+
+            byte[] bytes = Encoding.UTF8.GetBytes(events[_next++]);
+            bytes.CopyTo(buffer);
+            return bytes.Length;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

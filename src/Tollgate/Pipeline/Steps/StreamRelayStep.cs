@@ -191,10 +191,14 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
 
                 if (!relay.IsEmpty)
                 {
-                    await output.WriteAsync(relay).ConfigureAwait(false);
+                    // Events that arrived together leave together: flushed when the next one is not here yet.
+                    await output.WriteAsync(relay, flush: !events.HasBufferedEvent).ConfigureAwait(false);
                 }
             }
         }
+
+        // Whatever way the loop ended, nothing relayed stays unsent.
+        await output.WriteAsync(ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
 
         context.UpstreamEnded();
         if (done && cut is null && reported is { } usage)
