@@ -98,15 +98,10 @@ cat > "$TMP/tollgate.json" <<EOF
 }
 EOF
 "$TG_BIN" config check --config "$TMP/tollgate.json" >&2
-key_for() { # tenant
-  "$TG_BIN" keys create --tenant "$1" --user "$1" --plan bench --data "$TMP/data" --config "$TMP/tollgate.json" \
-    | sed -n 's/^Key (shown once, store it now): //p'
-}
-FLOOD_KEY=$(key_for flood)
-CALM_KEY=$(key_for calm)
+FLOOD_KEY=$(create_key flood)
+CALM_KEY=$(create_key calm)
 if [ -z "$FLOOD_KEY" ] || [ -z "$CALM_KEY" ]; then die "could not create the keys"; fi
-start_bg TG_PID "$TMP/tollgate.log" "$TG_BIN" serve --urls "http://127.0.0.1:$TG_PORT" \
-  --metrics-urls "http://127.0.0.1:$TG_METRICS_PORT" --data "$TMP/data" --config "$TMP/tollgate.json"
+start_tollgate
 
 wait_http "http://127.0.0.1:$SIM_PORT/v1/models" 200 30 || { cat "$TMP/simulate.log" >&2; exit 1; }
 wait_http "http://127.0.0.1:$TG_PORT/readyz" 200 60 || { cat "$TMP/tollgate.log" >&2; exit 1; }

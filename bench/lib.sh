@@ -206,6 +206,19 @@ build_tollgate() {
     || { cat "$TMP/build.log" >&2; die "build failed"; }
 }
 
+# create_key TENANT: a key (the secret) for user TENANT of TENANT on plan bench, in $TMP/data.
+create_key() {
+  "$TG_BIN" keys create --tenant "$1" --user "$1" --plan bench --data "$TMP/data" --config "$TMP/tollgate.json" \
+    | sed -n 's/^Key (shown once, store it now): //p'
+}
+
+# start_tollgate [NAME=VALUE...]: starts `tollgate serve` on TG_PORT (metrics on TG_METRICS_PORT) over $TMP/data and
+# $TMP/tollgate.json, with the given environment added; TG_PID gets its PID, its output goes to $TMP/tollgate.log.
+start_tollgate() {
+  start_bg TG_PID "$TMP/tollgate.log" env "$@" "$TG_BIN" serve --urls "http://127.0.0.1:$TG_PORT" \
+    --metrics-urls "http://127.0.0.1:$TG_METRICS_PORT" --data "$TMP/data" --config "$TMP/tollgate.json"
+}
+
 # tollgate_config FILE MOCK-PORT: every policy on (rates, tokens, concurrency, budgets at key, user, tenant, source
 # address and global scope), with limits far above what a run can reach, so that every one runs and none refuses.
 # Model bench-model goes to the mock's plain answer, bench-stream to its SSE stream.

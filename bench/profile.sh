@@ -51,11 +51,9 @@ nginx_conf mock "$(mock_server $MOCK_PORT)"
 start_nginx MOCK_PID mock
 build_tollgate
 tollgate_config "$TMP/tollgate.json" $MOCK_PORT
-KEY=$("$TG_BIN" keys create --tenant bench --user bench --plan bench --data "$TMP/data" --config "$TMP/tollgate.json" \
-  | sed -n 's/^Key (shown once, store it now): //p')
+KEY=$(create_key bench)
 [ -n "$KEY" ] || die "could not create a key"
-start_bg TG_PID "$TMP/tollgate.log" env DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 "$TG_BIN" serve --urls "http://127.0.0.1:$TG_PORT" \
-  --metrics-urls "http://127.0.0.1:$TG_METRICS_PORT" --data "$TMP/data" --config "$TMP/tollgate.json"
+start_tollgate DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
 wait_http "http://127.0.0.1:$MOCK_PORT/v1/chat/completions" 200 10 || { cat "$TMP/mock/logs/error.log" >&2; exit 1; }
 wait_http "http://127.0.0.1:$TG_PORT/readyz" 200 60 || { cat "$TMP/tollgate.log" >&2; exit 1; }
 # shellcheck disable=SC2046

@@ -88,11 +88,9 @@ start_nginx NGINX_PID proxy
 # ---------------------------------------------------------------- Tollgate
 build_tollgate
 tollgate_config "$TMP/tollgate.json" $MOCK_PORT
-KEY=$("$TG_BIN" keys create --tenant bench --user bench --plan bench --data "$TMP/data" --config "$TMP/tollgate.json" \
-  | sed -n 's/^Key (shown once, store it now): //p')
+KEY=$(create_key bench)
 [ -n "$KEY" ] || die "could not create a key"
-start_bg TG_PID "$TMP/tollgate.log" "$TG_BIN" serve --urls "http://127.0.0.1:$TG_PORT" \
-  --metrics-urls "http://127.0.0.1:$TG_METRICS_PORT" --data "$TMP/data" --config "$TMP/tollgate.json"
+start_tollgate
 
 # ---------------------------------------------------------------- Portkey
 # Portkey takes its port from --port=N but listens on every interface; loopback.cjs makes it listen on 127.0.0.1.

@@ -71,8 +71,7 @@ sed -n 's/^ *"key": "\(.*\)",\{0,1\}$/\1/p' "$TMP/keys.json" > "$TMP/keys.txt"
 rm -f "$TMP/import.json" "$TMP/keys.json"
 log "imported $KEYS keys in ${IMPORT_SECONDS}s"
 
-start_bg TG_PID "$TMP/tollgate.log" "$TG_BIN" serve --urls "http://127.0.0.1:$TG_PORT" \
-  --metrics-urls "http://127.0.0.1:$TG_METRICS_PORT" --data "$TMP/data" --config "$TMP/tollgate.json"
+start_tollgate
 wait_http "http://127.0.0.1:$MOCK_PORT/v1/chat/completions" 200 10 || { cat "$TMP/mock/logs/error.log" >&2; exit 1; }
 wait_http "http://127.0.0.1:$TG_PORT/readyz" 200 60 || { cat "$TMP/tollgate.log" >&2; exit 1; }
 # shellcheck disable=SC2046

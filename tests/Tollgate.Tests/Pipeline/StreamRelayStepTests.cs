@@ -265,21 +265,11 @@ public sealed class StreamRelayStepTests : IAsyncLifetime
     /// An upstream body that hands over one event per read and, before each one after the first, notes what the
     /// caller has received so far and which event it should end with.
     /// </summary>
-    private sealed class PacedUpstream(string[] events, MemoryStream caller) : Stream
+    private sealed class PacedUpstream(string[] events, MemoryStream caller) : ReadOnlyTestStream
     {
         private int _next;
 
         public List<(string Received, string Expected)> Checks { get; } = [];
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -300,19 +290,5 @@ public sealed class StreamRelayStepTests : IAsyncLifetime
             return bytes.Length;
         }
 
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

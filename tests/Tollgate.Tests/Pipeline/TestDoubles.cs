@@ -81,11 +81,9 @@ internal sealed class CountingQuotaStore : IQuotaStore
     public ValueTask<long> UsedAsync(LimitCheck check, DateTimeOffset now, CancellationToken cancellationToken) => _inner.UsedAsync(check, now, cancellationToken);
 }
 
-/// <summary>A body that delivers <paramref name="prefix"/> and then fails, as a connection reset mid-body does.</summary>
-internal sealed class CutStream(byte[] prefix) : Stream
+/// <summary>The parts every read-only test body shares: it is read with <c>ReadAsync</c>, and nothing else is supported.</summary>
+internal abstract class ReadOnlyTestStream : Stream
 {
-    private int _position;
-
     public override bool CanRead => true;
 
     public override bool CanSeek => false;
@@ -96,18 +94,7 @@ internal sealed class CutStream(byte[] prefix) : Stream
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        if (_position >= prefix.Length)
-        {
-            return ValueTask.FromException<int>(new IOException("The connection was reset."));
-        }
-
-        int count = Math.Min(buffer.Length, prefix.Length - _position);
-        prefix.AsMemory(_position, count).CopyTo(buffer);
-        _position += count;
-        return ValueTask.FromResult(count);
-    }
+    public abstract override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default);
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
@@ -123,4 +110,23 @@ internal sealed class CutStream(byte[] prefix) : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>A body that delivers <paramref name="prefix"/> and then fails, as a connection reset mid-body does.</summary>
+internal sealed class CutStream(byte[] prefix) : ReadOnlyTestStream
+{
+    private int _position;
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_position >= prefix.Length)
+        {
+            return ValueTask.FromException<int>(new IOException("The connection was reset."));
+        }
+
+        int count = Math.Min(buffer.Length, prefix.Length - _position);
+        prefix.AsMemory(_position, count).CopyTo(buffer);
+        _position += count;
+        return ValueTask.FromResult(count);
+    }
 }
