@@ -45,15 +45,9 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
         // A stream is cut only when its overrun is certain: by the upstream's own streamed counts when it sends them,
         // otherwise by the raw count (no approximation margin) passing the reservation by the model's cut margin, so
         // a stream that honoured the cap in the model's own count is never cut.
-        var counter = TokenCounterRegistry.Shared.Get(model.Encoding, 0);
         long allowedOutput = held.Admission.ReservedOutput;
-        long cutAbove = model.StreamCutThreshold(allowedOutput);
-        long streamedOutput = 0;
-        long textData = 0;
-        var eventEnds = new List<int>();
-        int seen = 0;
+        var streamed = new StreamedTextCount(TokenCounterRegistry.Shared.Get(model.Encoding, 0), model.StreamCutThreshold(allowedOutput));
         long? upstreamOutput = null;
-        int counted = 0;
         TokenUsage? reported = null;
         bool done = false;
         GatewayError? cut = null;
@@ -100,16 +94,16 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
                 ReadOnlyMemory<byte> relay = sse.Raw;
                 if (sse.Data is { } data)
                 {
-                    if (upstreamStream.IsEndOfStream(data))
+                    if (upstreamStream.IsEndOfStream(data.Span))
                     {
                         // Held back: a usage event may have to be sent before it.
                         done = true;
                         break;
                     }
 
-                    var scan = upstreamStream.ReadEvent(data, generated);
+                    var scan = upstreamStream.ReadEvent(data.Span, generated);
                     held.SeeToolCalls(scan);
-                    context.CacheFill?.Event(data);
+                    context.CacheFill?.Event(data.Span);
                     if (scan.IsError)
                     {
                         context.Reason = ErrorCodes.UpstreamError;
@@ -145,41 +139,22 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
                         {
                             // The usage-only event: relayed with the cost when the caller asked for usage and the usage
                             // is known; an unreadable one is replaced by Tollgate's own estimate at the end.
-                            relay = known && reported is not null ? caller.UsageEvent(request, data, scan, held.CostNanos) : ReadOnlyMemory<byte>.Empty;
+                            relay = known && reported is not null ? caller.UsageEvent(request, data.Span, scan, held.CostNanos) : ReadOnlyMemory<byte>.Empty;
                         }
                     }
 
                     if (translator is not null)
                     {
                         translated!.ResetWrittenCount();
-                        translator.Translate(data, scan, translated);
+                        translator.Translate(data.Span, scan, translated);
                         relay = translated.WrittenMemory;
                     }
 
-                    if (upstreamOutput is null && generated.Length > seen)
-                    {
-                        // A token is at least one byte of UTF-8, and an event's data holds at least the UTF-8 bytes of
-                        // its text, so text that came in at most cutAbove bytes of data cannot pass the cut: nothing
-                        // is copied or tokenized until it could (most streams end before it ever does).
-                        textData = Saturating.Add(textData, data.Length);
-                        eventEnds.Add(generated.Length);
-                        seen = generated.Length;
-                        if (textData > cutAbove)
-                        {
-                            // Counted event by event, as they came, in work linear in the text (an upstream's unbroken
-                            // run of one letter must not cost the gateway quadratic CPU), and no further than the cut.
-                            foreach (int end in eventEnds)
-                            {
-                                long room = Math.Max(0, cutAbove - streamedOutput);
-                                streamedOutput = Saturating.Add(streamedOutput, counter.CountUpTo(generated.ToString(counted, end - counted), room));
-                                counted = end;
-                            }
+                    // Until the upstream streams its own running count, Tollgate keeps one, tokenizing only once the
+                    // text could pass the cut (most streams end before it ever could).
+                    bool pastCut = upstreamOutput is null && streamed.Advance(generated);
 
-                            eventEnds.Clear();
-                        }
-                    }
-
-                    if (upstreamOutput is { } theirs ? theirs > allowedOutput : streamedOutput > cutAbove)
+                    if (upstreamOutput is { } theirs ? theirs > allowedOutput : pastCut)
                     {
                         // The upstream ignored the output cap: cut the stream.
                         held.Overshoot = true;

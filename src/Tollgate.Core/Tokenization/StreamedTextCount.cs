@@ -1,0 +1,89 @@
+using System.Buffers;
+using System.Text;
+
+namespace Tollgate.Tokenization;
+
+/// <summary>
+/// The running token count of a stream's text, kept only as far as a cut needs it: a relay asks, event by event,
+/// whether the text streamed so far is certainly over <c>cutAbove</c> tokens.
+/// </summary>
+/// <remarks>
+/// <para>A token is at least one byte of UTF-8, so text not yet counted holds at most as many tokens as its UTF-8
+/// bytes. The text is tokenized only when the tokens counted so far plus the bytes not yet counted could pass the
+/// cut; most streams end before that ever happens, and one that gets there is counted in a few batches rather than
+/// event by event. The answer is the same as counting every event at once: the first event at which the count
+/// passes the cut is also an event at which the bound passes it, so the count is taken there.</para>
+/// <para>Every character is tokenized at most once, by the bounded count, which stops just past the room left: the work is linear in the text and bounded by the cut, whatever the text (an
+/// upstream's unbroken run of one letter included).</para>
+/// </remarks>
+public sealed class StreamedTextCount
+{
+    private const int CopyBlock = 1024;
+    private readonly TokenCounter _counter;
+    private readonly long _cutAbove;
+    private int _counted;       // characters of the text tokenized so far
+    private int _seen;          // characters of the text whose bytes are in _pendingBytes or already counted
+    private long _pendingBytes; // UTF-8 bytes of the characters in [_counted, _seen)
+
+    /// <summary>A count for a stream that may carry at most <paramref name="cutAbove"/> tokens before it is cut.</summary>
+    public StreamedTextCount(TokenCounter counter, long cutAbove)
+    {
+        _counter = counter;
+        _cutAbove = cutAbove;
+    }
+
+    /// <summary>The tokens of the text tokenized so far (not of all the text seen: see <see cref="PastCut"/>).</summary>
+    public long Tokens { get; private set; }
+
+    /// <summary>Whether the text is certainly over the cut: its count passed <c>cutAbove</c>.</summary>
+    public bool PastCut => Tokens > _cutAbove;
+
+    /// <summary>
+    /// Takes in what <paramref name="text"/> gained since the last call (the stream's text so far, appended to only)
+    /// and tokenizes the text not yet counted if it could carry the count past the cut. Returns <see cref="PastCut"/>.
+    /// </summary>
+    public bool Advance(StringBuilder text)
+    {
+        if (text.Length <= _seen || PastCut)
+        {
+            return PastCut;
+        }
+
+        _pendingBytes = Pricing.Saturating.Add(_pendingBytes, Utf8Bytes(text, _seen, text.Length - _seen));
+        _seen = text.Length;
+        if (Pricing.Saturating.Add(Tokens, _pendingBytes) > _cutAbove)
+        {
+            long room = Math.Max(0, _cutAbove - Tokens);
+            Tokens = Pricing.Saturating.Add(Tokens, _counter.CountUpTo(text.ToString(_counted, _seen - _counted), room, TokenCounter.PieceLength));
+            _counted = _seen;
+            _pendingBytes = 0;
+        }
+
+        return PastCut;
+    }
+
+    // The UTF-8 length of text[start, start + length), copied out in blocks from the builder's tail (where its last
+    // chunks are found first). A surrogate pair split between two blocks counts 3 + 3 bytes instead of 4: an upper bound still.
+    private static long Utf8Bytes(StringBuilder text, int start, int length)
+    {
+        char[] block = ArrayPool<char>.Shared.Rent(Math.Min(length, CopyBlock));
+        try
+        {
+            long bytes = 0;
+            while (length > 0)
+            {
+                int n = Math.Min(length, block.Length);
+                text.CopyTo(start, block.AsSpan(0, n), n);
+                bytes += Encoding.UTF8.GetByteCount(block.AsSpan(0, n));
+                start += n;
+                length -= n;
+            }
+
+            return bytes;
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(block);
+        }
+    }
+}

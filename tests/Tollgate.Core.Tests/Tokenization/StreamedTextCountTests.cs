@@ -1,0 +1,103 @@
+using System.Text;
+using Tollgate.Tokenization;
+
+namespace Tollgate.Core.Tests.Tokenization;
+
+public sealed class StreamedTextCountTests
+{
+    [Fact]
+    public void Advance_TextThatCannotPassTheCut_IsNeverTokenized()
+    {
+        var counter = RecordingTokenizer.Wrap(TokenEncoding.O200kBase, out var recorder);
+        var count = new StreamedTextCount(counter, cutAbove: 80);
+        var text = new StringBuilder();
+
+        foreach (string word in Words(16))
+        {
+            text.Append(word);
+            Assert.False(count.Advance(text));
+        }
+
+        // 16 words of at most 5 bytes: 80 bytes at most, so at most 80 tokens, never past the cut.
+        Assert.Empty(recorder.Pieces);
+        Assert.Equal(0, count.Tokens);
+    }
+
+    [Theory]
+    [InlineData(5)]
+    [InlineData(13)]
+    [InlineData(100)]
+    public void Advance_OrdinaryText_PastTheCutAtTheSameEventAsAWholeCount(long cutAbove)
+    {
+        // Each event is a word with its leading space, as models stream them: the pre-tokenizer splits the text at the
+        // same places whatever the batches, so the batched count is the whole count, and the cut falls on the event
+        // where the whole text's count first passes it.
+        var counter = RecordingTokenizer.Wrap(TokenEncoding.O200kBase, out var recorder);
+        var count = new StreamedTextCount(counter, cutAbove);
+        var text = new StringBuilder();
+        int? cutAt = null;
+        int? expectedAt = null;
+        var words = Words(400).ToList();
+        for (int i = 0; i < words.Count && cutAt is null; i++)
+        {
+            text.Append(words[i]);
+            if (count.Advance(text))
+            {
+                cutAt = i;
+            }
+
+            if (expectedAt is null && TokenCounterRegistry.Shared.Get(TokenEncoding.O200kBase).Count(text.ToString()) > cutAbove)
+            {
+                expectedAt = i;
+            }
+        }
+
+        Assert.NotNull(cutAt);
+        Assert.Equal(expectedAt, cutAt);
+        Assert.True(count.PastCut);
+        // Each character tokenized at most once.
+        Assert.InRange(recorder.CharactersCounted, 1, text.Length);
+    }
+
+    [Fact]
+    public void Advance_UnbrokenRunOfOneLetter_WorkBoundedByTheCutNotTheText()
+    {
+        var counter = RecordingTokenizer.Wrap(TokenEncoding.O200kBase, out var recorder);
+        var count = new StreamedTextCount(counter, cutAbove: 64);
+        var text = new StringBuilder();
+
+        text.Append('a', 400_000);
+        Assert.True(count.Advance(text));
+
+        Assert.InRange(recorder.CharactersCounted, 1, 65 * TokenCounter.PieceLength);
+        // Past the cut, nothing more is tokenized.
+        text.Append('a', 400_000);
+        long work = recorder.CharactersCounted;
+        Assert.True(count.Advance(text));
+        Assert.Equal(work, recorder.CharactersCounted);
+    }
+
+    [Fact]
+    public void Advance_MultiByteText_BoundedByItsUtf8BytesNotItsCharacters()
+    {
+        // 10 CJK characters are 30 bytes of UTF-8 and may be up to 30 tokens: a cut at 20 must count them, where a
+        // bound by characters (10) would wrongly skip the count.
+        var counter = RecordingTokenizer.Wrap(TokenEncoding.O200kBase, out var recorder);
+        var count = new StreamedTextCount(counter, cutAbove: 20);
+        var text = new StringBuilder("漢字漢字漢字漢字漢字");
+
+        count.Advance(text);
+
+        Assert.Equal(text.Length, recorder.CharactersCounted);
+        Assert.Equal(counter.Count(text.ToString()), count.Tokens);
+    }
+
+    private static IEnumerable<string> Words(int n)
+    {
+        string[] words = [" tide", " moon", " sea", " sand", " rock", " wave", " gull", " reef"];
+        for (int i = 0; i < n; i++)
+        {
+            yield return words[i % words.Length];
+        }
+    }
+}
