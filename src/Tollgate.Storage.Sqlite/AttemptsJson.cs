@@ -13,12 +13,12 @@ namespace Tollgate.Storage.Sqlite;
 /// </summary>
 internal static class AttemptsJson
 {
-    /// <summary>The column value: NULL when there are none.</summary>
-    public static object ToDbValue(IReadOnlyList<UpstreamAttempt>? attempts)
+    /// <summary>The column's text: null (NULL) when there are none.</summary>
+    public static string? ToJson(IReadOnlyList<UpstreamAttempt>? attempts)
     {
         if (attempts is null)
         {
-            return DBNull.Value;
+            return null;
         }
 
         using var stream = new MemoryStream();

@@ -48,11 +48,12 @@ public sealed partial class SqliteLedgerStore(SqliteDatabase database) : ILedger
         try
         {
             await using var transaction = connection.BeginTransaction(deferred: false);
-            await using (var insert = new AuditInsertCommand(connection, transaction))
+            using (var insert = new AuditInsertCommand(connection))
             {
                 for (int i = 0; i < records.Count; i++)
                 {
-                    await insert.ExecuteAsync(records[i], cancellationToken).ConfigureAwait(false);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    insert.Execute(records[i]);
                 }
             }
 

@@ -217,16 +217,34 @@ public sealed class SqliteDatabaseTests : IDisposable
         await store.AppendAsync([TestAuditRecords.Minimal("before")], None);
         await using var writer = await database.OpenConnectionAsync(None);
         await using var transaction = writer.BeginTransaction(deferred: false);
-        await using (var insert = new AuditInsertCommand(writer, transaction))
+        using (var insert = new AuditInsertCommand(writer))
         {
-            await insert.ExecuteAsync(TestAuditRecords.Minimal("pending-1"), None);
-            await insert.ExecuteAsync(TestAuditRecords.Minimal("pending-2"), None);
+            insert.Execute(TestAuditRecords.Minimal("pending-1"));
+            insert.Execute(TestAuditRecords.Minimal("pending-2"));
         }
 
         Assert.Equal(["before"], (await store.ReadAsync(new UsageQuery(), 10, None)).Select(r => r.RequestId));
         await transaction.CommitAsync(None);
 
         Assert.Equal(["before", "pending-1", "pending-2"], (await store.ReadAsync(new UsageQuery(), 10, None)).Select(r => r.RequestId));
+    }
+
+    [Fact]
+    public async Task AuditInsert_RowTheTableRefuses_ThrowsSqliteErrorAndTheStatementServesTheNextRow()
+    {
+        var database = await _file.OpenAsync();
+        await using var writer = await database.OpenConnectionAsync(None);
+        await using var transaction = writer.BeginTransaction(deferred: false);
+        using (var insert = new AuditInsertCommand(writer))
+        {
+            var error = Assert.Throws<SqliteException>(() => insert.Execute(TestAuditRecords.Minimal("no-endpoint") with { Endpoint = null! }));
+            Assert.Equal((19, 1299), (error.SqliteErrorCode, error.SqliteExtendedErrorCode)); // SQLITE_CONSTRAINT_NOTNULL
+            Assert.Contains("audit.endpoint", error.Message, StringComparison.Ordinal);
+            insert.Execute(TestAuditRecords.Full("after"));
+        }
+
+        await transaction.CommitAsync(None);
+        Assert.Equal([TestAuditRecords.Full("after")], await new SqliteLedgerStore(database).ReadAsync(new UsageQuery(), 10, None));
     }
 
     [Fact]

@@ -24,7 +24,12 @@ public static class TestAuditRecords
         Decision = Decisions.Allowed,
         Reason = "ok",
         Stream = true,
-        Usage = new TokenUsage(int.MaxValue + 7L, 1_234_567_890_123, 9_876_543_210_987, 42) { ToolCalls = int.MaxValue + 11L },
+        Usage = new TokenUsage(int.MaxValue + 7L, 1_234_567_890_123, 9_876_543_210_987, 42)
+        {
+            ToolCalls = int.MaxValue + 11L,
+            CacheWrite5mTokens = 3_000_000_000_017,
+            CacheWrite1hTokens = 19,
+        },
         CostNanos = (1L << 62) - 1,
         ToolFeeNanos = (1L << 61) + 5,
         UsageSource = UsageSource.Estimated,
