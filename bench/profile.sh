@@ -76,9 +76,12 @@ start_bg WRK_PID "$TMP/wrk.txt" timeout $((SECS + 40)) wrk -t2 -c32 -d"$((SECS +
 sleep 2
 cpu0=$(cpu_ticks "$TG_PID") t0=$(now_s)
 PERF_RC=0
-perf record -F 999 -g -p "$TG_PID" -o "$TMP/perf.data" -- sleep "$SECS" >"$TMP/perf.log" 2>&1 || PERF_RC=$?
-if [ ! -s "$TMP/perf.data" ]; then
-  cat "$TMP/perf.log" >&2
+# The samples go to a directory of their own: written as perf runs, they would otherwise wake the gateway's watcher of
+# its configuration file, which sits in $TMP, on every write.
+mkdir -p "$TMP/perf"
+perf record -F 999 -g -p "$TG_PID" -o "$TMP/perf/perf.data" -- sleep "$SECS" >"$TMP/perf/perf.log" 2>&1 || PERF_RC=$?
+if [ ! -s "$TMP/perf/perf.data" ]; then
+  cat "$TMP/perf/perf.log" >&2
   die "perf record failed (exit $PERF_RC; kernel.perf_event_paranoid is $(cat /proc/sys/kernel/perf_event_paranoid))"
 fi
 cpu1=$(cpu_ticks "$TG_PID") t1=$(now_s)
@@ -102,26 +105,26 @@ report() {
   echo "## By library (self time)"
   echo
   echo '```'
-  perf report -i "$TMP/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n "$TOP"
+  perf report -i "$TMP/perf/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n "$TOP"
   echo '```'
   echo
   echo "## By function (self time)"
   echo
   echo '```'
-  perf report -i "$TMP/perf.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n "$TOP"
+  perf report -i "$TMP/perf/perf.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n "$TOP"
   echo '```'
   echo
   echo "## By function, with what it calls (inclusive time)"
   echo
   echo '```'
-  perf report -i "$TMP/perf.data" --children --sort sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n "$TOP"
+  perf report -i "$TMP/perf/perf.data" --children --sort sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n "$TOP"
   echo '```'
 }
 
 mkdir -p "$(dirname "$OUT")"
 report | tee "$OUT"
 if [ -n "$KEEP" ]; then
-  cp "$TMP/perf.data" "$KEEP"
+  cp "$TMP/perf/perf.data" "$KEEP"
   cp "/tmp/perf-$TG_PID.map" "$KEEP.map" 2>/dev/null || true
   log "samples kept in $KEEP (JIT names: perf report reads /tmp/perf-$TG_PID.map; a copy is in $KEEP.map)"
 fi
