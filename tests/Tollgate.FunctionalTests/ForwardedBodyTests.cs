@@ -52,6 +52,25 @@ public sealed class ForwardedBodyTests : IAsyncLifetime
         Assert.Equal(Encoding.UTF8.GetBytes(expected), Assert.Single(_upstream.RawRequests));
     }
 
+    [Fact]
+    public async Task Post_NoTraceFromTheCaller_NoTraceHeaderAddedForTheUpstream()
+    {
+        // No tracing is configured: the gateway starts no Activity for the request, so HttpClient adds no traceparent.
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string[]>();
+        _upstream.Respond = (http, _) =>
+        {
+            seen.Enqueue([.. http.Request.Headers.Keys]);
+            return ScriptedUpstream.WriteCompletionAsync(http, "ok", """{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}""");
+        };
+
+        await PostAsync("""{"model":"scripted-exact","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}""");
+
+        var headers = Assert.Single(seen);
+        Assert.Contains("Content-Type", headers, StringComparer.OrdinalIgnoreCase);
+        Assert.DoesNotContain("traceparent", headers, StringComparer.OrdinalIgnoreCase);
+        Assert.DoesNotContain("Request-Id", headers, StringComparer.OrdinalIgnoreCase);
+    }
+
     private async Task PostAsync(string body)
     {
         string key = await _gateway.CreateKeyAsync();

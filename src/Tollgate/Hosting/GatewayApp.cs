@@ -181,6 +181,10 @@ internal sealed class GatewayApp : IAsyncDisposable
         });
         logging.SetMinimumLevel(level);
         logging.AddFilter("Microsoft.AspNetCore", level > LogLevel.Warning ? level : LogLevel.Warning);
+        // Its only messages are each request's start and end (Information and Debug, never shown here), but while any
+        // level of it is on, ASP.NET Core starts an Activity for every request, and HttpClient a child Activity for every
+        // upstream call, with a traceparent header: work for a trace nobody records.
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         logging.AddFilter("Microsoft.Hosting.Lifetime", level);
         logging.AddFilter("System.Net.Http", LogLevel.Warning);
     }
