@@ -74,45 +74,53 @@ internal sealed class AuditInsertCommand : IDisposable
     {
         _db = connection.Handle ?? throw new InvalidOperationException("The connection is not open.");
         Check(raw.sqlite3_prepare_v2(_db, Sql, out _statement));
-        _ts = Index("$ts");
-        _requestId = Index("$request_id");
-        _upstreamRequestId = Index("$upstream_request_id");
-        _endpoint = Index("$endpoint");
-        _keyId = Index("$key_id");
-        _tenant = Index("$tenant");
-        _user = Index("$user");
-        _model = Index("$model");
-        _upstream = Index("$upstream");
-        _decision = Index("$decision");
-        _reason = Index("$reason");
-        _stream = Index("$stream");
-        _inputTokens = Index("$input_tokens");
-        _cachedInputTokens = Index("$cached_input_tokens");
-        _outputTokens = Index("$output_tokens");
-        _reasoningTokens = Index("$reasoning_tokens");
-        _costNanos = Index("$cost_nanos");
-        _usageSource = Index("$usage_source");
-        _status = Index("$status");
-        _upstreamStatus = Index("$upstream_status");
-        _latencyMs = Index("$latency_ms");
-        _upstreamLatencyMs = Index("$upstream_latency_ms");
-        _clientAborted = Index("$client_aborted");
-        _task = Index("$task");
-        _sourceAddress = Index("$source_address");
-        _reservationId = Index("$reservation_id");
-        _outputCap = Index("$output_cap");
-        _overshoot = Index("$overshoot");
-        _shadowRefusals = Index("$shadow_refusals");
-        _warning = Index("$warning");
-        _reportedInputTokens = Index("$reported_input_tokens");
-        _reportedOutputTokens = Index("$reported_output_tokens");
-        _usageClamped = Index("$usage_clamped");
-        _billingRule = Index("$billing_rule");
-        _cacheWrite5mTokens = Index("$cache_write_5m_tokens");
-        _cacheWrite1hTokens = Index("$cache_write_1h_tokens");
-        _attempts = Index("$attempts");
-        _toolCalls = Index("$tool_calls");
-        _toolFeeNanos = Index("$tool_fee_nanos");
+        try
+        {
+            _ts = Index("$ts");
+            _requestId = Index("$request_id");
+            _upstreamRequestId = Index("$upstream_request_id");
+            _endpoint = Index("$endpoint");
+            _keyId = Index("$key_id");
+            _tenant = Index("$tenant");
+            _user = Index("$user");
+            _model = Index("$model");
+            _upstream = Index("$upstream");
+            _decision = Index("$decision");
+            _reason = Index("$reason");
+            _stream = Index("$stream");
+            _inputTokens = Index("$input_tokens");
+            _cachedInputTokens = Index("$cached_input_tokens");
+            _outputTokens = Index("$output_tokens");
+            _reasoningTokens = Index("$reasoning_tokens");
+            _costNanos = Index("$cost_nanos");
+            _usageSource = Index("$usage_source");
+            _status = Index("$status");
+            _upstreamStatus = Index("$upstream_status");
+            _latencyMs = Index("$latency_ms");
+            _upstreamLatencyMs = Index("$upstream_latency_ms");
+            _clientAborted = Index("$client_aborted");
+            _task = Index("$task");
+            _sourceAddress = Index("$source_address");
+            _reservationId = Index("$reservation_id");
+            _outputCap = Index("$output_cap");
+            _overshoot = Index("$overshoot");
+            _shadowRefusals = Index("$shadow_refusals");
+            _warning = Index("$warning");
+            _reportedInputTokens = Index("$reported_input_tokens");
+            _reportedOutputTokens = Index("$reported_output_tokens");
+            _usageClamped = Index("$usage_clamped");
+            _billingRule = Index("$billing_rule");
+            _cacheWrite5mTokens = Index("$cache_write_5m_tokens");
+            _cacheWrite1hTokens = Index("$cache_write_1h_tokens");
+            _attempts = Index("$attempts");
+            _toolCalls = Index("$tool_calls");
+            _toolFeeNanos = Index("$tool_fee_nanos");
+        }
+        catch
+        {
+            _statement.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Inserts one record.</summary>
@@ -162,7 +170,6 @@ internal sealed class AuditInsertCommand : IDisposable
         {
             if (rc != raw.SQLITE_DONE)
             {
-                // Read while the statement still holds its error (a reset hands it to the connection).
                 SqliteException.ThrowExceptionForRC(rc, _db);
             }
         }

@@ -71,7 +71,29 @@ public sealed class ForwardedBodyTests : IAsyncLifetime
         Assert.DoesNotContain("Request-Id", headers, StringComparer.OrdinalIgnoreCase);
     }
 
-    private async Task PostAsync(string body)
+    [Fact]
+    public async Task Post_CallersTraceContext_ReachesTheUpstreamUnchanged()
+    {
+        const string Parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        const string State = "vendor=opaque-value,other=1";
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<(string? Parent, string? State)>();
+        _upstream.Respond = (http, _) =>
+        {
+            seen.Enqueue((http.Request.Headers["traceparent"].SingleOrDefault(), http.Request.Headers["tracestate"].SingleOrDefault()));
+            return ScriptedUpstream.WriteCompletionAsync(http, "ok", """{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}""");
+        };
+
+        await PostAsync("""{"model":"scripted-exact","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}""",
+            request =>
+            {
+                request.Headers.Add("traceparent", Parent);
+                request.Headers.Add("tracestate", State);
+            });
+
+        Assert.Equal((Parent, State), Assert.Single(seen));
+    }
+
+    private async Task PostAsync(string body, Action<HttpRequestMessage>? decorate = null)
     {
         string key = await _gateway.CreateKeyAsync();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
@@ -80,6 +102,7 @@ public sealed class ForwardedBodyTests : IAsyncLifetime
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        decorate?.Invoke(request);
         using var response = await _gateway.Http.SendAsync(request);
         string text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, text);

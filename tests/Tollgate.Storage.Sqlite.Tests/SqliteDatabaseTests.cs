@@ -240,11 +240,17 @@ public sealed class SqliteDatabaseTests : IDisposable
             var error = Assert.Throws<SqliteException>(() => insert.Execute(TestAuditRecords.Minimal("no-endpoint") with { Endpoint = null! }));
             Assert.Equal((19, 1299), (error.SqliteErrorCode, error.SqliteExtendedErrorCode)); // SQLITE_CONSTRAINT_NOTNULL
             Assert.Contains("audit.endpoint", error.Message, StringComparison.Ordinal);
-            insert.Execute(TestAuditRecords.Full("after"));
+            insert.Execute(Mixed("after"));
+            insert.Execute(Mixed("after-2") with { Stream = false, ClientAborted = true, Overshoot = false, UsageClamped = true });
         }
 
         await transaction.CommitAsync(None);
-        Assert.Equal([TestAuditRecords.Full("after")], await new SqliteLedgerStore(database).ReadAsync(new UsageQuery(), 10, None));
+        // Each flag apart from the others: a value bound to another flag's column would not read back equal.
+        Assert.Equal([Mixed("after"), Mixed("after-2") with { Stream = false, ClientAborted = true, Overshoot = false, UsageClamped = true }],
+            await new SqliteLedgerStore(database).ReadAsync(new UsageQuery(), 10, None));
+
+        static AuditRecord Mixed(string id) =>
+            TestAuditRecords.Full(id, TestAuditRecords.T0.AddMilliseconds(id.Length)) with { Stream = true, ClientAborted = false, Overshoot = true, UsageClamped = false };
     }
 
     [Fact]

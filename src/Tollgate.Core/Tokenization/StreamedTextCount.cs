@@ -8,13 +8,15 @@ namespace Tollgate.Tokenization;
 /// whether the text streamed so far is certainly over <c>cutAbove</c> tokens.
 /// </summary>
 /// <remarks>
-/// <para>A token is at least one byte of UTF-8, so text not yet counted holds at most as many tokens as its UTF-8
-/// bytes. The text is tokenized only when the tokens counted so far plus the bytes not yet counted could pass the
-/// cut; most streams end before that ever happens, and one that gets there is counted in a few batches rather than
-/// event by event. The answer is the same as counting every event at once: the first event at which the count
-/// passes the cut is also an event at which the bound passes it, so the count is taken there.</para>
-/// <para>Every character is tokenized at most once, by the bounded count, which stops just past the room left: the work is linear in the text and bounded by the cut, whatever the text (an
-/// upstream's unbroken run of one letter included).</para>
+/// <para>Each event's text is counted on its own, as it came (so a word split across two events counts as its two
+/// parts would). A token is at least one byte of UTF-8, so text not yet counted holds at most as many tokens as its
+/// UTF-8 bytes. The events are tokenized only when the tokens counted so far plus the bytes not yet counted could pass
+/// the cut; most streams end before that ever happens. The count is the same as counting every event as it comes:
+/// the first event at which that count passes the cut is also an event at which the bound passes it, so the events
+/// up to it are counted there, and the cut falls on the same event.</para>
+/// <para>Every character is tokenized at most once, by the bounded count, which stops just past the room left: the
+/// work is linear in the text and bounded by the cut, whatever the text (an upstream's unbroken run of one letter
+/// included).</para>
 /// </remarks>
 public sealed class StreamedTextCount
 {
@@ -24,6 +26,7 @@ public sealed class StreamedTextCount
     private int _counted;       // characters of the text tokenized so far
     private int _seen;          // characters of the text whose bytes are in _pendingBytes or already counted
     private long _pendingBytes; // UTF-8 bytes of the characters in [_counted, _seen)
+    private readonly List<int> _eventEnds = []; // where each event not yet counted ends in the text
 
     /// <summary>A count for a stream that may carry at most <paramref name="cutAbove"/> tokens before it is cut.</summary>
     public StreamedTextCount(TokenCounter counter, long cutAbove)
@@ -39,8 +42,9 @@ public sealed class StreamedTextCount
     public bool PastCut => Tokens > _cutAbove;
 
     /// <summary>
-    /// Takes in what <paramref name="text"/> gained since the last call (the stream's text so far, appended to only)
-    /// and tokenizes the text not yet counted if it could carry the count past the cut. Returns <see cref="PastCut"/>.
+    /// Takes in what <paramref name="text"/> gained since the last call (the stream's text so far, appended to only) as
+    /// one event's text, and tokenizes the events not yet counted if they could carry the count past the cut. Returns
+    /// <see cref="PastCut"/>.
     /// </summary>
     public bool Advance(StringBuilder text)
     {
@@ -51,11 +55,21 @@ public sealed class StreamedTextCount
 
         _pendingBytes = Pricing.Saturating.Add(_pendingBytes, Utf8Bytes(text, _seen, text.Length - _seen));
         _seen = text.Length;
+        _eventEnds.Add(_seen);
         if (Pricing.Saturating.Add(Tokens, _pendingBytes) > _cutAbove)
         {
-            long room = Math.Max(0, _cutAbove - Tokens);
-            Tokens = Pricing.Saturating.Add(Tokens, _counter.CountUpTo(text.ToString(_counted, _seen - _counted), room, TokenCounter.PieceLength));
-            _counted = _seen;
+            foreach (int end in _eventEnds)
+            {
+                long room = Math.Max(0, _cutAbove - Tokens);
+                Tokens = Pricing.Saturating.Add(Tokens, _counter.CountUpTo(text.ToString(_counted, end - _counted), room, TokenCounter.PieceLength));
+                _counted = end;
+                if (PastCut)
+                {
+                    break; // the stream is cut here: what follows is never counted
+                }
+            }
+
+            _eventEnds.Clear();
             _pendingBytes = 0;
         }
 

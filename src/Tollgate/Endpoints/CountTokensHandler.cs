@@ -101,13 +101,7 @@ internal sealed partial class CountTokensHandler(UpstreamClients upstreams, ILog
         };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         message.Headers.TryAddWithoutValidation("x-client-request-id", context.RequestId);
-        foreach (string name in protocol.ForwardedHeaders)
-        {
-            if (context.Http.Request.Headers.TryGetValue(name, out var values))
-            {
-                message.Headers.TryAddWithoutValidation(name, (IEnumerable<string>)values);
-            }
-        }
+        CallerHeaders.CopyTo(context.Http.Request.Headers, message, protocol);
 
         upstream.PrepareRequest(message);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.Http.RequestAborted);

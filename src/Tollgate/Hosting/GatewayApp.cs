@@ -181,9 +181,11 @@ internal sealed class GatewayApp : IAsyncDisposable
         });
         logging.SetMinimumLevel(level);
         logging.AddFilter("Microsoft.AspNetCore", level > LogLevel.Warning ? level : LogLevel.Warning);
-        // Its only messages are each request's start and end (Information and Debug, never shown here), but while any
-        // level of it is on, ASP.NET Core starts an Activity for every request, and HttpClient a child Activity for every
-        // upstream call, with a traceparent header: work for a trace nobody records.
+        // Off: while any level of it is on, ASP.NET Core starts an Activity for every request, and HttpClient a child
+        // Activity with a traceparent header for every upstream call, work for a trace nobody records. Its messages are
+        // each request's start and end (Information and Debug, never shown here) and the web host's start-up failure,
+        // which `serve` reports from the exception itself. A caller's own trace context still reaches the upstream
+        // (Pipeline/CallerHeaders.cs).
         logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         logging.AddFilter("Microsoft.Hosting.Lifetime", level);
         logging.AddFilter("System.Net.Http", LogLevel.Warning);

@@ -59,6 +59,43 @@ public sealed class StreamedTextCountTests
         Assert.InRange(recorder.CharactersCounted, 1, text.Length);
     }
 
+    [Theory]
+    [InlineData(1, 20)]
+    [InlineData(2, 64)]
+    [InlineData(3, 150)]
+    public void Advance_WordsSplitAcrossEvents_CutWhereCountingEachEventAsItCameFirstPassesIt(int seed, long cutAbove)
+    {
+        // Events cut the text anywhere, inside words too, as an upstream may: each event counts on its own, so the cut
+        // falls on the first event at which the sum of the events' own counts passes it, batches or not.
+        var random = new Random(seed);
+        string whole = string.Concat(Words(300));
+        var counter = TokenCounterRegistry.Shared.Get(TokenEncoding.O200kBase);
+        var count = new StreamedTextCount(counter, cutAbove);
+        var text = new StringBuilder();
+        long eventByEvent = 0;
+        int? expectedAt = null;
+        int? cutAt = null;
+        for (int i = 0, at = 0; at < whole.Length && cutAt is null; i++)
+        {
+            string piece = whole.Substring(at, Math.Min(random.Next(1, 9), whole.Length - at));
+            at += piece.Length;
+            text.Append(piece);
+            eventByEvent += counter.CountBounded(piece);
+            if (expectedAt is null && eventByEvent > cutAbove)
+            {
+                expectedAt = i;
+            }
+
+            if (count.Advance(text))
+            {
+                cutAt = i;
+            }
+        }
+
+        Assert.NotNull(expectedAt);
+        Assert.Equal(expectedAt, cutAt);
+    }
+
     [Fact]
     public void Advance_UnbrokenRunOfOneLetter_WorkBoundedByTheCutNotTheText()
     {

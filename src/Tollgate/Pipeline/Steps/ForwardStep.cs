@@ -60,14 +60,7 @@ internal sealed class ForwardStep(UpstreamClients upstreams, ShutdownState shutd
             };
             message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             message.Headers.TryAddWithoutValidation(ClientRequestIdHeader, context.RequestId);
-            foreach (string name in protocol.ForwardedHeaders)
-            {
-                // Forwarded verbatim (Anthropic's version and betas); the caller's credentials never are.
-                if (http.Request.Headers.TryGetValue(name, out var values))
-                {
-                    message.Headers.TryAddWithoutValidation(name, (IEnumerable<string>)values);
-                }
-            }
+            CallerHeaders.CopyTo(http.Request.Headers, message, protocol);
 
             upstream.PrepareRequest(message);
 
