@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 using Tollgate.Identity;
 
 namespace Tollgate.Storage.Sqlite;
@@ -15,7 +17,8 @@ namespace Tollgate.Storage.Sqlite;
 /// SQLite's own <c>PRAGMA data_version</c> would do the same without a table, but it changes on every commit by any
 /// other connection, and the gateway's own ledger and lease writes commit all the time. Lookups that find no key are
 /// never cached (random keys cannot fill the cache); the cache holds at most <see cref="MaxEntries"/> keys and starts
-/// over when full.
+/// over when full. The read runs on the connection's native statement (step, read the column, reset), so the lock it
+/// holds, which every request takes, is held for SQLite's work alone.
 /// </remarks>
 internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
 {
@@ -25,7 +28,7 @@ internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
     private readonly Lock _lock = new();
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private SqliteConnection? _connection;
-    private SqliteCommand? _read;
+    private sqlite3_stmt? _read;
     private long _lastGeneration = long.MinValue;
 
     /// <summary>Keys cached now.</summary>
@@ -42,12 +45,19 @@ internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
                 {
                     _connection = new SqliteConnection(database.ConnectionString);
                     _connection.Open();
-                    _read = _connection.CreateCommand();
-                    _read.CommandText = "SELECT value FROM key_generation WHERE id = 1;";
-                    _read.Prepare();
+                    // SQLite's own busy handler, as the native statement has no managed retries around it.
+                    using (var timeout = _connection.CreateCommand())
+                    {
+                        timeout.CommandText = string.Create(CultureInfo.InvariantCulture,
+                            $"PRAGMA busy_timeout={(long)Math.Ceiling(database.BusyTimeout.TotalMilliseconds)};");
+                        timeout.ExecuteNonQuery();
+                    }
+
+                    Check(raw.sqlite3_prepare_v2(_connection.Handle, "SELECT value FROM key_generation WHERE id = 1;", out var read));
+                    _read = read;
                 }
 
-                long generation = (long)_read.ExecuteScalar()!;
+                long generation = Step(_read);
                 if (generation < _lastGeneration)
                 {
                     // The file was replaced by an older copy: its numbers may repeat ones already cached.
@@ -95,6 +105,32 @@ internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
         lock (_lock)
         {
             CloseConnection();
+        }
+    }
+
+    private long Step(sqlite3_stmt read)
+    {
+        int rc = raw.sqlite3_step(read);
+        try
+        {
+            if (rc != raw.SQLITE_ROW)
+            {
+                Check(rc == raw.SQLITE_DONE ? raw.SQLITE_CORRUPT : rc); // the row is made with the table and never deleted
+            }
+
+            return raw.sqlite3_column_int64(read, 0);
+        }
+        finally
+        {
+            raw.sqlite3_reset(read);
+        }
+    }
+
+    private void Check(int rc)
+    {
+        if (rc != raw.SQLITE_OK)
+        {
+            SqliteException.ThrowExceptionForRC(rc, _connection?.Handle);
         }
     }
 
