@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 using Tollgate.Identity;
@@ -43,16 +42,9 @@ internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
             {
                 if (_read is null)
                 {
-                    _connection = new SqliteConnection(database.ConnectionString);
-                    _connection.Open();
-                    // SQLite's own busy handler, as the native statement has no managed retries around it.
-                    using (var timeout = _connection.CreateCommand())
-                    {
-                        timeout.CommandText = string.Create(CultureInfo.InvariantCulture,
-                            $"PRAGMA busy_timeout={(long)Math.Ceiling(database.BusyTimeout.TotalMilliseconds)};");
-                        timeout.ExecuteNonQuery();
-                    }
-
+                    // With the database's busy timeout: SQLite's own busy handler, as the native statement has no
+                    // managed retries around it.
+                    _connection = database.OpenConnection();
                     Check(raw.sqlite3_prepare_v2(_connection.Handle, "SELECT value FROM key_generation WHERE id = 1;", out var read));
                     _read = read;
                 }
@@ -113,9 +105,14 @@ internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
         int rc = raw.sqlite3_step(read);
         try
         {
+            if (rc == raw.SQLITE_DONE)
+            {
+                throw new InvalidDataException("The key_generation row is missing from the database.");
+            }
+
             if (rc != raw.SQLITE_ROW)
             {
-                Check(rc == raw.SQLITE_DONE ? raw.SQLITE_CORRUPT : rc); // the row is made with the table and never deleted
+                Check(rc);
             }
 
             return raw.sqlite3_column_int64(read, 0);

@@ -81,20 +81,28 @@ public sealed class SqliteDatabase
     /// Opens a pooled connection with <c>journal_mode=WAL</c>, <c>synchronous=NORMAL</c>, the busy timeout and
     /// <c>foreign_keys=ON</c>. The caller disposes it.
     /// </summary>
-    public async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    public Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        // Microsoft.Data.Sqlite opens and runs statements synchronously, its Async methods included.
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(OpenConnection());
+    }
+
+    /// <summary>Opens a connection as <see cref="OpenConnectionAsync"/> does, on the calling thread.</summary>
+    internal SqliteConnection OpenConnection()
     {
         var connection = new SqliteConnection(ConnectionString);
         try
         {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var pragmas = connection.CreateCommand();
+            connection.Open();
+            using var pragmas = connection.CreateCommand();
             pragmas.CommandText = _openPragmas;
-            await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            pragmas.ExecuteNonQuery();
             return connection;
         }
         catch
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
+            connection.Dispose();
             throw;
         }
     }

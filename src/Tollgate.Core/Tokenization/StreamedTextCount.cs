@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 
 namespace Tollgate.Tokenization;
@@ -20,7 +19,7 @@ namespace Tollgate.Tokenization;
 /// </remarks>
 public sealed class StreamedTextCount
 {
-    private const int CopyBlock = 1024;
+    private const int CopyBlock = 512;
     private readonly TokenCounter _counter;
     private readonly long _cutAbove;
     private int _counted;       // characters of the text tokenized so far
@@ -80,24 +79,17 @@ public sealed class StreamedTextCount
     // chunks are found first). A surrogate pair split between two blocks counts 3 + 3 bytes instead of 4: an upper bound still.
     private static long Utf8Bytes(StringBuilder text, int start, int length)
     {
-        char[] block = ArrayPool<char>.Shared.Rent(Math.Min(length, CopyBlock));
-        try
+        Span<char> block = stackalloc char[CopyBlock];
+        long bytes = 0;
+        while (length > 0)
         {
-            long bytes = 0;
-            while (length > 0)
-            {
-                int n = Math.Min(length, block.Length);
-                text.CopyTo(start, block.AsSpan(0, n), n);
-                bytes += Encoding.UTF8.GetByteCount(block.AsSpan(0, n));
-                start += n;
-                length -= n;
-            }
+            int n = Math.Min(length, CopyBlock);
+            text.CopyTo(start, block[..n], n);
+            bytes += Encoding.UTF8.GetByteCount(block[..n]);
+            start += n;
+            length -= n;
+        }
 
-            return bytes;
-        }
-        finally
-        {
-            ArrayPool<char>.Shared.Return(block);
-        }
+        return bytes;
     }
 }

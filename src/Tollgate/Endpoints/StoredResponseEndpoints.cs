@@ -73,6 +73,7 @@ internal static class StoredResponseEndpoints
         string path = upstream.PathFor("responses/" + Uri.EscapeDataString(id) + suffix, ApiEndpoint.Responses, model.UpstreamModel);
         using var message = new HttpRequestMessage(method, new Uri(upstream.BaseAddress, path));
         message.Headers.TryAddWithoutValidation("x-client-request-id", context.RequestId);
+        CallerHeaders.CopyTraceContext(http.Request.Headers, message);
         upstream.PrepareRequest(message);
 
         if (method == HttpMethod.Post)

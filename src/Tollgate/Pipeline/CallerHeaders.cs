@@ -20,8 +20,11 @@ internal static class CallerHeaders
     public static void CopyTo(IHeaderDictionary caller, HttpRequestMessage message, IUpstreamProtocol protocol)
     {
         Copy(caller, message, protocol.ForwardedHeaders);
-        Copy(caller, message, s_traceContext);
+        CopyTraceContext(caller, message);
     }
+
+    /// <summary>Copies the trace context of <paramref name="caller"/> onto <paramref name="message"/> (a call that speaks no protocol's body).</summary>
+    public static void CopyTraceContext(IHeaderDictionary caller, HttpRequestMessage message) => Copy(caller, message, s_traceContext);
 
     private static void Copy(IHeaderDictionary caller, HttpRequestMessage message, IReadOnlyList<string> names)
     {
