@@ -227,6 +227,8 @@ public sealed class RefusalRetryTests : IAsyncLifetime
 
     private async Task AssertLedgerAsync(string requestId, int refused, string reason, int allowed)
     {
+        // The client can read the last refusal before its handler has queued the record.
+        await _gateway.RequestsEndedAsync();
         var records = await _gateway.AuditRecordsAsync(new UsageQuery(RequestId: requestId));
         var refusals = records.Where(r => r.Decision == Decisions.Refused).ToList();
         Assert.Equal(refused, refusals.Count);
