@@ -34,16 +34,5 @@ internal static class RequestIds
     /// A new id: the time in milliseconds (12 hex digits), then 6 random bytes. Ids that sort by time keep the ledger's
     /// request-id index appending at its end instead of writing a random page of it for every record.
     /// </summary>
-    public static string New()
-    {
-        long ms = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
-        return string.Create(28, ms, static (chars, ms) =>
-        {
-            "req_".CopyTo(chars);
-            ms.TryFormat(chars[4..16], out _, "x12", System.Globalization.CultureInfo.InvariantCulture);
-            Span<byte> random = stackalloc byte[6];
-            BufferedRandom.Fill(random);
-            Convert.TryToHexStringLower(random, chars[16..], out _);
-        });
-    }
+    public static string New() => BufferedRandom.TimeOrderedHexId("req_", TimeProvider.System.GetUtcNow(), 6);
 }

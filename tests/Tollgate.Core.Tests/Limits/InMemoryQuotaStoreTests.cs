@@ -46,4 +46,21 @@ public sealed class InMemoryQuotaStoreTests : QuotaStoreContractTests
 
         Assert.Equal(500, await store.UsedAsync(idle, T0, CancellationToken.None));
     }
+
+    [Fact]
+    public async Task TryReserveAsync_LeaseIdsSortByTheTimeOfAdmission()
+    {
+        // The ledger keeps settled lease ids in an index: ids that sort by time make it grow at its end.
+        var store = new InMemoryQuotaStore();
+        var check = new LimitCheck(ScopeOf("acme"), Metric.Requests, Window.Minute, 1_000, 1, 0);
+        var ids = new List<string>();
+        for (int i = 0; i < 50; i++)
+        {
+            var decision = await store.TryReserveAsync([check], 0, 0, T0.AddMilliseconds(i), CancellationToken.None);
+            ids.Add(decision.Reservation!.Id);
+        }
+
+        Assert.Equal(ids.Order(StringComparer.Ordinal), ids);
+        Assert.Matches("^res_[0-9a-f]{28}$", ids[0]);
+    }
 }
