@@ -18,6 +18,13 @@ namespace Tollgate.Storage.Sqlite;
 /// never cached (random keys cannot fill the cache); the cache holds at most <see cref="MaxEntries"/> keys and starts
 /// over when full. The read runs on the connection's native statement (step, read the column, reset), so the lock it
 /// holds, which every request takes, is held for SQLite's work alone.
+/// <para>
+/// Most lookups do not read the table at all: the header of the database's wal-index (<see cref="WalIndex"/>), which
+/// every committing connection of every process rewrites, is compared with the one taken just before the last read.
+/// When it has not changed, nothing has been committed since, so that read is still current: no lock, system call or
+/// transaction. The gateway's own ledger batches change it a few times a second, each costing one read. A database
+/// without a wal-index to map reads the table on every lookup, as before.
+/// </para>
 /// </remarks>
 internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
 {
@@ -29,13 +36,26 @@ internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
     private SqliteConnection? _connection;
     private sqlite3_stmt? _read;
     private long _lastGeneration = long.MinValue;
+    private WalIndex? _wal;
+    private bool _walOpened;
+    private Reading? _last;
+    private long _tableReads;
 
     /// <summary>Keys cached now.</summary>
     public int Count => _entries.Count;
 
+    /// <summary>How many times the generation was read from the table (the rest came from the wal-index check).</summary>
+    internal long TableReads => Interlocked.Read(ref _tableReads);
+
     /// <summary>The current generation of the key tables.</summary>
     public long ReadGeneration()
     {
+        // Nothing committed to the database since the last read: the generation read then is still the current one.
+        if (Volatile.Read(ref _last) is { } last && last.Wal.TryRead(out var now) && now == last.Header)
+        {
+            return last.Generation;
+        }
+
         lock (_lock)
         {
             try
@@ -49,7 +69,12 @@ internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
                     _read = read;
                 }
 
+                // The header is taken before the read: a commit between the two changes it, and the next lookup reads again.
+                var wal = _wal;
+                WalIndexHeader before = default;
+                bool walKnown = wal is not null && wal.TryRead(out before);
                 long generation = Step(_read);
+                Interlocked.Increment(ref _tableReads);
                 if (generation < _lastGeneration)
                 {
                     // The file was replaced by an older copy: its numbers may repeat ones already cached.
@@ -57,11 +82,20 @@ internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
                 }
 
                 _lastGeneration = generation;
+                if (!_walOpened)
+                {
+                    // Once, after the first read: the connection has mapped the wal-index by then.
+                    _walOpened = true;
+                    _wal = WalIndex.TryOpen(database.Path);
+                }
+
+                Volatile.Write(ref _last, walKnown ? new Reading(wal!, before, generation) : null);
                 return generation;
             }
             catch
             {
                 // A broken connection is reopened on the next lookup.
+                Volatile.Write(ref _last, null);
                 CloseConnection();
                 throw;
             }
@@ -96,7 +130,9 @@ internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
     {
         lock (_lock)
         {
+            Volatile.Write(ref _last, null);
             CloseConnection();
+            _wal?.Dispose();
         }
     }
 
@@ -140,4 +176,7 @@ internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
     }
 
     private sealed record Entry(long Generation, ApiKeyMatch Match);
+
+    /// <summary>A generation read from the table, and the wal-index header as it was just before that read.</summary>
+    private sealed record Reading(WalIndex Wal, WalIndexHeader Header, long Generation);
 }
