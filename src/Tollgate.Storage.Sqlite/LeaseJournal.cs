@@ -1,29 +1,43 @@
 using System.Buffers;
+using System.IO.MemoryMappedFiles;
 using Tollgate.Audit;
 
 namespace Tollgate.Storage.Sqlite;
 
 /// <summary>
 /// The reservation leases of one database, in an append-only file beside it (<c>&lt;database&gt;-leases</c>), with the
-/// leases not yet settled in memory. A lease is one <c>write()</c> of one line, made on the caller's thread before
-/// <see cref="Add"/> returns: in the operating system's page cache it survives the process being killed (as SQLite's WAL
-/// with <c>synchronous=NORMAL</c> does), not a power loss. Which leases are settled is kept in the database, in the
-/// transaction of the records that settle them (table <c>settled_leases</c>); the file is rewritten with the leases still
-/// open when it grows past <see cref="RotateAt"/> (<see cref="Rotate"/>), after which those marks can go.
+/// leases not yet settled in memory. A lease is one line, copied on the caller's thread, before <see cref="Add"/>
+/// returns, into the file's pages through a shared memory mapping: in the operating system's page cache, it survives
+/// the process being killed (as SQLite's WAL with <c>synchronous=NORMAL</c> does), not a power loss. Which leases are
+/// settled is kept in the database, in the transaction of the records that settle them (table <c>settled_leases</c>);
+/// the file is rewritten with the leases still open when it grows past <see cref="RotateAt"/> (<see cref="Rotate"/>),
+/// after which those marks can go.
 /// </summary>
 /// <remarks>
-/// Every line starts with a line feed, so a line torn by a kill mid-write (never acknowledged to its caller) cannot join
-/// the next one. One process writes a database's journal: <see cref="SqliteDatabase"/> holds one per file.
+/// <para>
+/// The mapping reaches past the lines written so far (<see cref="Headroom"/>), and grows by remapping when a line does
+/// not fit; the file's length is the mapping's, its bytes past the last line zero (a clean <see cref="Dispose"/> cuts
+/// them off). Writing a lease is therefore a copy, with no system call: the kernel takes a page fault the first time a
+/// page is written, one for about ten leases.
+/// </para>
+/// <para>
+/// Every line starts with a line feed, and a reader ends a line at a zero byte as well, so a line torn by a kill
+/// mid-copy (never acknowledged to its caller) cannot join the next one. One process writes a database's journal:
+/// <see cref="SqliteDatabase"/> holds one per file.
+/// </para>
 /// </remarks>
 internal sealed class LeaseJournal : IDisposable
 {
     /// <summary>The default of <see cref="RotateAt"/>: 8 MiB, about 20,000 leases.</summary>
     public const long RotateAtBytes = 8 * 1024 * 1024;
 
+    /// <summary>How far the mapping reaches past the larger of the lines written and <see cref="RotateAt"/>: 1 MiB.</summary>
+    public const long Headroom = 1024 * 1024;
+
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ReservationLease> _open = new(StringComparer.Ordinal);
     private readonly ArrayBufferWriter<byte> _line = new(512);
-    private FileStream? _file;
+    private Mapping? _file;
     private long _length;
 
     /// <summary>Creates the journal at <paramref name="path"/> (nothing is opened until <see cref="Open"/>).</summary>
@@ -37,6 +51,18 @@ internal sealed class LeaseJournal : IDisposable
 
     /// <summary>Whether <see cref="Open"/> has run.</summary>
     public bool IsOpen => Volatile.Read(ref _file) is not null;
+
+    /// <summary>The bytes of the lines written to the file (its length is the mapping's, and larger).</summary>
+    public long Length
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _length;
+            }
+        }
+    }
 
     /// <summary>Whether the file has grown past <see cref="RotateAt"/>.</summary>
     public bool ShouldRotate
@@ -164,12 +190,13 @@ internal sealed class LeaseJournal : IDisposable
         }
     }
 
-    /// <inheritdoc />
+    /// <summary>Unmaps the file and cuts it to the lines written (a later <see cref="Open"/> reads it as it was).</summary>
     public void Dispose()
     {
         lock (_lock)
         {
-            _file?.Dispose();
+            _file?.Close(_length);
+            _file = null;
         }
     }
 
@@ -188,30 +215,132 @@ internal sealed class LeaseJournal : IDisposable
             file.Write(buffer.WrittenSpan);
         }
 
-        File.Move(next, Path, overwrite: true);
-        _file?.Dispose();
-        Volatile.Write(ref _file, new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0));
+        // The old file is unmapped before the new one takes its name (a mapped file cannot be replaced everywhere);
+        // if the rename fails, the old one is mapped again and stays in use.
+        var old = _file;
+        old?.Close(_length);
+        try
+        {
+            File.Move(next, Path, overwrite: true);
+        }
+        catch when (old is not null)
+        {
+            Volatile.Write(ref _file, Mapping.Open(Path, CapacityFor(_length)));
+            throw;
+        }
+
+        Volatile.Write(ref _file, Mapping.Open(Path, CapacityFor(buffer.WrittenCount)));
         _length = buffer.WrittenCount;
     }
 
     private void WriteLocked(ReadOnlySpan<byte> bytes)
     {
         var file = _file ?? throw new InvalidOperationException("The lease journal is not open.");
-        file.Write(bytes);
+        if (_length + bytes.Length > file.Capacity)
+        {
+            file.Close(_length);
+            file = Mapping.Open(Path, CapacityFor(_length + bytes.Length));
+            Volatile.Write(ref _file, file);
+        }
+
+        file.Write(_length, bytes);
         _length += bytes.Length;
+    }
+
+    /// <summary>The mapping's size for <paramref name="length"/> bytes of lines: past both them and the bound, in whole 64 KiB.</summary>
+    private long CapacityFor(long length)
+    {
+        const long Unit = 64 * 1024;
+        long capacity = Math.Max(length, RotateAt) + Headroom;
+        return (capacity + Unit - 1) / Unit * Unit;
     }
 
     private static void ReadLines(ReadOnlySpan<byte> text, Dictionary<string, ReservationLease> leases)
     {
         while (!text.IsEmpty)
         {
-            int end = text.IndexOf((byte)'\n');
+            // A zero byte ends a line too: the file's unwritten tail, or the rest of a line torn by a kill mid-copy.
+            int end = text.IndexOfAny((byte)'\n', (byte)0);
             var line = end < 0 ? text : text[..end];
             text = end < 0 ? default : text[(end + 1)..];
             if (!line.IsEmpty)
             {
                 // A line that does not read is the last one of a writer killed mid-write: its lease never reached the upstream.
                 LeaseJournalLine.TryApply(line, leases);
+            }
+        }
+    }
+
+    /// <summary>The journal file, mapped shared and writable over <see cref="Capacity"/> bytes.</summary>
+    private sealed class Mapping
+    {
+        private readonly FileStream _stream;
+        private readonly MemoryMappedFile _map;
+        private readonly MemoryMappedViewStream _view;
+
+        private Mapping(FileStream stream, MemoryMappedFile map, MemoryMappedViewStream view, long capacity)
+        {
+            _stream = stream;
+            _map = map;
+            _view = view;
+            Capacity = capacity;
+        }
+
+        public long Capacity { get; }
+
+        /// <summary>Maps the file at <paramref name="path"/>, growing it to <paramref name="capacity"/> bytes (zeros).</summary>
+        public static Mapping Open(string path, long capacity)
+        {
+            var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+            try
+            {
+                if (stream.Length < capacity)
+                {
+                    stream.SetLength(capacity);
+                }
+
+                var map = MemoryMappedFile.CreateFromFile(stream, mapName: null, capacity, MemoryMappedFileAccess.ReadWrite,
+                    HandleInheritability.None, leaveOpen: true);
+                try
+                {
+                    return new Mapping(stream, map, map.CreateViewStream(0, capacity, MemoryMappedFileAccess.ReadWrite), capacity);
+                }
+                catch
+                {
+                    map.Dispose();
+                    throw;
+                }
+            }
+            catch
+            {
+                stream.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>Copies <paramref name="bytes"/> into the file at <paramref name="offset"/>.</summary>
+        public void Write(long offset, ReadOnlySpan<byte> bytes)
+        {
+            _view.Position = offset;
+            _view.Write(bytes);
+        }
+
+        /// <summary>Unmaps the file and cuts it to <paramref name="length"/> bytes (best effort: the tail is zeros either way).</summary>
+        public void Close(long length)
+        {
+            _view.Dispose();
+            _map.Dispose();
+            try
+            {
+                _stream.SetLength(length);
+            }
+            catch (IOException)
+            {
+                // Readers end lines at the zero bytes that remain.
+            }
+            finally
+            {
+                _stream.Dispose();
             }
         }
     }

@@ -50,13 +50,13 @@ public sealed class LeaseJournalTests : IDisposable
         for (int i = 0; i < 40; i++)
         {
             await store.AddLeaseAsync(TestAuditRecords.Lease($"rsv_{i:D2}"), None);
-            grown = Math.Max(grown, new FileInfo(JournalPath).Length);
+            grown = Math.Max(grown, database.Leases.Length);
             await store.AppendAsync([TestAuditRecords.Full($"r{i}") with { ReservationId = $"rsv_{i:D2}" }], None);
         }
 
         // Each batch past the bound rewrote the file first: it never held much more than the bound and one batch.
         Assert.InRange(grown, 4096, 4096 + 2048);
-        Assert.True(new FileInfo(JournalPath).Length < grown);
+        Assert.True(database.Leases.Length < grown);
         Assert.InRange(await CountAsync(database, "settled_leases"), 1, 39);
         Assert.Equal(["keep"], (await store.ReadLeasesAsync(None)).Select(l => l.Id));
 
@@ -80,6 +80,63 @@ public sealed class LeaseJournalTests : IDisposable
 
         var again = new SqliteLedgerStore(await _file.OpenAsync());
         Assert.Equal(["rsv_1", "rsv_2"], (await again.ReadLeasesAsync(None)).Select(l => l.Id));
+    }
+
+    [Fact]
+    public async Task Restart_LineTornByAKillInsideTheMappedTail_IgnoredAndTheNextLeaseReadsOnItsOwnLine()
+    {
+        // A kill mid-copy leaves a line's first bytes where it was being written, zeros after them.
+        var database = await _file.OpenAsync();
+        var store = new SqliteLedgerStore(database);
+        await store.AddLeaseAsync(TestAuditRecords.Lease("rsv_1"), None);
+        await using (var file = new FileStream(JournalPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            file.Position = database.Leases.Length;
+            file.Write("\n{\"k\":\"l\",\"id\":\"torn\",\"ts\":17"u8);
+        }
+
+        Assert.True(new FileInfo(JournalPath).Length > database.Leases.Length + 4096, "the mapping reaches past the lines");
+        var restarted = new SqliteLedgerStore(await _file.OpenAsync());
+        Assert.Equal(["rsv_1"], (await restarted.ReadLeasesAsync(None)).Select(l => l.Id));
+        await restarted.AddLeaseAsync(TestAuditRecords.Lease("rsv_2"), None);
+
+        var again = new SqliteLedgerStore(await _file.OpenAsync());
+        Assert.Equal(["rsv_1", "rsv_2"], (await again.ReadLeasesAsync(None)).Select(l => l.Id));
+    }
+
+    [Fact]
+    public async Task AddLeaseAsync_PastTheMappedCapacity_RemapsAndKeepsEveryLease()
+    {
+        // 4,000 leases of about 370 bytes with no batch to rotate the file: past the first mapping's 1.06 MiB.
+        var database = await _file.OpenAsync();
+        database.Leases.RotateAt = 4096;
+        var store = new SqliteLedgerStore(database);
+        for (int i = 0; i < 4000; i++)
+        {
+            await store.AddLeaseAsync(TestAuditRecords.Lease($"rsv_{i:D4}"), None);
+        }
+
+        Assert.True(database.Leases.Length > LeaseJournal.Headroom + 4096, $"{database.Leases.Length} bytes written");
+        Assert.True(new FileInfo(JournalPath).Length >= database.Leases.Length);
+        var restarted = new SqliteLedgerStore(await _file.OpenAsync());
+        Assert.Equal(4000, (await restarted.ReadLeasesAsync(None)).Count);
+    }
+
+    [Fact]
+    public async Task Dispose_CutsTheFileToItsLines()
+    {
+        var database = await _file.OpenAsync();
+        var store = new SqliteLedgerStore(database);
+        await store.AddLeaseAsync(TestAuditRecords.Lease("rsv_1"), None);
+        await store.AddLeaseAsync(TestAuditRecords.Lease("rsv_2"), None);
+        long length = database.Leases.Length;
+
+        database.Leases.Dispose();
+
+        byte[] bytes = await File.ReadAllBytesAsync(JournalPath);
+        Assert.Equal(length, bytes.Length);
+        Assert.Equal("}\n"u8.ToArray(), bytes[^2..]);
+        Assert.DoesNotContain((byte)0, bytes);
     }
 
     [Fact]

@@ -44,12 +44,10 @@ internal sealed class LedgerFile(string path)
     {
         var leases = new Dictionary<string, string?>(StringComparer.Ordinal);
         string journal = Path + "-leases";
-        foreach (string line in File.Exists(journal) ? await File.ReadAllLinesAsync(journal) : [])
+        // Lines end at a line feed or a zero byte: the file is mapped past its last line, and zero there.
+        string text = File.Exists(journal) ? await File.ReadAllTextAsync(journal) : "";
+        foreach (string line in text.Split(['\n', '\0'], StringSplitOptions.RemoveEmptyEntries))
         {
-            if (line.Length == 0)
-            {
-                continue;
-            }
 
             using var entry = System.Text.Json.JsonDocument.Parse(line);
             var root = entry.RootElement;
