@@ -38,6 +38,7 @@ internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
     private long _lastGeneration = long.MinValue;
     private WalIndex? _wal;
     private bool _walOpened;
+    private bool _disposed;
     private Reading? _last;
     private long _tableReads;
 
@@ -58,6 +59,7 @@ internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
 
         lock (_lock)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             try
             {
                 if (_read is null)
@@ -84,9 +86,10 @@ internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
                 _lastGeneration = generation;
                 if (!_walOpened)
                 {
-                    // Once, after the first read: the connection has mapped the wal-index by then.
+                    // After the first read of each connection: it has mapped the wal-index by then, and holds SQLite's
+                    // lock on it, so this view is of the file SQLite uses, not of one deleted while no connection was open.
                     _walOpened = true;
-                    _wal = WalIndex.TryOpen(database.Path);
+                    _wal = database.MapWalIndex() is { IsMapped: true } index ? index : null;
                 }
 
                 Volatile.Write(ref _last, walKnown ? new Reading(wal!, before, generation) : null);
@@ -130,9 +133,9 @@ internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
     {
         lock (_lock)
         {
+            _disposed = true;
             Volatile.Write(ref _last, null);
             CloseConnection();
-            _wal?.Dispose();
         }
     }
 
@@ -169,6 +172,9 @@ internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
 
     private void CloseConnection()
     {
+        // The view stays open with the database (closing it would drop its SQLite locks); the next connection maps anew.
+        _wal = null;
+        _walOpened = false;
         _read?.Dispose();
         _read = null;
         _connection?.Dispose();

@@ -15,10 +15,12 @@ namespace Tollgate.Storage.Sqlite;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The mapping reaches past the lines written so far (<see cref="Headroom"/>), and grows by remapping when a line does
-/// not fit; the file's length is the mapping's, its bytes past the last line zero (a clean <see cref="Dispose"/> cuts
-/// them off). Writing a lease is therefore a copy, with no system call: the kernel takes a page fault the first time a
-/// page is written, one for about ten leases.
+/// The file is made, and its disk space allocated, with room past its lines (past <see cref="RotateAt"/> and
+/// <see cref="Headroom"/> more), and mapped whole; its length is the mapping's, its bytes past the last line zero.
+/// Writing a lease is therefore a copy, with no system call: the kernel takes a page fault the first time a page is
+/// written, one for about ten leases. A full disk is an <see cref="IOException"/> when the file is made, not a fault
+/// when a page is written (on a file system that cannot allocate ahead, it may be). Should the lines reach the end of
+/// the mapping before the ledger rotates the file, it is rewritten then, with the open leases and room again.
 /// </para>
 /// <para>
 /// Every line starts with a line feed, and a reader ends a line at a zero byte as well, so a line torn by a kill
@@ -39,6 +41,7 @@ internal sealed class LeaseJournal : IDisposable
     private readonly ArrayBufferWriter<byte> _line = new(512);
     private Mapping? _file;
     private long _length;
+    private bool _disposed;
 
     /// <summary>Creates the journal at <paramref name="path"/> (nothing is opened until <see cref="Open"/>).</summary>
     public LeaseJournal(string path) => Path = path;
@@ -85,6 +88,7 @@ internal sealed class LeaseJournal : IDisposable
     {
         lock (_lock)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             if (_file is not null)
             {
                 return;
@@ -197,10 +201,15 @@ internal sealed class LeaseJournal : IDisposable
         {
             _file?.Close(_length);
             _file = null;
+            _disposed = true;
         }
     }
 
-    private void RewriteLocked()
+    /// <summary>
+    /// Writes the open leases to a new file, mapped with room for <paramref name="room"/> more bytes, and renames it over
+    /// the old one, which is unmapped afterwards. If any of it fails, the old file stays in use and the error propagates.
+    /// </summary>
+    private void RewriteLocked(long room = 0)
     {
         string next = Path + ".next";
         var buffer = new ArrayBufferWriter<byte>(Math.Max(256, _open.Count * 512));
@@ -210,44 +219,39 @@ internal sealed class LeaseJournal : IDisposable
             LeaseJournalLine.WriteLease(buffer, lease);
         }
 
-        using (var file = new FileStream(next, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
-        {
-            file.Write(buffer.WrittenSpan);
-        }
-
-        // The old file is unmapped before the new one takes its name (a mapped file cannot be replaced everywhere);
-        // if the rename fails, the old one is mapped again and stays in use.
-        var old = _file;
-        old?.Close(_length);
+        var created = Mapping.Create(next, buffer.WrittenSpan, CapacityFor(buffer.WrittenCount + room));
         try
         {
             File.Move(next, Path, overwrite: true);
         }
-        catch when (old is not null)
+        catch
         {
-            Volatile.Write(ref _file, Mapping.Open(Path, CapacityFor(_length)));
+            created.Close(length: null);
             throw;
         }
 
-        Volatile.Write(ref _file, Mapping.Open(Path, CapacityFor(buffer.WrittenCount)));
+        // The old file has no name any more; its mapping goes.
+        _file?.Close(length: null);
+        Volatile.Write(ref _file, created);
         _length = buffer.WrittenCount;
     }
 
     private void WriteLocked(ReadOnlySpan<byte> bytes)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var file = _file ?? throw new InvalidOperationException("The lease journal is not open.");
         if (_length + bytes.Length > file.Capacity)
         {
-            file.Close(_length);
-            file = Mapping.Open(Path, CapacityFor(_length + bytes.Length));
-            Volatile.Write(ref _file, file);
+            // Full before the ledger rotated it (it rotates past RotateAt, well inside the mapping): rewritten now.
+            RewriteLocked(room: bytes.Length);
+            file = _file!;
         }
 
         file.Write(_length, bytes);
         _length += bytes.Length;
     }
 
-    /// <summary>The mapping's size for <paramref name="length"/> bytes of lines: past both them and the bound, in whole 64 KiB.</summary>
+    /// <summary>The mapping's size for <paramref name="length"/> bytes: past both them and the bound, in whole 64 KiB.</summary>
     private long CapacityFor(long length)
     {
         const long Unit = 64 * 1024;
@@ -257,9 +261,10 @@ internal sealed class LeaseJournal : IDisposable
 
     private static void ReadLines(ReadOnlySpan<byte> text, Dictionary<string, ReservationLease> leases)
     {
+        text = text[..(text.LastIndexOfAnyExcept((byte)0) + 1)];
         while (!text.IsEmpty)
         {
-            // A zero byte ends a line too: the file's unwritten tail, or the rest of a line torn by a kill mid-copy.
+            // A zero byte ends a line too: the rest of a line torn by a kill mid-copy (the unwritten tail is cut above).
             int end = text.IndexOfAny((byte)'\n', (byte)0);
             var line = end < 0 ? text : text[..end];
             text = end < 0 ? default : text[(end + 1)..];
@@ -288,31 +293,33 @@ internal sealed class LeaseJournal : IDisposable
 
         public long Capacity { get; }
 
-        /// <summary>Maps the file at <paramref name="path"/>, growing it to <paramref name="capacity"/> bytes (zeros).</summary>
-        public static Mapping Open(string path, long capacity)
+        /// <summary>
+        /// Creates the file at <paramref name="path"/> with <paramref name="content"/>, its disk space for
+        /// <paramref name="capacity"/> bytes allocated up front (so that a full disk is an <see cref="IOException"/>
+        /// here, not a fault when a page of the mapping is first written), and maps it.
+        /// </summary>
+        public static Mapping Create(string path, ReadOnlySpan<byte> content, long capacity)
         {
-            var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+            var stream = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.Create,
+                Access = FileAccess.ReadWrite,
+                Share = FileShare.ReadWrite | FileShare.Delete,
+                BufferSize = 0,
+                PreallocationSize = capacity,
+            });
+            MemoryMappedFile? map = null;
             try
             {
-                if (stream.Length < capacity)
-                {
-                    stream.SetLength(capacity);
-                }
-
-                var map = MemoryMappedFile.CreateFromFile(stream, mapName: null, capacity, MemoryMappedFileAccess.ReadWrite,
+                stream.Write(content);
+                stream.SetLength(capacity);
+                map = MemoryMappedFile.CreateFromFile(stream, mapName: null, capacity, MemoryMappedFileAccess.ReadWrite,
                     HandleInheritability.None, leaveOpen: true);
-                try
-                {
-                    return new Mapping(stream, map, map.CreateViewStream(0, capacity, MemoryMappedFileAccess.ReadWrite), capacity);
-                }
-                catch
-                {
-                    map.Dispose();
-                    throw;
-                }
+                return new Mapping(stream, map, map.CreateViewStream(0, capacity, MemoryMappedFileAccess.ReadWrite), capacity);
             }
             catch
             {
+                map?.Dispose();
                 stream.Dispose();
                 throw;
             }
@@ -325,14 +332,17 @@ internal sealed class LeaseJournal : IDisposable
             _view.Write(bytes);
         }
 
-        /// <summary>Unmaps the file and cuts it to <paramref name="length"/> bytes (best effort: the tail is zeros either way).</summary>
-        public void Close(long length)
+        /// <summary>Unmaps the file, and cuts it to <paramref name="length"/> bytes when given (best effort).</summary>
+        public void Close(long? length)
         {
             _view.Dispose();
             _map.Dispose();
             try
             {
-                _stream.SetLength(length);
+                if (length is { } cut)
+                {
+                    _stream.SetLength(cut);
+                }
             }
             catch (IOException)
             {

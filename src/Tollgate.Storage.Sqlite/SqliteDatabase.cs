@@ -16,6 +16,7 @@ public sealed class SqliteDatabase
     public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(5);
 
     private readonly string _openPragmas;
+    private readonly List<WalIndex> _walIndexes = [];
 
     /// <summary>Creates a handle on the database file at <paramref name="path"/> (nothing is opened yet).</summary>
     /// <param name="path">The database file; created with its directory by <see cref="InitializeAsync"/>.</param>
@@ -107,10 +108,40 @@ public sealed class SqliteDatabase
         }
     }
 
-    /// <summary>Closes this database's idle pooled connections (before the file is moved or deleted).</summary>
+    /// <summary>
+    /// Closes this database's idle pooled connections (before the file is moved or deleted), and the wal-index views
+    /// mapped through <see cref="MapWalIndex"/>.
+    /// </summary>
     public void ClearPool()
     {
         using var connection = new SqliteConnection(ConnectionString);
         SqliteConnection.ClearPool(connection);
+        lock (_walIndexes)
+        {
+            foreach (var index in _walIndexes)
+            {
+                index.Dispose();
+            }
+
+            _walIndexes.Clear();
+        }
+    }
+
+    /// <summary>
+    /// A new view of the database's wal-index (<see cref="WalIndex"/>), or null when it has none; kept open with this
+    /// handle until <see cref="ClearPool"/>, as closing it would drop the process's SQLite locks on the file.
+    /// </summary>
+    internal WalIndex? MapWalIndex()
+    {
+        var index = WalIndex.TryOpen(Path);
+        if (index is not null)
+        {
+            lock (_walIndexes)
+            {
+                _walIndexes.Add(index);
+            }
+        }
+
+        return index;
     }
 }

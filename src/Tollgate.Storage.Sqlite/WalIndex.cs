@@ -1,4 +1,5 @@
 using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
 
 namespace Tollgate.Storage.Sqlite;
 
@@ -19,83 +20,116 @@ namespace Tollgate.Storage.Sqlite;
 /// </para>
 /// <para>
 /// Only a match is ever trusted: a header being rewritten, a file too short to hold one, or one not yet initialized
-/// reads as "changed" (<see cref="TryRead"/> returns false), so a caller falls back to reading the database.
+/// reads as "changed" (<see cref="TryRead"/> returns false), so a caller falls back to reading the database. The
+/// mapping is read in place, with no reference count or bounds check per read.
 /// </para>
 /// </remarks>
 internal sealed class WalIndex : IDisposable
 {
     private const int HeaderBytes = 48;
 
-    private readonly MemoryMappedFile _file;
-    private readonly MemoryMappedViewAccessor _view;
+    private readonly FileStream _stream;
+    private readonly MemoryMappedFile? _file;
+    private readonly MemoryMappedViewAccessor? _view;
+    private readonly IntPtr _header;
+    private volatile bool _disposed;
 
-    private WalIndex(MemoryMappedFile file, MemoryMappedViewAccessor view)
+    private WalIndex(FileStream stream, MemoryMappedFile? file, MemoryMappedViewAccessor? view)
     {
+        _stream = stream;
         _file = file;
         _view = view;
+        if (view is not null)
+        {
+            // Held from here to Dispose, so that a read takes no reference count of its own.
+            bool added = false;
+            view.SafeMemoryMappedViewHandle.DangerousAddRef(ref added);
+            _header = view.SafeMemoryMappedViewHandle.DangerousGetHandle() + (nint)view.PointerOffset;
+        }
     }
 
+    /// <summary>Whether the header can be read (a view that cannot reads as "changed" every time).</summary>
+    public bool IsMapped => _view is not null;
+
     /// <summary>
-    /// Maps the wal-index of the database at <paramref name="databasePath"/>, or null when there is none to map (the
-    /// database is not in WAL mode, or its <c>-shm</c> file is missing or too short).
+    /// Maps the wal-index of the database at <paramref name="databasePath"/>, or null when it has no <c>-shm</c> file.
     /// </summary>
+    /// <remarks>
+    /// Closing any descriptor of a file drops every POSIX lock the process holds on it, SQLite's own included, which
+    /// would let another process take the wal-index for unused and rebuild it under live connections. So the file, once
+    /// opened, is closed only by <see cref="Dispose"/>, which <see cref="SqliteDatabase"/> calls when its connections
+    /// are gone; one too short to map is kept open too, and never reads as unchanged.
+    /// </remarks>
     public static WalIndex? TryOpen(string databasePath)
     {
-        string path = databasePath + "-shm";
-        FileStream? stream = null;
-        MemoryMappedFile? file = null;
+        FileStream stream;
         try
         {
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
-            if (stream.Length < 2 * HeaderBytes)
-            {
-                stream.Dispose();
-                return null;
-            }
-
-            file = MemoryMappedFile.CreateFromFile(stream, mapName: null, capacity: 0, MemoryMappedFileAccess.Read,
-                HandleInheritability.None, leaveOpen: false);
-            return new WalIndex(file, file.CreateViewAccessor(0, 2 * HeaderBytes, MemoryMappedFileAccess.Read));
+            stream = new FileStream(databasePath + "-shm", FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            file?.Dispose();
-            stream?.Dispose();
             return null;
+        }
+
+        try
+        {
+            if (stream.Length < 2 * HeaderBytes)
+            {
+                return new WalIndex(stream, null, null);
+            }
+
+            var file = MemoryMappedFile.CreateFromFile(stream, mapName: null, capacity: 0, MemoryMappedFileAccess.Read,
+                HandleInheritability.None, leaveOpen: true);
+            return new WalIndex(stream, file, file.CreateViewAccessor(0, 2 * HeaderBytes, MemoryMappedFileAccess.Read));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new WalIndex(stream, null, null);
         }
     }
 
     /// <summary>
-    /// The header as it is now, when its two copies match and it is initialized; false while a writer is rewriting it
-    /// (or after <see cref="Dispose"/>).
+    /// The header as it is now, when its two copies match and it is initialized; false while a writer is rewriting it,
+    /// when it cannot be mapped, or after <see cref="Dispose"/>.
     /// </summary>
     public bool TryRead(out WalIndexHeader header)
     {
-        try
-        {
-            var first = Read(0);
-            Interlocked.MemoryBarrier();
-            var second = Read(HeaderBytes);
-            header = first;
-            return first == second && first.IsInitialized;
-        }
-        catch (ObjectDisposedException)
+        if (_view is null || _disposed)
         {
             header = default;
             return false;
         }
+
+        var first = Read(_header);
+        Interlocked.MemoryBarrier();
+        var second = Read(_header + HeaderBytes);
+        header = first;
+        return first == second && first.IsInitialized;
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
-        _view.Dispose();
-        _file.Dispose();
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        if (_view is not null)
+        {
+            _view.SafeMemoryMappedViewHandle.DangerousRelease();
+            _view.Dispose();
+        }
+
+        _file?.Dispose();
+        _stream.Dispose();
     }
 
-    private WalIndexHeader Read(long at) => new(
-        _view.ReadInt64(at), _view.ReadInt64(at + 8), _view.ReadInt64(at + 16),
-        _view.ReadInt64(at + 24), _view.ReadInt64(at + 32), _view.ReadInt64(at + 40));
+    private static WalIndexHeader Read(IntPtr at) => new(
+        Marshal.ReadInt64(at), Marshal.ReadInt64(at, 8), Marshal.ReadInt64(at, 16),
+        Marshal.ReadInt64(at, 24), Marshal.ReadInt64(at, 32), Marshal.ReadInt64(at, 40));
 }
 
 /// <summary>The 48 bytes of one copy of a wal-index header (<see cref="WalIndex"/>), compared as a whole.</summary>

@@ -106,13 +106,52 @@ public sealed class KeyGenerationCacheTests : IDisposable
     }
 
     [Fact]
-    public void WalIndex_NoFileOrTooShort_None()
+    public void WalIndex_NoFile_None_TooShort_KeptOpenButNeverReadsAsKnown()
     {
         string path = Path.Combine(_file.Directory, "none.db");
         Assert.Null(WalIndex.TryOpen(path));
 
         File.WriteAllBytes(path + "-shm", new byte[95]);
-        Assert.Null(WalIndex.TryOpen(path));
+        using var wal = WalIndex.TryOpen(path);
+        Assert.NotNull(wal);
+        Assert.False(wal.IsMapped);
+        Assert.False(wal.TryRead(out _));
+    }
+
+    [Fact]
+    public async Task ReadGeneration_WalIndexDeletedAndMadeAgainWhileNoConnectionWasOpen_TheNewOneIsWatched()
+    {
+        // The last connection of the last process may delete the wal-index file; the next one makes a new file. A
+        // lookup that failed closed its connection: the next one must watch the new file, not the deleted one.
+        var database = await _file.OpenAsync();
+        using var cache = new KeyGenerationCache(database);
+        cache.ReadGeneration();
+        cache.ReadGeneration();
+        var other = await _file.OpenAsync();
+        await ExecuteAsync(other, "DELETE FROM key_generation;");
+        Assert.Throws<InvalidDataException>(() => cache.ReadGeneration());
+        await ExecuteAsync(other, "INSERT INTO key_generation (id, value) VALUES (1, 100);");
+        // Idle connections closed as a pool prunes them (the views mapped by the cache stay, as in a running gateway).
+        SqliteConnection.ClearAllPools();
+        File.Delete(database.Path + "-shm");
+
+        var writer = await _file.OpenAsync();
+        await ExecuteAsync(writer, "UPDATE key_generation SET value = 101 WHERE id = 1;");
+        Assert.Equal(101, cache.ReadGeneration());
+        Assert.Equal(101, cache.ReadGeneration());
+        await ExecuteAsync(writer, "UPDATE key_generation SET value = 102 WHERE id = 1;");
+
+        Assert.Equal(102, cache.ReadGeneration());
+    }
+
+    [Fact]
+    public async Task ReadGeneration_AfterDispose_Throws()
+    {
+        var cache = new KeyGenerationCache(await _file.OpenAsync());
+        cache.ReadGeneration();
+        cache.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => cache.ReadGeneration());
     }
 
     [Fact]

@@ -123,6 +123,22 @@ public sealed class LeaseJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task Rotate_NewFileCannotBeMade_ThrowsAndTheOldFileStaysInUse()
+    {
+        var database = await _file.OpenAsync();
+        var store = new SqliteLedgerStore(database);
+        await store.AddLeaseAsync(TestAuditRecords.Lease("rsv_1"), None);
+        Directory.CreateDirectory(JournalPath + ".next");
+
+        Assert.Throws<UnauthorizedAccessException>(database.Leases.Rotate);
+        await store.AddLeaseAsync(TestAuditRecords.Lease("rsv_2"), None);
+
+        Directory.Delete(JournalPath + ".next");
+        var restarted = new SqliteLedgerStore(await _file.OpenAsync());
+        Assert.Equal(["rsv_1", "rsv_2"], (await restarted.ReadLeasesAsync(None)).Select(l => l.Id));
+    }
+
+    [Fact]
     public async Task Dispose_CutsTheFileToItsLines()
     {
         var database = await _file.OpenAsync();
