@@ -89,7 +89,8 @@ internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
                     // After the first read of each connection: it has mapped the wal-index by then, and holds SQLite's
                     // lock on it, so this view is of the file SQLite uses, not of one deleted while no connection was open.
                     _walOpened = true;
-                    _wal = database.MapWalIndex() is { IsMapped: true } index ? index : null;
+                    string file = raw.sqlite3_db_filename(_connection!.Handle, "main").utf8_to_string();
+                    _wal = database.MapWalIndex(file) is { IsMapped: true } index ? index : null;
                 }
 
                 Volatile.Write(ref _last, walKnown ? new Reading(wal!, before, generation) : null);

@@ -186,15 +186,37 @@ internal sealed class LeaseJournal : IDisposable
     /// Rewrites the file with the open leases alone (a new file renamed over the old one), so that the marks of the
     /// leases settled until now are no longer needed.
     /// </summary>
+    /// <exception cref="IOException">The new file cannot be made (the old one stays in use).</exception>
     public void Rotate()
     {
         lock (_lock)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             RewriteLocked();
         }
     }
 
-    /// <summary>Unmaps the file and cuts it to the lines written (a later <see cref="Open"/> reads it as it was).</summary>
+    /// <summary>
+    /// <see cref="Rotate"/>, or false when the new file cannot be made (a full disk, say): the old one stays in use,
+    /// with room left in its mapping, and the marks of settled leases are still needed.
+    /// </summary>
+    public bool TryRotate()
+    {
+        try
+        {
+            Rotate();
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Unmaps the file and cuts it to the lines written; the journal cannot be used after. (A gateway never disposes
+    /// its journal: its file keeps the zero tail, which readers skip.)
+    /// </summary>
     public void Dispose()
     {
         lock (_lock)
@@ -230,10 +252,18 @@ internal sealed class LeaseJournal : IDisposable
             throw;
         }
 
-        // The old file has no name any more; its mapping goes.
-        _file?.Close(length: null);
+        // The old file has no name any more; its mapping goes once the new one is in use.
+        var old = _file;
         Volatile.Write(ref _file, created);
         _length = buffer.WrittenCount;
+        try
+        {
+            old?.Close(length: null);
+        }
+        catch (IOException)
+        {
+            // Nothing reads the old file again.
+        }
     }
 
     private void WriteLocked(ReadOnlySpan<byte> bytes)

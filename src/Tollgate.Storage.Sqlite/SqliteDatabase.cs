@@ -108,32 +108,22 @@ public sealed class SqliteDatabase
         }
     }
 
-    /// <summary>
-    /// Closes this database's idle pooled connections (before the file is moved or deleted), and the wal-index views
-    /// mapped through <see cref="MapWalIndex"/>.
-    /// </summary>
+    /// <summary>Closes this database's idle pooled connections (before the file is moved or deleted).</summary>
     public void ClearPool()
     {
         using var connection = new SqliteConnection(ConnectionString);
         SqliteConnection.ClearPool(connection);
-        lock (_walIndexes)
-        {
-            foreach (var index in _walIndexes)
-            {
-                index.Dispose();
-            }
-
-            _walIndexes.Clear();
-        }
     }
 
     /// <summary>
-    /// A new view of the database's wal-index (<see cref="WalIndex"/>), or null when it has none; kept open with this
-    /// handle until <see cref="ClearPool"/>, as closing it would drop the process's SQLite locks on the file.
+    /// A new view of the wal-index of the database file <paramref name="file"/> (as SQLite names it, symbolic links
+    /// resolved), or null when it has none. The view is never closed while this handle lives, even once its user has
+    /// moved to a newer one: closing any descriptor of a file drops every POSIX lock the process holds on it, SQLite's
+    /// included. A handle maps one view per key-generation connection it opens, so one more only after a failed read.
     /// </summary>
-    internal WalIndex? MapWalIndex()
+    internal WalIndex? MapWalIndex(string file)
     {
-        var index = WalIndex.TryOpen(Path);
+        var index = WalIndex.TryOpen(file);
         if (index is not null)
         {
             lock (_walIndexes)

@@ -158,10 +158,11 @@ public sealed partial class SqliteLedgerStore
             return ids;
         }
 
-        // The journal is open: AppendAsync opened it before taking the write gate.
-        if (Journal.ShouldRotate)
+        // The journal is open: AppendAsync opened it before taking the write gate. A rotation that cannot make its new
+        // file (a full disk) leaves the old one in use, its marks kept, and the batch's records are still committed;
+        // the next batch tries again.
+        if (Journal.ShouldRotate && Journal.TryRotate())
         {
-            Journal.Rotate();
             await using var clear = connection.CreateCommand();
             clear.Transaction = transaction;
             clear.CommandText = "DELETE FROM settled_leases;";

@@ -52,13 +52,14 @@ internal sealed class WalIndex : IDisposable
     public bool IsMapped => _view is not null;
 
     /// <summary>
-    /// Maps the wal-index of the database at <paramref name="databasePath"/>, or null when it has no <c>-shm</c> file.
+    /// Maps the wal-index of the database file <paramref name="databasePath"/> (as SQLite names it), or null when it has
+    /// no <c>-shm</c> file.
     /// </summary>
     /// <remarks>
     /// Closing any descriptor of a file drops every POSIX lock the process holds on it, SQLite's own included, which
     /// would let another process take the wal-index for unused and rebuild it under live connections. So the file, once
-    /// opened, is closed only by <see cref="Dispose"/>, which <see cref="SqliteDatabase"/> calls when its connections
-    /// are gone; one too short to map is kept open too, and never reads as unchanged.
+    /// opened, stays open: <see cref="SqliteDatabase"/> keeps every view it mapped for as long as it lives, and only
+    /// tests call <see cref="Dispose"/>. One too short to map is kept open too, and never reads as unchanged.
     /// </remarks>
     public static WalIndex? TryOpen(string databasePath)
     {

@@ -145,6 +145,37 @@ public sealed class KeyGenerationCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task ReadGeneration_DatabaseOpenedThroughASymbolicLink_WatchesTheWalIndexSqliteUses()
+    {
+        // SQLite resolves the link and keeps its -shm beside the real file. A stale -shm beside the link, with a valid
+        // looking header that never changes, must not be the one compared.
+        var real = await _file.OpenAsync();
+        string linkDirectory = Directory.CreateTempSubdirectory("tollgate-link-").FullName;
+        try
+        {
+            string link = Path.Combine(linkDirectory, "linked.db");
+            File.CreateSymbolicLink(link, real.Path);
+            var stale = new byte[32 * 1024];
+            stale[12] = 1;
+            stale[48 + 12] = 1;
+            File.WriteAllBytes(link + "-shm", stale);
+            var linked = new SqliteDatabase(link);
+            using var cache = new KeyGenerationCache(linked);
+            long generation = cache.ReadGeneration();
+            cache.ReadGeneration();
+
+            await ExecuteAsync(real, "UPDATE key_generation SET value = value + 1 WHERE id = 1;");
+
+            Assert.Equal(generation + 1, cache.ReadGeneration());
+            linked.ClearPool();
+        }
+        finally
+        {
+            Directory.Delete(linkDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task ReadGeneration_AfterDispose_Throws()
     {
         var cache = new KeyGenerationCache(await _file.OpenAsync());

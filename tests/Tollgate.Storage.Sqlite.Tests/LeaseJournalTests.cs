@@ -139,6 +139,33 @@ public sealed class LeaseJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task AppendAsync_RotationCannotMakeItsFile_RecordsStillCommittedMarksKept_NextBatchRotates()
+    {
+        var database = await _file.OpenAsync();
+        database.Leases.RotateAt = 1024;
+        var store = new SqliteLedgerStore(database);
+        for (int i = 0; i < 5; i++)
+        {
+            await store.AddLeaseAsync(TestAuditRecords.Lease($"rsv_{i}"), None);
+        }
+
+        Directory.CreateDirectory(JournalPath + ".next");
+        await store.AppendAsync([TestAuditRecords.Full("r0") with { ReservationId = "rsv_0" }], None);
+
+        Assert.Single(await store.ReadAsync(new UsageQuery(), 100, None));
+        Assert.Equal(1, await CountAsync(database, "settled_leases"));
+        Assert.True(database.Leases.ShouldRotate);
+
+        Directory.Delete(JournalPath + ".next");
+        await store.AppendAsync([TestAuditRecords.Full("r1") with { ReservationId = "rsv_1" }], None);
+
+        // Rotated, rsv_0's mark cleared with it; rsv_1's is the one left (two if the batch had not rotated).
+        Assert.Equal(1, await CountAsync(database, "settled_leases"));
+        var restarted = new SqliteLedgerStore(await _file.OpenAsync());
+        Assert.Equal(["rsv_2", "rsv_3", "rsv_4"], (await restarted.ReadLeasesAsync(None)).Select(l => l.Id).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Dispose_CutsTheFileToItsLines()
     {
         var database = await _file.OpenAsync();
