@@ -14,7 +14,7 @@ namespace Tollgate.Storage.Sqlite;
 /// </summary>
 /// <remarks>
 /// SQLite's own <c>PRAGMA data_version</c> would do the same without a table, but it changes on every commit by any
-/// other connection, and the gateway's own ledger and lease writes commit all the time. Lookups that find no key are
+/// other connection, and the gateway's own ledger batches commit all the time. Lookups that find no key are
 /// never cached (random keys cannot fill the cache); the cache holds at most <see cref="MaxEntries"/> keys and starts
 /// over when full. The read runs on the connection's native statement (step, read the column, reset), so the lock it
 /// holds, which every request takes, is held for SQLite's work alone.
@@ -163,13 +163,7 @@ internal sealed class KeyGenerationCache(SqliteDatabase database) : IDisposable
         }
     }
 
-    private void Check(int rc)
-    {
-        if (rc != raw.SQLITE_OK)
-        {
-            SqliteException.ThrowExceptionForRC(rc, _connection?.Handle);
-        }
-    }
+    private void Check(int rc) => SqliteResult.Check(rc, _connection?.Handle);
 
     private void CloseConnection()
     {

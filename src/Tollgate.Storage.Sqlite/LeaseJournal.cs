@@ -187,6 +187,7 @@ internal sealed class LeaseJournal : IDisposable
     /// leases settled until now are no longer needed.
     /// </summary>
     /// <exception cref="IOException">The new file cannot be made (the old one stays in use).</exception>
+    /// <exception cref="UnauthorizedAccessException">The new file's name cannot be written (the old one stays in use).</exception>
     public void Rotate()
     {
         lock (_lock)
