@@ -9,7 +9,9 @@ namespace Tollgate.Limits;
 /// <remarks>
 /// A sliding window holds only the slots that have something in them, in arrays that grow as needed (up to 61): most
 /// counters of most keys see a few requests per window, and a gateway holds counters for every active key, user,
-/// tenant and address.
+/// tenant and address. A busy counter is asked for its sum several times per request (reserve, statuses, settle) and
+/// its slot changes once per 1/60 of its window, so the sum and the oldest counted slot are kept for the slot last
+/// asked about and kept current by <see cref="Add"/>: most asks read them instead of walking up to 61 slots.
 /// </remarks>
 internal sealed class Counter(Window window)
 {
@@ -20,6 +22,14 @@ internal sealed class Counter(Window window)
     private long[] _slots = new long[1];
     private int _count = window.IsSliding() ? 0 : 1;
     private long _newest = long.MinValue;
+
+    // The sum of the window ending at _memoSlot and its oldest slot holding a positive amount (long.MaxValue: none),
+    // valid while _memoSlot != NoMemo. Add keeps them exact or drops them; they are never stale.
+    private const long NoMemo = long.MinValue;
+    private const long MemoCeiling = long.MaxValue / 4;
+    private long _memoSlot = NoMemo;
+    private long _memoSum;
+    private long _memoOldest;
 
     public Window Window { get; } = window;
 
@@ -38,16 +48,67 @@ internal sealed class Counter(Window window)
             return _slots[0] == currentSlot ? _values[0] : 0;
         }
 
+        if (currentSlot != _memoSlot)
+        {
+            Remember(currentSlot);
+        }
+
+        return _memoSum;
+    }
+
+    /// <summary>How many times the slots were walked for a sum (tests count them).</summary>
+    internal int Walks { get; private set; }
+
+    private void Remember(long currentSlot)
+    {
+        (_memoSum, _memoOldest) = Walk(currentSlot);
+        _memoSlot = currentSlot;
+        Walks++;
+    }
+
+    /// <summary>
+    /// Walks the slots for the window ending at <paramref name="currentSlot"/>: its sum, and its oldest slot holding a
+    /// positive amount (<see cref="long.MaxValue"/> when none). What <see cref="Sum"/> and <see cref="ResetsIn"/> remember.
+    /// </summary>
+    internal (long Sum, long Oldest) Walk(long currentSlot)
+    {
         long sum = 0;
+        long oldest = long.MaxValue;
         for (int i = 0; i < _count; i++)
         {
             if (_slots[i] > currentSlot - Ring && _slots[i] <= currentSlot)
             {
                 sum = Pricing.Saturating.Add(sum, _values[i]);
+                if (_values[i] > 0 && _slots[i] < oldest)
+                {
+                    oldest = _slots[i];
+                }
             }
         }
 
-        return sum;
+        return (sum, oldest);
+    }
+
+    // Slot `slot` went from `before` to `after`: the remembered window follows, or is dropped when it cannot be kept exact.
+    private void Changed(long slot, long before, long after)
+    {
+        if (_memoSlot == NoMemo || slot <= _memoSlot - Ring || slot > _memoSlot)
+        {
+            return;
+        }
+
+        if (after > MemoCeiling || _memoSum > MemoCeiling || (after == 0 && slot == _memoOldest))
+        {
+            // Near saturation, or the oldest amount is gone: the next ask walks the slots.
+            _memoSlot = NoMemo;
+            return;
+        }
+
+        _memoSum += after - before;
+        if (after > 0 && slot < _memoOldest)
+        {
+            _memoOldest = slot;
+        }
     }
 
     /// <summary>Adds <paramref name="amount"/> (may be negative) in <paramref name="slot"/>; ignored when that slot or period is already gone.</summary>
@@ -79,7 +140,9 @@ internal sealed class Counter(Window window)
         {
             if (_slots[i] == slot)
             {
-                _values[i] = Math.Max(0, Pricing.Saturating.Add(_values[i], amount));
+                long before = _values[i];
+                _values[i] = Math.Max(0, Pricing.Saturating.Add(before, amount));
+                Changed(slot, before, _values[i]);
                 return;
             }
 
@@ -107,6 +170,8 @@ internal sealed class Counter(Window window)
             free = _count++;
         }
 
+        // A slot is taken (perhaps one that left the window in its place): the next ask walks the slots.
+        _memoSlot = NoMemo;
         _slots[free] = slot;
         _values[free] = Math.Max(0, amount);
         _newest = Math.Max(_newest, slot);
@@ -174,15 +239,12 @@ internal sealed class Counter(Window window)
             return TimeSpan.Zero;
         }
 
-        long oldest = long.MaxValue;
-        for (int i = 0; i < _count; i++)
+        if (currentSlot != _memoSlot)
         {
-            if (_slots[i] > currentSlot - Ring && _slots[i] <= currentSlot && _values[i] > 0)
-            {
-                oldest = Math.Min(oldest, _slots[i]);
-            }
+            Remember(currentSlot);
         }
 
+        long oldest = _memoOldest;
         if (oldest == long.MaxValue)
         {
             return TimeSpan.Zero;
