@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace Tollgate.Limits;
 
@@ -11,7 +10,12 @@ public static class LimitText
     {
         long ticks = value.UtcTicks;
         long rounded = (ticks + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond;
-        return new DateTime(rounded, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        // The sortable standard format ("s") is yyyy-MM-ddTHH:mm:ss, always 19 characters, written without parsing a
+        // custom format on every call (these go out in headers on every admitted response).
+        Span<char> text = stackalloc char[20];
+        new DateTime(rounded, DateTimeKind.Utc).TryFormat(text, out int written, "s", CultureInfo.InvariantCulture);
+        text[written] = 'Z';
+        return new string(text[..(written + 1)]);
     }
 
     /// <summary>A Go-style duration as OpenAI sends it: <c>120ms</c>, <c>14s</c>, <c>6m0s</c>, <c>2h3m4s</c>.</summary>
@@ -23,19 +27,27 @@ public static class LimitText
         }
 
         long seconds = (long)Math.Ceiling(value.TotalSeconds);
-        var text = new StringBuilder();
+        Span<char> text = stackalloc char[32];
+        int length = 0;
         if (seconds >= 3600)
         {
-            text.Append(CultureInfo.InvariantCulture, $"{seconds / 3600}h");
+            length += Part(text[length..], seconds / 3600, 'h');
         }
 
         if (seconds >= 60)
         {
-            text.Append(CultureInfo.InvariantCulture, $"{seconds / 60 % 60}m");
+            length += Part(text[length..], seconds / 60 % 60, 'm');
         }
 
-        text.Append(CultureInfo.InvariantCulture, $"{seconds % 60}s");
-        return text.ToString();
+        length += Part(text[length..], seconds % 60, 's');
+        return new string(text[..length]);
+
+        static int Part(Span<char> into, long number, char unit)
+        {
+            number.TryFormat(into, out int written, default, CultureInfo.InvariantCulture);
+            into[written] = unit;
+            return written + 1;
+        }
     }
 
     /// <summary>A limit's metric and window in words, e.g. <c>tokens per minute</c>.</summary>

@@ -13,8 +13,34 @@ public static class Money
     public const long NanosPerDollar = 1_000_000_000;
 
     /// <summary>Formats nano-dollars as an exact decimal dollar string, e.g. <c>0.000012345</c>.</summary>
-    public static string FormatDollars(long nanos) =>
-        (nanos / (decimal)NanosPerDollar).ToString("0.#########", CultureInfo.InvariantCulture);
+    public static string FormatDollars(long nanos)
+    {
+        // Whole dollars, then the nano-dollars without their trailing zeros: integer arithmetic only.
+        ulong magnitude = nanos < 0 ? (ulong)-(nanos + 1) + 1 : (ulong)nanos;
+        ulong whole = magnitude / NanosPerDollar;
+        ulong fraction = magnitude % NanosPerDollar;
+        Span<char> text = stackalloc char[32];
+        int length = 0;
+        if (nanos < 0)
+        {
+            text[length++] = '-';
+        }
+
+        whole.TryFormat(text[length..], out int written, default, CultureInfo.InvariantCulture);
+        length += written;
+        if (fraction != 0)
+        {
+            text[length++] = '.';
+            fraction.TryFormat(text[length..], out written, "D9", CultureInfo.InvariantCulture);
+            length += written;
+            while (text[length - 1] == '0')
+            {
+                length--;
+            }
+        }
+
+        return new string(text[..length]);
+    }
 
     /// <summary>
     /// Converts a price in dollars per million tokens to integer micro-dollars per million tokens.

@@ -21,8 +21,8 @@ internal static class RateLimitHeaders
     /// </summary>
     public static void Write(IHeaderDictionary headers, IReadOnlyList<LimitStatus> statuses, LimitCheck? refusedBy)
     {
-        Write(headers, Pick(statuses, Metric.Requests, refusedBy), "requests");
-        Write(headers, Pick(statuses, Metric.Tokens, refusedBy), "tokens");
+        Write(headers, Pick(statuses, Metric.Requests, refusedBy), "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests");
+        Write(headers, Pick(statuses, Metric.Tokens, refusedBy), "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens");
         WriteBudget(headers, statuses, refusedBy);
     }
 
@@ -60,13 +60,13 @@ internal static class RateLimitHeaders
         }
     }
 
-    private static void Write(IHeaderDictionary headers, LimitStatus? status, string suffix)
+    private static void Write(IHeaderDictionary headers, LimitStatus? status, string limit, string remaining, string reset)
     {
         if (status is not null)
         {
-            headers["x-ratelimit-limit-" + suffix] = status.Check.Limit.ToString(CultureInfo.InvariantCulture);
-            headers["x-ratelimit-remaining-" + suffix] = status.Remaining.ToString(CultureInfo.InvariantCulture);
-            headers["x-ratelimit-reset-" + suffix] = LimitText.Duration(status.ResetsIn);
+            headers[limit] = status.Check.Limit.ToString(CultureInfo.InvariantCulture);
+            headers[remaining] = status.Remaining.ToString(CultureInfo.InvariantCulture);
+            headers[reset] = LimitText.Duration(status.ResetsIn);
         }
     }
 
