@@ -31,6 +31,12 @@ public sealed class GatewayConfig
     /// <summary>The detector built from <see cref="TollgateOptions.Repetition"/>: a reload that changes them applies to the next request.</summary>
     public RepetitionDetector Repetition { get; }
 
+    /// <summary>The limits of this configuration resolved to scopes, built as callers come (<see cref="Limits.LimitPlanner"/>).</summary>
+    internal Limits.LimitRules LimitRules => _limitRules ??= new Limits.LimitRules(this);
+
+    // Two requests racing on first use may each build one; either is right, and one is kept.
+    private Limits.LimitRules? _limitRules;
+
     /// <summary>The time zone of calendar budgets for <paramref name="tenant"/>.</summary>
     public TimeZoneInfo TimeZoneFor(string? tenant) =>
         tenant is not null && _tenantZones.TryGetValue(tenant, out var zone) ? zone : _defaultTenantZone;

@@ -24,65 +24,37 @@ public static class LimitPlanner
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(plan);
-        var zone = config.TimeZoneFor(tenant);
-        var checks = new List<LimitCheck>(16);
-        Add(checks, new Scope(ScopeKind.Key, "k:" + keyId, "key " + keyId, zone), plan, demand);
-        Add(checks, new Scope(ScopeKind.User, "u:" + tenant + "/" + user, "user " + user, zone), plan, demand);
-        Add(checks, new Scope(ScopeKind.Tenant, "t:" + tenant, "tenant " + tenant, zone), config.TenantLimits(tenant), demand);
+        var rules = config.LimitRules;
+        var checks = new List<LimitCheck>(24);
+        Add(checks, rules.Caller(plan, keyId, tenant, user), demand);
         if (task is not null)
         {
-            AddBudget(checks, new Scope(ScopeKind.Task, "task:" + keyId + "/" + task, "task " + task, zone), plan.TaskBudgetPerDay,
-                Window.CalendarDay, plan.Shadow.Contains(nameof(PlanOptions.TaskBudgetPerDay)), demand);
+            // Task ids come and go: their scope is not kept.
+            var taskRules = new List<LimitRule>(1);
+            LimitRules.Budget(taskRules, new Scope(ScopeKind.Task, "task:" + keyId + "/" + task, "task " + task, config.TimeZoneFor(tenant)),
+                plan.TaskBudgetPerDay, Window.CalendarDay, plan.Shadow.Contains(nameof(PlanOptions.TaskBudgetPerDay)));
+            Add(checks, taskRules, demand);
         }
 
         if (source is not null)
         {
-            Add(checks, new Scope(ScopeKind.SourceAddress, "ip:" + source, "address " + source, zone), config.Options.SourceAddresses, demand);
+            Add(checks, rules.Source(source, config.TimeZoneFor(tenant)), demand);
         }
 
-        // The gateway's own concurrency is the shedding queue's (Shedding/FairScheduler, before admission), unless it runs in shadow mode.
-        Add(checks, new Scope(ScopeKind.Global, "g", "gateway", config.GlobalTimeZone), config.Options.Global, demand,
-            concurrencyQueued: !Shedding.QueueSettings.IsShadowed(config.Options.Global));
+        Add(checks, rules.Global, demand);
         return checks;
     }
 
-    /// <summary>
-    /// Adds a check for every limit set in <paramref name="limits"/> on <paramref name="scope"/>; with
-    /// <paramref name="concurrencyQueued"/>, all but <c>MaxConcurrentRequests</c>, which a queue enforces instead.
-    /// </summary>
-    public static void Add(List<LimitCheck> checks, Scope scope, LimitsOptions limits, in RequestDemand demand, bool concurrencyQueued = false)
+    // A later attempt's checks leave out the caller's request counts (see RequestDemand.FollowUp).
+    private static void Add(List<LimitCheck> checks, IReadOnlyList<LimitRule> rules, in RequestDemand demand)
     {
-        long input = demand.InputTokens;
-        long multiplier = demand.OutputMultiplier;
-        void Add(long? limit, string name, Metric metric, Window window, long fixedAmount, long perOutput)
+        for (int i = 0; i < rules.Count; i++)
         {
-            if (limit is { } value)
+            if (!(demand.FollowUp && rules[i].Metric == Metric.Requests))
             {
-                checks.Add(new LimitCheck(scope, metric, window, value, fixedAmount, perOutput, limits.Shadow.Contains(name)));
+                checks.Add(rules[i].For(demand));
             }
         }
-
-        if (!demand.FollowUp)
-        {
-            Add(limits.RequestsPerMinute, nameof(limits.RequestsPerMinute), Metric.Requests, Window.Minute, 1, 0);
-            Add(limits.RequestsPerHour, nameof(limits.RequestsPerHour), Metric.Requests, Window.Hour, 1, 0);
-            Add(limits.RequestsPerDay, nameof(limits.RequestsPerDay), Metric.Requests, Window.Day, 1, 0);
-        }
-
-        Add(limits.TokensPerMinute, nameof(limits.TokensPerMinute), Metric.Tokens, Window.Minute, input, multiplier);
-        Add(limits.TokensPerHour, nameof(limits.TokensPerHour), Metric.Tokens, Window.Hour, input, multiplier);
-        Add(limits.TokensPerDay, nameof(limits.TokensPerDay), Metric.Tokens, Window.Day, input, multiplier);
-        Add(limits.InputTokensPerMinute, nameof(limits.InputTokensPerMinute), Metric.InputTokens, Window.Minute, input, 0);
-        Add(limits.InputTokensPerDay, nameof(limits.InputTokensPerDay), Metric.InputTokens, Window.Day, input, 0);
-        Add(limits.OutputTokensPerMinute, nameof(limits.OutputTokensPerMinute), Metric.OutputTokens, Window.Minute, 0, multiplier);
-        Add(limits.OutputTokensPerDay, nameof(limits.OutputTokensPerDay), Metric.OutputTokens, Window.Day, 0, multiplier);
-        if (!concurrencyQueued)
-        {
-            Add(limits.MaxConcurrentRequests, nameof(limits.MaxConcurrentRequests), Metric.Concurrency, Window.Concurrent, 1, 0);
-        }
-
-        AddBudget(checks, scope, limits.BudgetPerDay, Window.CalendarDay, limits.Shadow.Contains(nameof(limits.BudgetPerDay)), demand);
-        AddBudget(checks, scope, limits.BudgetPerMonth, Window.CalendarMonth, limits.Shadow.Contains(nameof(limits.BudgetPerMonth)), demand);
     }
 
     /// <summary>
@@ -124,16 +96,4 @@ public static class LimitPlanner
 
     // A share rounds up, so a small quota still leaves every tenant at least one call.
     private static long? Share(long? limit, int percent) => limit is { } l ? Math.Max(1, (long)(((Int128)l * percent + 99) / 100)) : null;
-
-    /// <summary>Adds a spend check of <paramref name="dollars"/> over <paramref name="window"/>.</summary>
-    public static void AddBudget(List<LimitCheck> checks, Scope scope, decimal? dollars, Window window, bool shadow, in RequestDemand demand)
-    {
-        if (dollars is { } d && Money.TryGetNanos(d, out long nanos))
-        {
-            // Pico-dollars: input priced as uncached (the worst case) and the fees, output per unit of cap.
-            checks.Add(new LimitCheck(scope, Metric.Spend, window, nanos,
-                Saturating.Add(demand.InputTokens * demand.Price.InputMicrosPerMillion, Saturating.Multiply(demand.FeeNanos, 1000)),
-                demand.OutputMultiplier * demand.Price.OutputMicrosPerMillion, shadow));
-        }
-    }
 }
