@@ -57,10 +57,24 @@ public sealed class StreamedTextCount
         _eventEnds.Add(_seen);
         if (Pricing.Saturating.Add(Tokens, _pendingBytes) > _cutAbove)
         {
+            Span<char> shortText = stackalloc char[ShortTextCounts.MaxLength];
             foreach (int end in _eventEnds)
             {
                 long room = Math.Max(0, _cutAbove - Tokens);
-                Tokens = Pricing.Saturating.Add(Tokens, _counter.CountUpTo(text.ToString(_counted, end - _counted), room, TokenCounter.PieceLength));
+                int length = end - _counted;
+                long tokens;
+                if (length <= ShortTextCounts.MaxLength)
+                {
+                    // An event of a word or two: counted from a copy on the stack, most often found already counted.
+                    text.CopyTo(_counted, shortText, length);
+                    tokens = _counter.CountUpTo(shortText[..length], room);
+                }
+                else
+                {
+                    tokens = _counter.CountUpTo(text.ToString(_counted, length), room, TokenCounter.PieceLength);
+                }
+
+                Tokens = Pricing.Saturating.Add(Tokens, tokens);
                 _counted = end;
                 if (PastCut)
                 {

@@ -49,8 +49,35 @@ public sealed partial class TokenCounter
     /// <c>CountUpTo(text, cap) &gt; cap</c> says "over the cap" after tokenizing at most
     /// (<paramref name="limit"/> + 1) × <see cref="PieceLength"/> characters, however long the text.
     /// </summary>
-    public long CountUpTo(ReadOnlySpan<char> text, long limit) =>
-        text.IsEmpty ? 0 : CountPreTokens(text, _tokenizer.PreTokenizer?.PreTokenize(text), limit, PieceLength);
+    public long CountUpTo(ReadOnlySpan<char> text, long limit)
+    {
+        if (text.IsEmpty)
+        {
+            return 0;
+        }
+
+        return text.Length <= ShortTextCounts.MaxLength ? CountShort(text)
+            : CountPreTokens(text, _tokenizer.PreTokenizer?.PreTokenize(text), limit, PieceLength);
+    }
+
+    /// <summary>
+    /// The complete count of a short text (at most <see cref="ShortTextCounts.MaxLength"/> characters, such as a
+    /// streamed event's few words): looked up, or counted and kept. Its pre-tokens are all shorter than
+    /// <see cref="PieceLength"/>, so it is the tokenizer's exact count; a count above a caller's limit is still
+    /// "greater than the limit".
+    /// </summary>
+    private long CountShort(ReadOnlySpan<char> text)
+    {
+        if (_short.TryGet(text, out long known))
+        {
+            return known;
+        }
+
+        string kept = text.ToString();
+        long count = CountPreTokens(kept, _tokenizer.PreTokenizer?.PreTokenize(kept), long.MaxValue, PieceLength);
+        _short.Add(kept, count);
+        return count;
+    }
 
     /// <summary>Counts the tokens of <paramref name="text"/> up to <paramref name="limit"/> (see <see cref="CountUpTo(ReadOnlySpan{char}, long)"/>).</summary>
     /// <remarks>
@@ -60,6 +87,11 @@ public sealed partial class TokenCounter
     /// </remarks>
     public long CountUpTo(string? text, long limit)
     {
+        if (text is not null && text.Length is > 0 and <= ShortTextCounts.MaxLength)
+        {
+            return CountShort(text);
+        }
+
         if (text is null || !TokenCountCache.Applies(text))
         {
             return CountUpTo(text, limit, PieceLength);

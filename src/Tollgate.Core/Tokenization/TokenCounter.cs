@@ -23,6 +23,9 @@ public sealed partial class TokenCounter
     // Complete counts of long texts counted lately, by digest (this counter's encoding and margin).
     private readonly TokenCountCache _recent = new(RecentTextCapacity);
 
+    // Complete counts of short texts (a streamed event's words), by the text (this counter's encoding and margin).
+    private readonly ShortTextCounts _short = new();
+
     internal TokenCounter(Tokenizer tokenizer, string encoding, int marginPercent)
     {
         // The bounded counts pre-tokenize the raw text themselves; a normalizing tokenizer would need it normalized first.

@@ -23,6 +23,38 @@ public sealed class StreamedTextCountTests
         Assert.Equal(0, count.Tokens);
     }
 
+    [Fact]
+    public void Advance_TheSameWordsInASecondStream_AreCountedWithoutTokenizingThemAgain()
+    {
+        var counter = RecordingTokenizer.Wrap(TokenEncoding.O200kBase, out var recorder);
+        var words = Words(40).ToList();
+        long Stream()
+        {
+            var count = new StreamedTextCount(counter, cutAbove: 30);
+            var text = new StringBuilder();
+            foreach (string word in words)
+            {
+                text.Append(word);
+                if (count.Advance(text))
+                {
+                    break;
+                }
+            }
+
+            return count.Tokens;
+        }
+
+        long first = Stream();
+        Assert.NotEmpty(recorder.Pieces);
+        recorder.Reset();
+
+        long second = Stream();
+
+        Assert.Empty(recorder.Pieces);
+        Assert.Equal(first, second);
+        Assert.True(second > 30);
+    }
+
     [Theory]
     [InlineData(5)]
     [InlineData(13)]

@@ -189,6 +189,51 @@ public sealed class TokenCounterBoundedTests
         Assert.Equal(0, counter.CountBounded((string?)null));
     }
 
+    [Theory]
+    [InlineData(TokenEncoding.O200kBase)]
+    [InlineData(TokenEncoding.Cl100kBase)]
+    public void CountUpTo_ShortTextAgain_IsTheSameCountWithNothingTokenized(string encoding)
+    {
+        var counter = RecordingTokenizer.Wrap(encoding, out var recorder);
+        string[] texts = [" there", "!", " questions", ",", "🙂 ok", "日本語のテキスト", "a\u0301bc", new string('x', ShortTextCounts.MaxLength)];
+        var first = texts.Select(t => counter.CountUpTo(t, long.MaxValue)).ToArray();
+        Assert.NotEmpty(recorder.Pieces);
+        recorder.Reset();
+
+        var again = texts.Select(t => counter.CountUpTo(t.AsSpan(), 1)).ToArray();
+
+        Assert.Empty(recorder.Pieces);
+        Assert.Equal(first, again);
+        Assert.Equal(texts.Select(t => (long)counter.Count(t)), first);
+    }
+
+    [Fact]
+    public void CountUpTo_TextLongerThanTheShortLimit_IsTokenizedEveryTime()
+    {
+        var counter = RecordingTokenizer.Wrap(TokenEncoding.O200kBase, out var recorder);
+        string text = new('y', ShortTextCounts.MaxLength + 1);
+        counter.CountUpTo(text, long.MaxValue);
+        recorder.Reset();
+
+        counter.CountUpTo(text, long.MaxValue);
+
+        Assert.NotEmpty(recorder.Pieces);
+    }
+
+    [Fact]
+    public void ShortTextCounts_MoreTextsThanItKeeps_StaysBounded()
+    {
+        var counts = new ShortTextCounts();
+        for (int i = 0; i < ShortTextCounts.Capacity * 2 + 5; i++)
+        {
+            counts.Add(i.ToString(System.Globalization.CultureInfo.InvariantCulture), i);
+            Assert.InRange(counts.Count, 1, ShortTextCounts.Capacity);
+        }
+
+        counts.Add(new string('z', ShortTextCounts.MaxLength + 1), 1);
+        Assert.False(counts.TryGet(new string('z', ShortTextCounts.MaxLength + 1), out _));
+    }
+
     private static int PreTokenCount(TokenCounter counter, string text) =>
         counter.Tokenizer.PreTokenizer!.PreTokenize(text).Count();
 }
