@@ -22,6 +22,7 @@ internal sealed class Counter(Window window)
     private long[] _slots = new long[1];
     private int _count = window.IsSliding() ? 0 : 1;
     private long _newest = long.MinValue;
+    private int _last; // the index last added to
 
     // The sum of the window ending at _memoSlot and its oldest slot holding a positive amount (long.MaxValue: none),
     // valid while _memoSlot != NoMemo. Add keeps them exact or drops them; they are never stale.
@@ -135,14 +136,19 @@ internal sealed class Counter(Window window)
             return;
         }
 
+        // A slot appears at most once: the one last added to (a request's reserve, then its settle) is tried first.
+        if (_last < _count && _slots[_last] == slot)
+        {
+            AddAt(_last, amount);
+            return;
+        }
+
         int free = -1;
         for (int i = 0; i < _count; i++)
         {
             if (_slots[i] == slot)
             {
-                long before = _values[i];
-                _values[i] = Math.Max(0, Pricing.Saturating.Add(before, amount));
-                Changed(slot, before, _values[i]);
+                AddAt(i, amount);
                 return;
             }
 
@@ -175,6 +181,15 @@ internal sealed class Counter(Window window)
         _slots[free] = slot;
         _values[free] = Math.Max(0, amount);
         _newest = Math.Max(_newest, slot);
+        _last = free;
+    }
+
+    private void AddAt(int index, long amount)
+    {
+        long before = _values[index];
+        _values[index] = Math.Max(0, Pricing.Saturating.Add(before, amount));
+        Changed(_slots[index], before, _values[index]);
+        _last = index;
     }
 
     /// <summary>For calendar windows: the start (unix seconds) of the period last counted.</summary>
