@@ -4,7 +4,7 @@ namespace Tollgate.Limits;
 /// One limit's counter. Sliding windows count in 60 slots of 1/60 of the window; a slot's amount leaves whole when
 /// its slot has been out of the window for a full slot, so the count errs on the side of refusing (an amount is
 /// counted for between 60 and 61 slot lengths, never less than the window); calendar windows keep the current period;
-/// concurrency is a gauge. Not thread-safe: the store serializes access.
+/// concurrency is a gauge. Not thread-safe, even to read (a sum is remembered): the store serializes access.
 /// </summary>
 /// <remarks>
 /// A sliding window holds only the slots that have something in them, in arrays that grow as needed (up to 61): most

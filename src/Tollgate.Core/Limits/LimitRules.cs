@@ -42,16 +42,17 @@ internal sealed class LimitRules(GatewayConfig config)
     /// <summary>Callers, and source addresses, whose rules are kept.</summary>
     internal const int Capacity = 4096;
 
-    private readonly ConcurrentDictionary<string, CallerRules> _callers = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, LimitRule[]> _sources = new(StringComparer.Ordinal);
+    private readonly Kept<CallerRules> _callers = new();
+    private readonly Kept<LimitRule[]> _sources = new();
     private LimitRule[]? _global;
+    private int _sourceLimits; // 0: not known yet, 1: some, 2: none (an int: read and written whole)
 
     /// <summary>The rules of the key <paramref name="keyId"/> of <paramref name="user"/> of <paramref name="tenant"/>, under <paramref name="plan"/>.</summary>
     public LimitRule[] Caller(PlanOptions plan, string keyId, string tenant, string user)
     {
         // A key's plan (its overrides applied), tenant and user are checked, not assumed: a key whose plan changes
         // in the key store gets new rules on its next request.
-        if (_callers.TryGetValue(keyId, out var kept) && ReferenceEquals(kept.Plan, plan) && kept.Tenant == tenant && kept.User == user)
+        if (_callers.TryGet(keyId, out var kept) && ReferenceEquals(kept.Plan, plan) && kept.Tenant == tenant && kept.User == user)
         {
             return kept.Rules;
         }
@@ -62,23 +63,35 @@ internal sealed class LimitRules(GatewayConfig config)
         Add(rules, new Scope(ScopeKind.User, "u:" + tenant + "/" + user, "user " + user, zone), plan);
         Add(rules, new Scope(ScopeKind.Tenant, "t:" + tenant, "tenant " + tenant, zone), config.TenantLimits(tenant));
         var built = rules.ToArray();
-        Keep(_callers, keyId, new CallerRules(plan, tenant, user, built));
+        _callers.Add(keyId, new CallerRules(plan, tenant, user, built));
         return built;
     }
 
     /// <summary>The rules of the source address <paramref name="source"/> (IPv6 grouped by /64), in <paramref name="zone"/>.</summary>
     public LimitRule[] Source(string source, TimeZoneInfo zone)
     {
+        // Without source-address limits there is nothing to keep per address (a caller rotating addresses fills nothing).
+        if (Volatile.Read(ref _sourceLimits) == 2)
+        {
+            return [];
+        }
+
         // Its calendar windows follow the caller's tenant's zone: the zone is part of what is kept.
-        if (_sources.TryGetValue(source, out var kept) && (kept.Length == 0 || ReferenceEquals(kept[0].Scope.TimeZone, zone)))
+        if (_sources.TryGet(source, out var kept) && ReferenceEquals(kept[0].Scope.TimeZone, zone))
         {
             return kept;
         }
 
         var rules = new List<LimitRule>(16);
         Add(rules, new Scope(ScopeKind.SourceAddress, "ip:" + source, "address " + source, zone), config.Options.SourceAddresses);
+        Volatile.Write(ref _sourceLimits, rules.Count > 0 ? 1 : 2);
+        if (rules.Count == 0)
+        {
+            return [];
+        }
+
         var built = rules.ToArray();
-        Keep(_sources, source, built);
+        _sources.Add(source, built);
         return built;
     }
 
@@ -89,6 +102,9 @@ internal sealed class LimitRules(GatewayConfig config)
     /// <summary>How many callers' rules are kept (tests).</summary>
     internal int CallerCount => _callers.Count;
 
+    /// <summary>How many source addresses' rules are kept (tests).</summary>
+    internal int SourceCount => _sources.Count;
+
     private static LimitRule[] Build(Scope scope, LimitsOptions limits, bool concurrencyQueued)
     {
         var rules = new List<LimitRule>(16);
@@ -96,15 +112,6 @@ internal sealed class LimitRules(GatewayConfig config)
         return rules.ToArray();
     }
 
-    private static void Keep<T>(ConcurrentDictionary<string, T> kept, string key, T value)
-    {
-        if (kept.Count >= Capacity)
-        {
-            kept.Clear();
-        }
-
-        kept[key] = value;
-    }
 
     /// <summary>
     /// Adds a rule for every limit set in <paramref name="limits"/> on <paramref name="scope"/>; with
@@ -149,4 +156,34 @@ internal sealed class LimitRules(GatewayConfig config)
     }
 
     private sealed record CallerRules(PlanOptions Plan, string Tenant, string User, LimitRule[] Rules);
+
+    // A bounded map, emptied when full. Its size is counted apart: ConcurrentDictionary.Count takes every one of its locks.
+    private sealed class Kept<T>
+    {
+        private readonly ConcurrentDictionary<string, T> _values = new(StringComparer.Ordinal);
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public bool TryGet(string key, out T value) => _values.TryGetValue(key, out value!);
+
+        public void Add(string key, T value)
+        {
+            if (Volatile.Read(ref _count) >= Capacity)
+            {
+                // Racing adds may each empty it: harmless, it fills again.
+                _values.Clear();
+                Volatile.Write(ref _count, 0);
+            }
+
+            if (_values.TryAdd(key, value))
+            {
+                Interlocked.Increment(ref _count);
+            }
+            else
+            {
+                _values[key] = value;
+            }
+        }
+    }
 }

@@ -3,13 +3,14 @@ using System.Collections.Concurrent;
 namespace Tollgate.Tokenization;
 
 /// <summary>
-/// The complete token counts of short texts counted lately, by the text: a stream's events carry a word or two each,
-/// and the same words come back in every stream, so each event would otherwise pay for a pre-tokenization and a
-/// lookup per word. Looked up by span, without a copy. Bounded, and emptied when full.
+/// The complete token counts of streamed events' short texts counted lately, by the text: a stream's events carry a
+/// word or two of the model's output each, and the same words come back in every stream, so each event would otherwise
+/// pay for a pre-tokenization and a lookup per word. Looked up by span, without a copy. Bounded, and emptied when full.
 /// </summary>
 /// <remarks>
-/// A text is kept here only up to <see cref="MaxLength"/> characters: about what the tokenizer itself keeps in its
-/// cache of words (pre-tokens) of every text it counted, and never a sentence of a prompt.
+/// Only a model's streamed output comes here, never a prompt: a text is kept only up to <see cref="MaxLength"/>
+/// characters, about what the tokenizer itself keeps in its own cache of the words (pre-tokens) it counted. The size
+/// is counted apart from the dictionary, whose <c>Count</c> takes every one of its locks.
 /// </remarks>
 internal sealed class ShortTextCounts
 {
@@ -21,11 +22,12 @@ internal sealed class ShortTextCounts
 
     private readonly ConcurrentDictionary<string, long> _counts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
+    private int _count;
 
     public ShortTextCounts() => _bySpan = _counts.GetAlternateLookup<ReadOnlySpan<char>>();
 
     /// <summary>How many texts are kept.</summary>
-    public int Count => _counts.Count;
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>The complete count of <paramref name="text"/>, when it was counted lately.</summary>
     public bool TryGet(ReadOnlySpan<char> text, out long count) => _bySpan.TryGetValue(text, out count);
@@ -38,11 +40,16 @@ internal sealed class ShortTextCounts
             return;
         }
 
-        if (_counts.Count >= Capacity)
+        if (Volatile.Read(ref _count) >= Capacity)
         {
+            // Racing adds may each empty it: harmless, it fills again.
             _counts.Clear();
+            Volatile.Write(ref _count, 0);
         }
 
-        _counts[text] = count;
+        if (_counts.TryAdd(text, count))
+        {
+            Interlocked.Increment(ref _count);
+        }
     }
 }

@@ -67,7 +67,7 @@ public sealed class StreamedTextCount
                 {
                     // An event of a word or two: counted from a copy on the stack, most often found already counted.
                     text.CopyTo(_counted, shortText, length);
-                    tokens = _counter.CountUpTo(shortText[..length], room);
+                    tokens = _counter.CountStreamed(shortText[..length]);
                 }
                 else
                 {

@@ -24,6 +24,7 @@ internal sealed class TokenCountCache(int capacity)
     public const int MaxLength = 1024 * 1024;
 
     private readonly ConcurrentDictionary<UInt128, long> _counts = new();
+    private int _count;
 
     /// <summary>Whether <paramref name="text"/> is one the cache keeps counts of.</summary>
     public static bool Applies(string text) => text.Length is >= MinLength and <= MaxLength;
@@ -42,14 +43,20 @@ internal sealed class TokenCountCache(int capacity)
     /// <summary>Keeps the complete count of the text known by <paramref name="key"/>.</summary>
     public void Add(UInt128 key, long count)
     {
-        if (_counts.Count >= capacity)
+        // The size is counted apart: ConcurrentDictionary.Count takes every one of its locks.
+        if (Volatile.Read(ref _count) >= capacity)
         {
+            // Racing adds may each empty it: harmless, it fills again.
             _counts.Clear();
+            Volatile.Write(ref _count, 0);
         }
 
-        _counts[key] = count;
+        if (_counts.TryAdd(key, count))
+        {
+            Interlocked.Increment(ref _count);
+        }
     }
 
     /// <summary>How many counts the cache holds.</summary>
-    public int Count => _counts.Count;
+    public int Count => Volatile.Read(ref _count);
 }

@@ -49,25 +49,27 @@ public sealed partial class TokenCounter
     /// <c>CountUpTo(text, cap) &gt; cap</c> says "over the cap" after tokenizing at most
     /// (<paramref name="limit"/> + 1) × <see cref="PieceLength"/> characters, however long the text.
     /// </summary>
-    public long CountUpTo(ReadOnlySpan<char> text, long limit)
+    public long CountUpTo(ReadOnlySpan<char> text, long limit) =>
+        text.IsEmpty ? 0 : CountPreTokens(text, _tokenizer.PreTokenizer?.PreTokenize(text), limit, PieceLength);
+
+    /// <summary>
+    /// The complete count of one streamed event's text of at most <see cref="ShortTextCounts.MaxLength"/> characters
+    /// (a word or two of a model's output): looked up, or counted and kept (<see cref="ShortTextCounts"/>). Its
+    /// pre-tokens are all shorter than <see cref="PieceLength"/>, so it is the tokenizer's exact count, with the margin.
+    /// Prompts never come here: their texts are not kept.
+    /// </summary>
+    internal long CountStreamed(ReadOnlySpan<char> text)
     {
         if (text.IsEmpty)
         {
             return 0;
         }
 
-        return text.Length <= ShortTextCounts.MaxLength ? CountShort(text)
-            : CountPreTokens(text, _tokenizer.PreTokenizer?.PreTokenize(text), limit, PieceLength);
-    }
+        if (text.Length > ShortTextCounts.MaxLength)
+        {
+            return CountUpTo(text, long.MaxValue);
+        }
 
-    /// <summary>
-    /// The complete count of a short text (at most <see cref="ShortTextCounts.MaxLength"/> characters, such as a
-    /// streamed event's few words): looked up, or counted and kept. Its pre-tokens are all shorter than
-    /// <see cref="PieceLength"/>, so it is the tokenizer's exact count; a count above a caller's limit is still
-    /// "greater than the limit".
-    /// </summary>
-    private long CountShort(ReadOnlySpan<char> text)
-    {
         if (_short.TryGet(text, out long known))
         {
             return known;
@@ -87,11 +89,6 @@ public sealed partial class TokenCounter
     /// </remarks>
     public long CountUpTo(string? text, long limit)
     {
-        if (text is not null && text.Length is > 0 and <= ShortTextCounts.MaxLength)
-        {
-            return CountShort(text);
-        }
-
         if (text is null || !TokenCountCache.Applies(text))
         {
             return CountUpTo(text, limit, PieceLength);

@@ -23,7 +23,7 @@ public sealed partial class TokenCounter
     // Complete counts of long texts counted lately, by digest (this counter's encoding and margin).
     private readonly TokenCountCache _recent = new(RecentTextCapacity);
 
-    // Complete counts of short texts (a streamed event's words), by the text (this counter's encoding and margin).
+    // Complete counts of streamed events' short texts (a word or two of output), by the text (this counter's encoding and margin).
     private readonly ShortTextCounts _short = new();
 
     internal TokenCounter(Tokenizer tokenizer, string encoding, int marginPercent)

@@ -131,4 +131,48 @@ public sealed class LimitPlannerTests
 
         Assert.InRange(config.LimitRules.CallerCount, 1, LimitRules.Capacity);
     }
+
+    [Fact]
+    public void BuildChecks_FollowUp_LeavesOutRequestCountsInEveryScope()
+    {
+        var checks = LimitPlanner.BuildChecks(s_config, s_config.Options.Plans["basic"], "key_1", "acme", "alice", null, "203.0.113.7",
+            s_demand with { FollowUp = true });
+
+        Assert.DoesNotContain(checks, c => c.Metric == Metric.Requests);
+        Assert.Contains(checks, c => c.Scope.Kind == ScopeKind.Global);
+    }
+
+    [Fact]
+    public void BuildChecks_NoSourceAddressLimits_AddsAndKeepsNothingPerAddress()
+    {
+        var config = Config(o => o.Plans["basic"].RequestsPerMinute = 10);
+        var plan = config.Options.Plans["basic"];
+        for (int i = 0; i < 100; i++)
+        {
+            var checks = LimitPlanner.BuildChecks(config, plan, "key_1", "acme", "alice", null, $"2001:db8:{i:x}::", s_demand);
+            Assert.DoesNotContain(checks, c => c.Scope.Kind == ScopeKind.SourceAddress);
+        }
+
+        Assert.Equal(0, config.LimitRules.SourceCount);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void BuildChecks_GatewayConcurrency_IsTheQueuesUnlessItRunsInShadow(bool shadow)
+    {
+        var config = Config(o =>
+        {
+            o.Global.MaxConcurrentRequests = 8;
+            if (shadow)
+            {
+                o.Global.Shadow = [nameof(LimitsOptions.MaxConcurrentRequests)];
+            }
+        });
+
+        var checks = LimitPlanner.BuildChecks(config, config.Options.Plans["basic"], "key_1", "acme", "alice", null, null, s_demand);
+
+        Assert.Equal(shadow, checks.Any(c => c.Scope.Kind == ScopeKind.Global && c.Metric == Metric.Concurrency && c.Shadow));
+        Assert.DoesNotContain(checks, c => c.Scope.Kind == ScopeKind.Global && c.Metric == Metric.Concurrency && !c.Shadow);
+    }
 }

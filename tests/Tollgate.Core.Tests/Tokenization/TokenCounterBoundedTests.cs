@@ -190,17 +190,18 @@ public sealed class TokenCounterBoundedTests
     }
 
     [Theory]
-    [InlineData(TokenEncoding.O200kBase)]
-    [InlineData(TokenEncoding.Cl100kBase)]
-    public void CountUpTo_ShortTextAgain_IsTheSameCountWithNothingTokenized(string encoding)
+    [InlineData(TokenEncoding.O200kBase, 0)]
+    [InlineData(TokenEncoding.Cl100kBase, 0)]
+    [InlineData(TokenEncoding.Cl100kBase, 10)]
+    public void CountStreamed_ShortTextAgain_IsTheSameCountWithNothingTokenized(string encoding, int marginPercent)
     {
-        var counter = RecordingTokenizer.Wrap(encoding, out var recorder);
+        var counter = RecordingTokenizer.Wrap(encoding, out var recorder, marginPercent);
         string[] texts = [" there", "!", " questions", ",", "🙂 ok", "日本語のテキスト", "a\u0301bc", new string('x', ShortTextCounts.MaxLength)];
-        var first = texts.Select(t => counter.CountUpTo(t, long.MaxValue)).ToArray();
+        var first = texts.Select(t => counter.CountStreamed(t)).ToArray();
         Assert.NotEmpty(recorder.Pieces);
         recorder.Reset();
 
-        var again = texts.Select(t => counter.CountUpTo(t.AsSpan(), 1)).ToArray();
+        var again = texts.Select(t => counter.CountStreamed(t)).ToArray();
 
         Assert.Empty(recorder.Pieces);
         Assert.Equal(first, again);
@@ -208,14 +209,28 @@ public sealed class TokenCounterBoundedTests
     }
 
     [Fact]
-    public void CountUpTo_TextLongerThanTheShortLimit_IsTokenizedEveryTime()
+    public void CountStreamed_TextLongerThanTheShortLimit_IsTokenizedEveryTime()
     {
         var counter = RecordingTokenizer.Wrap(TokenEncoding.O200kBase, out var recorder);
         string text = new('y', ShortTextCounts.MaxLength + 1);
-        counter.CountUpTo(text, long.MaxValue);
+        Assert.Equal(counter.Count(text), counter.CountStreamed(text));
         recorder.Reset();
 
-        counter.CountUpTo(text, long.MaxValue);
+        counter.CountStreamed(text);
+
+        Assert.NotEmpty(recorder.Pieces);
+    }
+
+    [Fact]
+    public void CountUpTo_AShortPromptText_IsNotKept()
+    {
+        // Prompts are never kept by their text: the same short message is tokenized again.
+        var counter = RecordingTokenizer.Wrap(TokenEncoding.O200kBase, out var recorder);
+        counter.CountUpTo("my pin is 4921", long.MaxValue);
+        recorder.Reset();
+
+        counter.CountUpTo("my pin is 4921", long.MaxValue);
+        counter.CountUpTo("my pin is 4921".AsSpan(), long.MaxValue);
 
         Assert.NotEmpty(recorder.Pieces);
     }
