@@ -68,7 +68,7 @@ public static partial class PromptTokenCounter
             case null or "message":
                 if (item.TryGetProperty("role", out var role))
                 {
-                    tally.AddString(role);
+                    tally.AddRole(role);
                 }
 
                 if (item.TryGetProperty("content", out var content))

@@ -78,6 +78,8 @@ public static partial class PromptTokenCounter
             switch (property.Name)
             {
                 case "role":
+                    tally.AddRole(property.Value);
+                    break;
                 case "tool_call_id":
                     tally.AddString(property.Value);
                     break;
@@ -183,6 +185,20 @@ public static partial class PromptTokenCounter
         public readonly bool IsOver => Total > stopAfter;
 
         public void Add(long tokens) => Total += tokens;
+
+        // Every message names its role, nearly always one of a few: their counts are worked out once per counter.
+        public void AddRole(JsonElement value)
+        {
+            int known = value.ValueKind == JsonValueKind.String ? TokenCounter.KnownRole(value) : -1;
+            if (known < 0)
+            {
+                AddString(value);
+            }
+            else if (!IsOver)
+            {
+                Total += counter.CountKnownRole(known);
+            }
+        }
 
         public void AddString(JsonElement value)
         {

@@ -93,6 +93,35 @@ public sealed partial class TokenCounter
         return pieces;
     }
 
+    /// <summary>The roles a message names nearly always, whose counts <see cref="CountKnownRole"/> keeps.</summary>
+    internal static readonly string[] KnownRoles = ["system", "user", "assistant", "tool", "developer", "function"];
+
+    private static readonly byte[][] s_knownRolesUtf8 = Array.ConvertAll(KnownRoles, System.Text.Encoding.UTF8.GetBytes);
+
+    // Their counts with this counter's encoding and margin, worked out on first use (racing first uses agree).
+    private long[]? _knownRoleCounts;
+
+    /// <summary>The index in <see cref="KnownRoles"/> of the string <paramref name="role"/>, or -1.</summary>
+    internal static int KnownRole(System.Text.Json.JsonElement role)
+    {
+        for (int i = 0; i < KnownRoles.Length; i++)
+        {
+            if (role.ValueEquals(s_knownRolesUtf8[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>The count of <see cref="KnownRoles"/>[<paramref name="index"/>], as <see cref="CountUpTo(string?, long)"/> gives it.</summary>
+    internal long CountKnownRole(int index)
+    {
+        var counts = _knownRoleCounts ??= Array.ConvertAll(KnownRoles, role => CountUpTo(role, long.MaxValue));
+        return counts[index];
+    }
+
     /// <summary>Adds the configured safety margin (rounded up) to a raw count.</summary>
     public int ApplyMargin(int raw) => checked((int)ApplyMargin((long)raw));
 

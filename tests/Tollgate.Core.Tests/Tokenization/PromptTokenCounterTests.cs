@@ -25,6 +25,31 @@ public sealed class PromptTokenCounterTests
         Assert.Equal(expected, count);
     }
 
+    [Theory]
+    [InlineData(TokenEncoding.O200kBase, 0)]
+    [InlineData(TokenEncoding.Cl100kBase, 0)]
+    [InlineData(TokenEncoding.Cl100kBase, 50)]
+    public void CountChat_KnownRoles_CountedOnceAndOtherRolesEveryTime(string encoding, int marginPercent)
+    {
+        var counter = RecordingTokenizer.Wrap(encoding, out var recorder, marginPercent);
+        string[] roles = [.. TokenCounter.KnownRoles, "narrator", "Us\u00e9r"];
+        using var body = Parse(new JsonObject
+        {
+            ["messages"] = new JsonArray([.. roles.Select(role => (JsonNode)new JsonObject { ["role"] = role, ["content"] = "hi" })]),
+        });
+        PromptTokenCounter.CountChat(body.RootElement, counter);
+        recorder.Reset();
+
+        long count = PromptTokenCounter.CountChat(body.RootElement, counter);
+
+        // The same count as every role counted as text; only the unknown roles (and the contents) reach the tokenizer.
+        var tokenizer = TokenCounterRegistry.Shared.Get(encoding).Tokenizer;
+        long expected = roles.Sum(role => 3 + counter.ApplyMargin(tokenizer.CountTokens(role)) + counter.ApplyMargin(tokenizer.CountTokens("hi"))) + 3;
+        Assert.Equal(expected, count);
+        Assert.DoesNotContain(recorder.Pieces, piece => TokenCounter.KnownRoles.Contains(piece));
+        Assert.Contains("narrator", recorder.Pieces);
+    }
+
     [Fact]
     public void CountChat_StopAfter_ReturnsAPartialCountOverTheCapAfterBoundedWork()
     {
