@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using Tollgate.Collections;
 using Tollgate.Configuration;
 using Tollgate.Pricing;
 
@@ -35,15 +35,15 @@ internal readonly record struct LimitRule(Scope Scope, Metric Metric, Window Win
 /// <summary>
 /// The <see cref="LimitRule"/>s of one configuration: a caller's (its key, user and tenant), a source address's, and
 /// the gateway's. Built on first use and kept with the configuration, which a reload replaces whole; bounded, and
-/// emptied when full (the callers that come next fill it again), like the token count cache.
+/// emptied when full (<see cref="ClearingMap{TKey, TValue}"/>: the callers that come next fill it again).
 /// </summary>
 internal sealed class LimitRules(GatewayConfig config)
 {
     /// <summary>Callers, and source addresses, whose rules are kept.</summary>
     internal const int Capacity = 4096;
 
-    private readonly Kept<CallerRules> _callers = new();
-    private readonly Kept<LimitRule[]> _sources = new();
+    private readonly ClearingMap<string, CallerRules> _callers = new(Capacity, StringComparer.Ordinal);
+    private readonly ClearingMap<string, LimitRule[]> _sources = new(Capacity, StringComparer.Ordinal);
     private LimitRule[]? _global;
     private int _sourceLimits; // 0: not known yet, 1: some, 2: none (an int: read and written whole)
 
@@ -52,7 +52,7 @@ internal sealed class LimitRules(GatewayConfig config)
     {
         // A key's plan (its overrides applied), tenant and user are checked, not assumed: a key whose plan changes
         // in the key store gets new rules on its next request.
-        if (_callers.TryGet(keyId, out var kept) && ReferenceEquals(kept.Plan, plan) && kept.Tenant == tenant && kept.User == user)
+        if (_callers.TryGetValue(keyId, out var kept) && ReferenceEquals(kept.Plan, plan) && kept.Tenant == tenant && kept.User == user)
         {
             return kept.Rules;
         }
@@ -63,7 +63,7 @@ internal sealed class LimitRules(GatewayConfig config)
         Add(rules, new Scope(ScopeKind.User, "u:" + tenant + "/" + user, "user " + user, zone), plan);
         Add(rules, new Scope(ScopeKind.Tenant, "t:" + tenant, "tenant " + tenant, zone), config.TenantLimits(tenant));
         var built = rules.ToArray();
-        _callers.Add(keyId, new CallerRules(plan, tenant, user, built));
+        _callers.Set(keyId, new CallerRules(plan, tenant, user, built));
         return built;
     }
 
@@ -77,7 +77,7 @@ internal sealed class LimitRules(GatewayConfig config)
         }
 
         // Its calendar windows follow the caller's tenant's zone: the zone is part of what is kept.
-        if (_sources.TryGet(source, out var kept) && ReferenceEquals(kept[0].Scope.TimeZone, zone))
+        if (_sources.TryGetValue(source, out var kept) && ReferenceEquals(kept[0].Scope.TimeZone, zone))
         {
             return kept;
         }
@@ -91,7 +91,7 @@ internal sealed class LimitRules(GatewayConfig config)
         }
 
         var built = rules.ToArray();
-        _sources.Add(source, built);
+        _sources.Set(source, built);
         return built;
     }
 
@@ -156,34 +156,4 @@ internal sealed class LimitRules(GatewayConfig config)
     }
 
     private sealed record CallerRules(PlanOptions Plan, string Tenant, string User, LimitRule[] Rules);
-
-    // A bounded map, emptied when full. Its size is counted apart: ConcurrentDictionary.Count takes every one of its locks.
-    private sealed class Kept<T>
-    {
-        private readonly ConcurrentDictionary<string, T> _values = new(StringComparer.Ordinal);
-        private int _count;
-
-        public int Count => Volatile.Read(ref _count);
-
-        public bool TryGet(string key, out T value) => _values.TryGetValue(key, out value!);
-
-        public void Add(string key, T value)
-        {
-            if (Volatile.Read(ref _count) >= Capacity)
-            {
-                // Racing adds may each empty it: harmless, it fills again.
-                _values.Clear();
-                Volatile.Write(ref _count, 0);
-            }
-
-            if (_values.TryAdd(key, value))
-            {
-                Interlocked.Increment(ref _count);
-            }
-            else
-            {
-                _values[key] = value;
-            }
-        }
-    }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Tollgate.Collections;
 
 namespace Tollgate.Tokenization;
 
@@ -9,8 +10,7 @@ namespace Tollgate.Tokenization;
 /// </summary>
 /// <remarks>
 /// Only a model's streamed output comes here, never a prompt: a text is kept only up to <see cref="MaxLength"/>
-/// characters, about what the tokenizer itself keeps in its own cache of the words (pre-tokens) it counted. The size
-/// is counted apart from the dictionary, whose <c>Count</c> takes every one of its locks.
+/// characters, about what the tokenizer itself keeps in its own cache of the words (pre-tokens) it counted.
 /// </remarks>
 internal sealed class ShortTextCounts
 {
@@ -20,14 +20,13 @@ internal sealed class ShortTextCounts
     /// <summary>Texts kept before the cache is emptied: at most about a megabyte.</summary>
     public const int Capacity = 8192;
 
-    private readonly ConcurrentDictionary<string, long> _counts = new(StringComparer.Ordinal);
+    private readonly ClearingMap<string, long> _counts = new(Capacity, StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
-    private int _count;
 
     public ShortTextCounts() => _bySpan = _counts.GetAlternateLookup<ReadOnlySpan<char>>();
 
     /// <summary>How many texts are kept.</summary>
-    public int Count => Volatile.Read(ref _count);
+    public int Count => _counts.Count;
 
     /// <summary>The complete count of <paramref name="text"/>, when it was counted lately.</summary>
     public bool TryGet(ReadOnlySpan<char> text, out long count) => _bySpan.TryGetValue(text, out count);
@@ -40,16 +39,6 @@ internal sealed class ShortTextCounts
             return;
         }
 
-        if (Volatile.Read(ref _count) >= Capacity)
-        {
-            // Racing adds may each empty it: harmless, it fills again.
-            _counts.Clear();
-            Volatile.Write(ref _count, 0);
-        }
-
-        if (_counts.TryAdd(text, count))
-        {
-            Interlocked.Increment(ref _count);
-        }
+        _counts.Set(text, count);
     }
 }

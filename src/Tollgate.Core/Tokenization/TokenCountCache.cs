@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using Tollgate.Collections;
 
 namespace Tollgate.Tokenization;
 
@@ -23,8 +23,7 @@ internal sealed class TokenCountCache(int capacity)
     /// <summary>Texts longer than this are counted every time: their count is dominated by their own length, not by repetition.</summary>
     public const int MaxLength = 1024 * 1024;
 
-    private readonly ConcurrentDictionary<UInt128, long> _counts = new();
-    private int _count;
+    private readonly ClearingMap<UInt128, long> _counts = new(capacity);
 
     /// <summary>Whether <paramref name="text"/> is one the cache keeps counts of.</summary>
     public static bool Applies(string text) => text.Length is >= MinLength and <= MaxLength;
@@ -41,22 +40,8 @@ internal sealed class TokenCountCache(int capacity)
     public bool TryGet(UInt128 key, out long count) => _counts.TryGetValue(key, out count);
 
     /// <summary>Keeps the complete count of the text known by <paramref name="key"/>.</summary>
-    public void Add(UInt128 key, long count)
-    {
-        // The size is counted apart: ConcurrentDictionary.Count takes every one of its locks.
-        if (Volatile.Read(ref _count) >= capacity)
-        {
-            // Racing adds may each empty it: harmless, it fills again.
-            _counts.Clear();
-            Volatile.Write(ref _count, 0);
-        }
-
-        if (_counts.TryAdd(key, count))
-        {
-            Interlocked.Increment(ref _count);
-        }
-    }
+    public void Add(UInt128 key, long count) => _counts.Set(key, count);
 
     /// <summary>How many counts the cache holds.</summary>
-    public int Count => Volatile.Read(ref _count);
+    public int Count => _counts.Count;
 }
