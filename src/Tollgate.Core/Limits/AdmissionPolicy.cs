@@ -37,6 +37,9 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
     /// <summary>The header a caller names its task with.</summary>
     public const string TaskHeader = "x-tollgate-task";
 
+    // The most characters of a request's text the input checks read (they sample within it).
+    private const int InputTextChars = 4 * 1024 * 1024;
+
     /// <summary>Builds the input checks' matchers before the first request (their first use compiles them).</summary>
     public static void WarmUp(GatewayConfig config) => config.Repetition.WarmUp();
 
@@ -178,7 +181,9 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
 
         if (plan.RejectRepetitiveInput && request.Endpoint != ApiEndpoint.Embeddings)
         {
-            var verdict = repetition.Inspect(request.InputText());
+            using var text = new InputTextBuffer(InputTextChars);
+            request.AppendInputText(text);
+            var verdict = repetition.Inspect(text.Text);
             if (verdict.IsRepetitive)
             {
                 return GatewayError.InvalidRequest(

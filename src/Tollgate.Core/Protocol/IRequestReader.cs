@@ -21,6 +21,6 @@ public interface IRequestReader
     /// </summary>
     long CountInput(ModelRequest request, TokenCounter counter, long stopAfter);
 
-    /// <summary>The text the caller sent (for input checks), at most <paramref name="maxChars"/> characters.</summary>
-    string InputText(ModelRequest request, int maxChars);
+    /// <summary>Appends the text the caller sent (for input checks) to <paramref name="text"/>.</summary>
+    void AppendInputText(ModelRequest request, InputTextBuffer text);
 }

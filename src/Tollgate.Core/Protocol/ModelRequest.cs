@@ -117,8 +117,16 @@ public sealed class ModelRequest : IDisposable
     /// <summary>The input tokens as the provider bills them; counting may stop once past <paramref name="stopAfter"/>.</summary>
     public long CountInput(Tokenization.TokenCounter counter, long stopAfter = long.MaxValue) => Reader.CountInput(this, counter, stopAfter);
 
-    /// <summary>The text the caller sent, for input checks.</summary>
-    public string InputText(int maxChars = 4 * 1024 * 1024) => Reader.InputText(this, maxChars);
+    /// <summary>The text the caller sent, for input checks, at most <paramref name="maxChars"/> characters.</summary>
+    public string InputText(int maxChars = 4 * 1024 * 1024)
+    {
+        using var text = new InputTextBuffer(maxChars);
+        AppendInputText(text);
+        return text.ToString();
+    }
+
+    /// <summary>Appends the text the caller sent, for input checks, to <paramref name="text"/>.</summary>
+    public void AppendInputText(InputTextBuffer text) => Reader.AppendInputText(this, text);
 
     /// <inheritdoc />
     public void Dispose() => Document.Dispose();

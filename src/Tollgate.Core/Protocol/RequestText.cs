@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 
 namespace Tollgate.Protocol;
@@ -6,10 +5,9 @@ namespace Tollgate.Protocol;
 /// <summary>The text a caller sent (message contents and text parts, prompt, or embedding input), for input validation.</summary>
 public static class RequestText
 {
-    /// <summary>Collects the request's text, at most <paramref name="maxChars"/> characters.</summary>
-    public static string Collect(ModelRequest request, int maxChars = 4 * 1024 * 1024)
+    /// <summary>Collects the request's text into <paramref name="text"/>.</summary>
+    public static void Collect(ModelRequest request, InputTextBuffer text)
     {
-        var text = new StringBuilder();
         var root = request.Document.RootElement;
         switch (request.Endpoint)
         {
@@ -18,34 +16,31 @@ public static class RequestText
                 {
                     if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("content", out var content))
                     {
-                        Append(text, content, maxChars);
+                        Append(text, content);
                     }
                 }
 
                 break;
             case ApiEndpoint.Completions when root.TryGetProperty("prompt", out var prompt):
-                Append(text, prompt, maxChars);
+                Append(text, prompt);
                 break;
             case ApiEndpoint.Embeddings when root.TryGetProperty("input", out var input):
-                Append(text, input, maxChars);
+                Append(text, input);
                 break;
             default:
                 break;
         }
-
-        return text.ToString();
     }
 
     /// <summary>
     /// The text of an Anthropic Messages request: <c>system</c>, then each message's content (text blocks, tool
-    /// results), at most <paramref name="maxChars"/> characters.
+    /// results), into <paramref name="text"/>.
     /// </summary>
-    public static string CollectMessages(JsonElement root, int maxChars = 4 * 1024 * 1024)
+    public static void CollectMessages(JsonElement root, InputTextBuffer text)
     {
-        var text = new StringBuilder();
         if (root.TryGetProperty("system", out var system))
         {
-            Append(text, system, maxChars);
+            Append(text, system);
         }
 
         if (root.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
@@ -54,19 +49,17 @@ public static class RequestText
             {
                 if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("content", out var content))
                 {
-                    AppendBlocks(text, content, maxChars, 0);
+                    AppendBlocks(text, content, 0);
                 }
             }
         }
-
-        return text.ToString();
     }
 
-    private static void AppendBlocks(StringBuilder text, JsonElement content, int maxChars, int depth)
+    private static void AppendBlocks(InputTextBuffer text, JsonElement content, int depth)
     {
         if (content.ValueKind != JsonValueKind.Array)
         {
-            Append(text, content, maxChars);
+            Append(text, content);
             return;
         }
 
@@ -79,18 +72,18 @@ public static class RequestText
 
             if (block.TryGetProperty("text", out var part))
             {
-                Append(text, part, maxChars);
+                Append(text, part);
             }
             else if (depth == 0 && block.TryGetProperty("content", out var inner))
             {
-                AppendBlocks(text, inner, maxChars, depth + 1);
+                AppendBlocks(text, inner, depth + 1);
             }
         }
     }
 
-    private static void Append(StringBuilder text, JsonElement value, int maxChars)
+    private static void Append(InputTextBuffer text, JsonElement value)
     {
-        if (text.Length >= maxChars)
+        if (text.IsFull)
         {
             return;
         }
@@ -98,18 +91,17 @@ public static class RequestText
         switch (value.ValueKind)
         {
             case JsonValueKind.String:
-                string s = value.GetString()!;
-                text.Append(s, 0, Math.Min(s.Length, maxChars - text.Length)).Append('\n');
+                text.AppendLine(value);
                 break;
             case JsonValueKind.Array:
                 foreach (var item in value.EnumerateArray())
                 {
-                    Append(text, item, maxChars);
+                    Append(text, item);
                 }
 
                 break;
             case JsonValueKind.Object when value.TryGetProperty("text", out var part):
-                Append(text, part, maxChars);
+                Append(text, part);
                 break;
             default:
                 break;

@@ -279,9 +279,9 @@ public static class MessagesTokenCounter
 
         public void AddString(JsonElement value)
         {
-            if (value.ValueKind == JsonValueKind.String)
+            if (value.ValueKind == JsonValueKind.String && !IsOver)
             {
-                AddText(value.GetString());
+                Total += counter.CountUpTo(value, stopAfter - Total);
             }
         }
 

@@ -202,9 +202,9 @@ public static partial class PromptTokenCounter
 
         public void AddString(JsonElement value)
         {
-            if (value.ValueKind == JsonValueKind.String)
+            if (value.ValueKind == JsonValueKind.String && !IsOver)
             {
-                AddText(value.GetString());
+                Total += counter.CountUpTo(value, stopAfter - Total);
             }
         }
 

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Microsoft.ML.Tokenizers;
+using Tollgate.Protocol;
 
 namespace Tollgate.Tokenization;
 
@@ -108,6 +110,23 @@ public sealed partial class TokenCounter
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// Counts the text of <paramref name="value"/>, a JSON string, up to <paramref name="limit"/>, as
+    /// <see cref="CountUpTo(string?, long)"/> does. A text too short for <see cref="TokenCountCache"/> is decoded into a
+    /// buffer on the stack and counted there: most of a request's texts (its roles, names and short messages) never
+    /// become strings.
+    /// </summary>
+    public long CountUpTo(JsonElement value, long limit)
+    {
+        if (JsonStrings.MaxLength(value) >= TokenCountCache.MinLength)
+        {
+            return CountUpTo(value.GetString(), limit);
+        }
+
+        Span<char> text = stackalloc char[TokenCountCache.MinLength];
+        return CountUpTo(text[..JsonStrings.Decode(value, text)], limit);
     }
 
     /// <summary>

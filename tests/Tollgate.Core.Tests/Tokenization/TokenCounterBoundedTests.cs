@@ -249,6 +249,23 @@ public sealed class TokenCounterBoundedTests
         Assert.False(counts.TryGet(new string('z', ShortTextCounts.MaxLength + 1), out _));
     }
 
+    [Theory]
+    [MemberData(nameof(OrdinaryTexts))]
+    public void CountUpTo_JsonString_IsTheCountOfItsText(string encoding, string text)
+    {
+        var counter = TokenCounterRegistry.Shared.Get(encoding);
+        // Short pieces (decoded on the stack) and the whole (past the short path), escaped and with raw non-ASCII.
+        foreach (string sample in (string[])[text[..Math.Min(text.Length, 40)], text[..Math.Min(text.Length, 255)], text])
+        {
+            foreach (var options in (System.Text.Json.JsonSerializerOptions[])[new(), new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }])
+            {
+                using var document = System.Text.Json.JsonDocument.Parse(System.Text.Json.JsonSerializer.Serialize(sample, options));
+                Assert.Equal(counter.CountUpTo(sample, long.MaxValue), counter.CountUpTo(document.RootElement, long.MaxValue));
+                Assert.Equal(counter.CountUpTo(sample, 3), counter.CountUpTo(document.RootElement, 3));
+            }
+        }
+    }
+
     private static int PreTokenCount(TokenCounter counter, string text) =>
         counter.Tokenizer.PreTokenizer!.PreTokenize(text).Count();
 }

@@ -59,7 +59,7 @@ public sealed class AnthropicRequestReader : IRequestReader
         MessagesTokenCounter.Count(request.Document.RootElement, counter, stopAfter);
 
     /// <inheritdoc />
-    public string InputText(ModelRequest request, int maxChars) => RequestText.CollectMessages(request.Document.RootElement, maxChars);
+    public void AppendInputText(ModelRequest request, InputTextBuffer text) => RequestText.CollectMessages(request.Document.RootElement, text);
 
     private GatewayError? Validate(JsonElement root, out Fields fields)
     {

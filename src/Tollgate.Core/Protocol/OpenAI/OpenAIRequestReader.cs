@@ -47,5 +47,5 @@ public sealed class OpenAIRequestReader : IRequestReader
     }
 
     /// <inheritdoc />
-    public string InputText(ModelRequest request, int maxChars) => RequestText.Collect(request, maxChars);
+    public void AppendInputText(ModelRequest request, InputTextBuffer text) => RequestText.Collect(request, text);
 }

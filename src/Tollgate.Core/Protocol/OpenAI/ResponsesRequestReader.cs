@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Tollgate.Tokenization;
 
@@ -30,26 +29,23 @@ public sealed class ResponsesRequestReader : IRequestReader
         Pricing.Saturating.Add(PromptTokenCounter.CountResponses(request.Document.RootElement, counter, stopAfter), request.HiddenInputTokens);
 
     /// <inheritdoc />
-    public string InputText(ModelRequest request, int maxChars)
+    public void AppendInputText(ModelRequest request, InputTextBuffer text)
     {
         var root = request.Document.RootElement;
-        var text = new StringBuilder();
         if (root.TryGetProperty("instructions", out var instructions))
         {
-            Append(text, instructions, maxChars);
+            Append(text, instructions);
         }
 
         if (root.TryGetProperty("input", out var input))
         {
-            Append(text, input, maxChars);
+            Append(text, input);
         }
-
-        return text.Length <= maxChars ? text.ToString() : text.ToString(0, maxChars);
     }
 
-    private static void Append(StringBuilder text, JsonElement value, int maxChars)
+    private static void Append(InputTextBuffer text, JsonElement value)
     {
-        if (text.Length >= maxChars)
+        if (text.IsFull)
         {
             return;
         }
@@ -57,12 +53,12 @@ public sealed class ResponsesRequestReader : IRequestReader
         switch (value.ValueKind)
         {
             case JsonValueKind.String:
-                text.Append(value.GetString()).Append('\n');
+                text.AppendLine(value);
                 break;
             case JsonValueKind.Array:
                 foreach (var item in value.EnumerateArray())
                 {
-                    Append(text, item, maxChars);
+                    Append(text, item);
                 }
 
                 break;
@@ -71,7 +67,7 @@ public sealed class ResponsesRequestReader : IRequestReader
                 {
                     if (value.TryGetProperty(name, out var inner))
                     {
-                        Append(text, inner, maxChars);
+                        Append(text, inner);
                     }
                 }
 
