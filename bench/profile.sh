@@ -3,8 +3,10 @@
 # method names. Tollgate (Release, every policy on, the configuration of bench/run.sh) runs in front of the nginx mock
 # upstream, is warmed up, then sampled with `perf record -g` while wrk drives it.
 #
-#   bench/profile.sh [--workload plain|stream] [--seconds N] [--warmup S] [--rate R] [--top N] [--out FILE]
+#   bench/profile.sh [--target tollgate|aspnet] [--workload plain|stream] [--seconds N] [--warmup S] [--rate R] [--top N] [--out FILE]
 #
+#   --target T     tollgate (default), or aspnet: the bare ASP.NET Core forwarder (bench/Forwarder), the floor under
+#                  Tollgate's own work, profiled the same way so that the two profiles can be compared per request
 #   --workload W   plain (default) or stream
 #   --seconds N    seconds sampled (default 20)
 #   --warmup S     seconds of unmeasured load first, for the tiered JIT to settle (default 30)
@@ -22,10 +24,11 @@ set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-WORKLOAD=plain SECS=20 WARM=30 RATE="" TOP=40 OUT="" KEEP=""
+TARGET=tollgate WORKLOAD=plain SECS=20 WARM=30 RATE="" TOP=40 OUT="" KEEP=""
 ARGS="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
+    --target) TARGET=${2:?}; shift ;;
     --workload) WORKLOAD=${2:?}; shift ;;
     --seconds) SECS=${2:?}; shift ;;
     --warmup) WARM=${2:?}; shift ;;
@@ -33,12 +36,13 @@ while [ $# -gt 0 ]; do
     --top) TOP=${2:?}; shift ;;
     --out) OUT=${2:?}; shift ;;
     --keep) KEEP=${2:?}; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
   shift
 done
 case "$WORKLOAD" in plain|stream) ;; *) die "--workload takes plain or stream" ;; esac
+case "$TARGET" in tollgate|aspnet) ;; *) die "--target takes tollgate or aspnet" ;; esac
 for v in "$SECS" "$WARM" "$TOP" ${RATE:+"$RATE"}; do [[ "$v" =~ ^[0-9]+$ ]] || die "options take whole numbers: $v"; done
 OUT=${OUT:-$BENCH_ROOT/bench/results/profile-$(date -u +%Y%m%dT%H%M%SZ).md}
 
@@ -49,13 +53,28 @@ command -v perf >/dev/null || die "perf is not available"
 
 nginx_conf mock "$(mock_server $MOCK_PORT)"
 start_nginx MOCK_PID mock
-build_tollgate
-tollgate_config "$TMP/tollgate.json" $MOCK_PORT
-KEY=$(create_key bench)
-[ -n "$KEY" ] || die "could not create a key"
-start_tollgate DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
+if [ "$TARGET" = tollgate ]; then
+  build_tollgate
+  tollgate_config "$TMP/tollgate.json" $MOCK_PORT
+  KEY=$(create_key bench)
+  [ -n "$KEY" ] || die "could not create a key"
+  start_tollgate DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
+  URL="http://127.0.0.1:$TG_PORT/v1/chat/completions"
+  READY="http://127.0.0.1:$TG_PORT/readyz"
+else
+  log "building the bare ASP.NET Core forwarder (Release)…"
+  timeout 900 dotnet build "$BENCH_ROOT/bench/Forwarder" -c Release -nologo -v q >"$TMP/fw-build.log" 2>&1 \
+    || { cat "$TMP/fw-build.log" >&2; die "build failed"; }
+  KEY=unused
+  start_bg TG_PID "$TMP/tollgate.log" env DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 \
+    "$BENCH_ROOT/bench/Forwarder/bin/Release/net10.0/forwarder" --urls "http://127.0.0.1:$TG_PORT" \
+    --upstream "http://127.0.0.1:$MOCK_PORT"
+  URL="http://127.0.0.1:$TG_PORT/v1/chat/completions"
+  [ "$WORKLOAD" = plain ] || URL="http://127.0.0.1:$TG_PORT/stream/v1/chat/completions"
+  READY="http://127.0.0.1:$TG_PORT/healthz"
+fi
 wait_http "http://127.0.0.1:$MOCK_PORT/v1/chat/completions" 200 10 || { cat "$TMP/mock/logs/error.log" >&2; exit 1; }
-wait_http "http://127.0.0.1:$TG_PORT/readyz" 200 60 || { cat "$TMP/tollgate.log" >&2; exit 1; }
+wait_http "$READY" 200 60 || { cat "$TMP/tollgate.log" >&2; exit 1; }
 # shellcheck disable=SC2046
 check_loopback "$MOCK_PID" $(children "$MOCK_PID") "$TG_PID"
 
@@ -67,7 +86,6 @@ if [ "$WORKLOAD" = plain ]; then BODY=$PLAIN_BODY; else BODY=$STREAM_BODY; fi
   echo "wrk.headers[\"Authorization\"] = \"Bearer $KEY\""
   [ -z "$RATE" ] || echo "function delay() return $(awk -v r="$RATE" 'BEGIN { printf "%.3f", 32 * 1000 / r }') end"
 } > "$TMP/load.lua"
-URL="http://127.0.0.1:$TG_PORT/v1/chat/completions"
 
 log "warm-up: ${WARM}s…"
 [ "$WARM" = 0 ] || timeout $((WARM + 30)) wrk -t2 -c32 -d"${WARM}s" -s "$TMP/load.lua" "$URL" >/dev/null
@@ -92,15 +110,17 @@ report() {
   local commit dirty=""
   commit=$(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
   git -C "$BENCH_ROOT" diff --quiet HEAD 2>/dev/null || dirty=" with local changes"
-  echo "# CPU profile of Tollgate, $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "# CPU profile of $TARGET, $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
   echo "Command: \`bench/profile.sh${ARGS:+ $ARGS}\` at commit \`$commit\`$dirty. Machine: nproc $(nproc);" \
     "$(grep -m1 '^model name' /proc/cpuinfo | sed 's/^model name[[:space:]]*: //'); kernel $(uname -r)."
   echo
   echo "Load: $WORKLOAD requests, wrk -t2 -c32${RATE:+ spaced to $RATE req/s}: $(awk '/Requests\/sec/ {printf "%.0f req/s", $2}' "$TMP/wrk.txt")," \
-    "$(awk '/Non-2xx/ {print $NF " non-2xx, "}' "$TMP/wrk.txt")${SECS} s sampled at 999 Hz; Tollgate's CPU over them:" \
+    "$(awk '/Non-2xx/ {print $NF " non-2xx, "}' "$TMP/wrk.txt")${SECS} s sampled at 999 Hz; $TARGET's CPU over them:" \
     "$(awk -v t=$((cpu1 - cpu0)) -v hz="$HZ" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f cores", t / hz / (b - a) }')" \
-    "(perf's own start and stop included)."
+    "(perf's own start and stop included), about" \
+    "$(awk -v t=$((cpu1 - cpu0)) -v hz="$HZ" -v a="$t0" -v b="$t1" '/Requests\/sec/ { printf "%.1f", t / hz / (b - a) * 1e6 / $2 }' "$TMP/wrk.txt")" \
+    "µs per request."
   echo
   echo "## By library (self time)"
   echo
