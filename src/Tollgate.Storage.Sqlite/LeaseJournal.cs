@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
 using Tollgate.Audit;
 
 namespace Tollgate.Storage.Sqlite;
@@ -66,6 +67,36 @@ internal sealed class LeaseJournal : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// The bytes from the start of the mapping whose pages were made ready ahead of the lines (see
+    /// <see cref="Mapping"/>), or 0 where that is not done.
+    /// </summary>
+    internal long PopulatedBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _file?.Populated ?? 0;
+            }
+        }
+    }
+
+    /// <summary>The size of the current mapping.</summary>
+    internal long Capacity
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _file?.Capacity ?? 0;
+            }
+        }
+    }
+
+    /// <summary>Whether this machine refused to make pages ready ahead (an older kernel): they fault in as they are written.</summary>
+    internal static bool PopulateRefused => Mapping.Refused;
 
     /// <summary>Whether the file has grown past <see cref="RotateAt"/>.</summary>
     public bool ShouldRotate
@@ -308,11 +339,27 @@ internal sealed class LeaseJournal : IDisposable
     }
 
     /// <summary>The journal file, mapped shared and writable over <see cref="Capacity"/> bytes.</summary>
+    /// <remarks>
+    /// On Linux the pages are made ready ahead of the lines, <see cref="PopulateAhead"/> bytes at a time, with one
+    /// <c>madvise(MADV_POPULATE_WRITE)</c> (Linux 5.14 and later): the kernel prepares them in one call instead of
+    /// taking a page fault on the first write to each, about one fault for every ten leases, each a trap into the
+    /// kernel. Where the call is not available or is refused, pages fault in as they are first written, as before.
+    /// The bytes are not changed: the pages stay zero until lines are copied into them.
+    /// </remarks>
     private sealed class Mapping
     {
+        /// <summary>How far ahead of the lines the pages are made ready: 256 KiB, about 600 leases.</summary>
+        public const long PopulateAhead = 256 * 1024;
+
+        private const int MadvPopulateWrite = 23;
+        private static readonly long s_pageSize = Environment.SystemPageSize;
+        private static bool s_populateRefused;
+
         private readonly FileStream _stream;
         private readonly MemoryMappedFile _map;
         private readonly MemoryMappedViewStream _view;
+        private readonly nint _address;
+        private long _populated;
 
         private Mapping(FileStream stream, MemoryMappedFile map, MemoryMappedViewStream view, long capacity)
         {
@@ -320,9 +367,21 @@ internal sealed class LeaseJournal : IDisposable
             _map = map;
             _view = view;
             Capacity = capacity;
+            if (OperatingSystem.IsLinux() && !Volatile.Read(ref s_populateRefused))
+            {
+                bool added = false;
+                view.SafeMemoryMappedViewHandle.DangerousAddRef(ref added);
+                _address = view.SafeMemoryMappedViewHandle.DangerousGetHandle() + (nint)view.PointerOffset;
+            }
         }
 
         public long Capacity { get; }
+
+        /// <summary>The bytes from the start of the file whose pages were made ready.</summary>
+        public long Populated => _populated;
+
+        /// <summary>Whether the kernel refused to make pages ready (then no mapping asks again).</summary>
+        public static bool Refused => Volatile.Read(ref s_populateRefused);
 
         /// <summary>
         /// Creates the file at <paramref name="path"/> with <paramref name="content"/>, its disk space for
@@ -359,6 +418,12 @@ internal sealed class LeaseJournal : IDisposable
         /// <summary>Copies <paramref name="bytes"/> into the file at <paramref name="offset"/>.</summary>
         public void Write(long offset, ReadOnlySpan<byte> bytes)
         {
+            long end = offset + bytes.Length;
+            if (end > _populated && _address != 0)
+            {
+                Populate(offset, end);
+            }
+
             _view.Position = offset;
             _view.Write(bytes);
         }
@@ -366,6 +431,11 @@ internal sealed class LeaseJournal : IDisposable
         /// <summary>Unmaps the file, and cuts it to <paramref name="length"/> bytes when given (best effort).</summary>
         public void Close(long? length)
         {
+            if (_address != 0)
+            {
+                _view.SafeMemoryMappedViewHandle.DangerousRelease();
+            }
+
             _view.Dispose();
             _map.Dispose();
             try
@@ -384,5 +454,34 @@ internal sealed class LeaseJournal : IDisposable
                 _stream.Dispose();
             }
         }
+
+        // Makes the pages from the one holding offset (or the first not yet ready) to PopulateAhead past end ready.
+        private void Populate(long offset, long end)
+        {
+            if (Volatile.Read(ref s_populateRefused))
+            {
+                return;
+            }
+
+            long from = Math.Max(_populated, offset / s_pageSize * s_pageSize);
+            long to = Math.Min(Capacity, (end + PopulateAhead + s_pageSize - 1) / s_pageSize * s_pageSize);
+            if (to <= from)
+            {
+                return;
+            }
+
+            if (Madvise(_address + (nint)from, (nuint)(to - from), MadvPopulateWrite) != 0)
+            {
+                // An older kernel, or a file system that cannot: pages fault in as they are written.
+                Volatile.Write(ref s_populateRefused, true);
+                return;
+            }
+
+            _populated = to;
+        }
+
+        [DllImport("libc", EntryPoint = "madvise", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        private static extern int Madvise(nint address, nuint length, int advice);
     }
 }

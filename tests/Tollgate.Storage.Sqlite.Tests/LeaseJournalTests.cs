@@ -123,6 +123,41 @@ public sealed class LeaseJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task AddLeaseAsync_PagesMadeReadyAheadOfTheLines_AcrossARemap_EveryLeaseReadsBack()
+    {
+        var database = await _file.OpenAsync();
+        database.Leases.RotateAt = 4096;
+        var store = new SqliteLedgerStore(database);
+        await store.AddLeaseAsync(TestAuditRecords.Lease("rsv_00000"), None);
+        long firstCapacity = database.Leases.Capacity;
+        int count = 1;
+        // Past the first mapping (about 1 MiB), so that the second one is made ready too.
+        while (database.Leases.Length <= firstCapacity + 64 * 1024)
+        {
+            await store.AddLeaseAsync(TestAuditRecords.Lease($"rsv_{count++:D5}"), None);
+            long length = database.Leases.Length;
+            long populated = database.Leases.PopulatedBytes;
+            if (OperatingSystem.IsLinux() && !LeaseJournal.PopulateRefused)
+            {
+                // Always past the lines, at most 256 KiB (and a page) past them, never past the mapping.
+                Assert.True(populated >= length, $"{populated} bytes ready, {length} written");
+                Assert.True(populated <= Math.Min(database.Leases.Capacity, length + 256 * 1024 + Environment.SystemPageSize),
+                    $"{populated} bytes ready, {length} written");
+            }
+            else
+            {
+                Assert.Equal(0, populated);
+            }
+        }
+
+        Assert.True(database.Leases.Capacity > firstCapacity);
+        var restarted = new SqliteLedgerStore(await _file.OpenAsync());
+        var leases = await restarted.ReadLeasesAsync(None);
+        Assert.Equal(count, leases.Count);
+        Assert.Equal(TestAuditRecords.Lease("rsv_00000"), leases[0]);
+    }
+
+    [Fact]
     public async Task Rotate_NewFileCannotBeMade_ThrowsAndTheOldFileStaysInUse()
     {
         var database = await _file.OpenAsync();
