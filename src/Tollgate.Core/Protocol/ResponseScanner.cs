@@ -222,7 +222,18 @@ public static class ResponseScanner
     {
         if (!reader.ValueIsEscaped && !reader.HasValueSequence)
         {
-            generated.Append(Encoding.UTF8.GetString(reader.ValueSpan));
+            // A short text (a stream event's word or two, most answers) is decoded on the stack: no string for it.
+            const int Short = 256;
+            if (reader.ValueSpan.Length <= Short)
+            {
+                Span<char> chars = stackalloc char[Short];
+                generated.Append(chars[..Encoding.UTF8.GetChars(reader.ValueSpan, chars)]);
+            }
+            else
+            {
+                generated.Append(Encoding.UTF8.GetString(reader.ValueSpan));
+            }
+
             return;
         }
 

@@ -73,29 +73,29 @@ public static partial class PromptTokenCounter
             return;
         }
 
+        // Names are compared as the body's UTF-8 bytes: no string per property.
         foreach (var property in message.EnumerateObject())
         {
-            switch (property.Name)
+            if (property.NameEquals("role"u8))
             {
-                case "role":
-                    tally.AddRole(property.Value);
-                    break;
-                case "tool_call_id":
-                    tally.AddString(property.Value);
-                    break;
-                case "name":
-                    tally.Add(TokensPerName);
-                    tally.AddString(property.Value);
-                    break;
-                case "content":
-                    CountContent(property.Value, ref tally);
-                    break;
-                case "tool_calls":
-                case "function_call":
-                    tally.AddText(property.Value.GetRawText());
-                    break;
-                default:
-                    break;
+                tally.AddRole(property.Value);
+            }
+            else if (property.NameEquals("content"u8))
+            {
+                CountContent(property.Value, ref tally);
+            }
+            else if (property.NameEquals("tool_call_id"u8))
+            {
+                tally.AddString(property.Value);
+            }
+            else if (property.NameEquals("name"u8))
+            {
+                tally.Add(TokensPerName);
+                tally.AddString(property.Value);
+            }
+            else if (property.NameEquals("tool_calls"u8) || property.NameEquals("function_call"u8))
+            {
+                tally.AddText(property.Value.GetRawText());
             }
 
             if (tally.IsOver)
