@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CPU profile of Tollgate under load: where the gateway's own time goes, by library and by function, with the JIT's
 # method names. Tollgate (Release, every policy on, the configuration of bench/run.sh) runs in front of the nginx mock
-# upstream, is warmed up, then sampled with `perf record -g` while wrk drives it.
+# upstream, is warmed up, then sampled with `perf record -g` while wrk drives it. With --target aspnet the bare ASP.NET
+# Core forwarder (bench/Forwarder) takes Tollgate's place, so that the floor's profile can be set beside the gateway's.
 #
 #   bench/profile.sh [--target tollgate|aspnet] [--workload plain|stream] [--seconds N] [--warmup S] [--rate R] [--top N] [--out FILE]
 #
@@ -13,7 +14,7 @@
 #   --rate R       requests per second (wrk spaced with delay()); default: a closed loop of 32 connections
 #   --top N        rows of each table (default 40)
 #   --out FILE     where the report goes as well as standard output (default bench/results/profile-<UTC time>.md)
-#   --keep FILE    keep the samples (perf.data) there, with Tollgate's perf map beside it (FILE.map), for perf report
+#   --keep FILE    keep the samples (perf.data) there, with the target's perf map beside it (FILE.map), for perf report
 #
 # Not part of CI. Needs perf (Debian's linux-perf; installed if missing) and the right to sample a process of this
 # user (kernel.perf_event_paranoid ≤ 1, or root). Tollgate runs with DOTNET_PerfMapEnabled=1, which writes
@@ -36,7 +37,7 @@ while [ $# -gt 0 ]; do
     --top) TOP=${2:?}; shift ;;
     --out) OUT=${2:?}; shift ;;
     --keep) KEEP=${2:?}; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
   shift

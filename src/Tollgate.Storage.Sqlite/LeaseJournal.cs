@@ -18,7 +18,8 @@ namespace Tollgate.Storage.Sqlite;
 /// <para>
 /// The file is made, and its disk space allocated, with room past its lines (past <see cref="RotateAt"/> and
 /// <see cref="Headroom"/> more), and mapped whole; its length is the mapping's, its bytes past the last line zero.
-/// Writing a lease is therefore a copy, with no system call: the kernel takes a page fault the first time a page is
+/// Writing a lease is therefore a copy, with no system call. On Linux the pages are made ready ahead of the lines, a few
+/// dozen at a time (see <see cref="Mapping"/>); elsewhere the kernel takes a page fault the first time a page is
 /// written, one for about ten leases. A full disk is an <see cref="IOException"/> when the file is made, not a fault
 /// when a page is written (on a file system that cannot allocate ahead, it may be). Should the lines reach the end of
 /// the mapping before the ledger rotates the file, it is rewritten then, with the open leases and room again.
@@ -69,8 +70,8 @@ internal sealed class LeaseJournal : IDisposable
     }
 
     /// <summary>
-    /// The bytes from the start of the mapping whose pages were made ready ahead of the lines (see
-    /// <see cref="Mapping"/>), or 0 where that is not done.
+    /// How far into the mapping its pages were made ready ahead of the lines (see <see cref="Mapping"/>), or 0 where that
+    /// is not done; the pages before the first line written after it was mapped are not.
     /// </summary>
     internal long PopulatedBytes
     {
@@ -343,22 +344,28 @@ internal sealed class LeaseJournal : IDisposable
     /// On Linux the pages are made ready ahead of the lines, <see cref="PopulateAhead"/> bytes at a time, with one
     /// <c>madvise(MADV_POPULATE_WRITE)</c> (Linux 5.14 and later): the kernel prepares them in one call instead of
     /// taking a page fault on the first write to each, about one fault for every ten leases, each a trap into the
-    /// kernel. Where the call is not available or is refused, pages fault in as they are first written, as before.
-    /// The bytes are not changed: the pages stay zero until lines are copied into them.
+    /// kernel. A kernel that does not know the call (or a file system that cannot) turns it off for the process; any
+    /// other failure (short of memory, say) skips that range. Either way those pages fault in as they are first
+    /// written, as before. The bytes are not changed: the pages stay zero until lines are copied into them. (A page
+    /// made ready and then not written for about half a minute, at a very low lease rate, is written back and faults
+    /// once more when its first line comes.)
     /// </remarks>
     private sealed class Mapping
     {
-        /// <summary>How far ahead of the lines the pages are made ready: 256 KiB, about 600 leases.</summary>
-        public const long PopulateAhead = 256 * 1024;
+        /// <summary>How far ahead of the lines the pages are made ready: 64 KiB, about 150 leases.</summary>
+        public const long PopulateAhead = 64 * 1024;
 
         private const int MadvPopulateWrite = 23;
+        private const int EPERM = 1;
+        private const int EINVAL = 22;
+        private const int ENOSYS = 38;
+        private const int EOPNOTSUPP = 95;
         private static readonly long s_pageSize = Environment.SystemPageSize;
         private static bool s_populateRefused;
 
         private readonly FileStream _stream;
         private readonly MemoryMappedFile _map;
         private readonly MemoryMappedViewStream _view;
-        private readonly nint _address;
         private long _populated;
 
         private Mapping(FileStream stream, MemoryMappedFile map, MemoryMappedViewStream view, long capacity)
@@ -367,20 +374,14 @@ internal sealed class LeaseJournal : IDisposable
             _map = map;
             _view = view;
             Capacity = capacity;
-            if (OperatingSystem.IsLinux() && !Volatile.Read(ref s_populateRefused))
-            {
-                bool added = false;
-                view.SafeMemoryMappedViewHandle.DangerousAddRef(ref added);
-                _address = view.SafeMemoryMappedViewHandle.DangerousGetHandle() + (nint)view.PointerOffset;
-            }
         }
 
         public long Capacity { get; }
 
-        /// <summary>The bytes from the start of the file whose pages were made ready.</summary>
+        /// <summary>How far into the file its pages were made ready.</summary>
         public long Populated => _populated;
 
-        /// <summary>Whether the kernel refused to make pages ready (then no mapping asks again).</summary>
+        /// <summary>Whether the kernel does not make pages ready (then no mapping asks again).</summary>
         public static bool Refused => Volatile.Read(ref s_populateRefused);
 
         /// <summary>
@@ -419,7 +420,7 @@ internal sealed class LeaseJournal : IDisposable
         public void Write(long offset, ReadOnlySpan<byte> bytes)
         {
             long end = offset + bytes.Length;
-            if (end > _populated && _address != 0)
+            if (end > _populated && OperatingSystem.IsLinux())
             {
                 Populate(offset, end);
             }
@@ -431,11 +432,6 @@ internal sealed class LeaseJournal : IDisposable
         /// <summary>Unmaps the file, and cuts it to <paramref name="length"/> bytes when given (best effort).</summary>
         public void Close(long? length)
         {
-            if (_address != 0)
-            {
-                _view.SafeMemoryMappedViewHandle.DangerousRelease();
-            }
-
             _view.Dispose();
             _map.Dispose();
             try
@@ -470,13 +466,33 @@ internal sealed class LeaseJournal : IDisposable
                 return;
             }
 
-            if (Madvise(_address + (nint)from, (nuint)(to - from), MadvPopulateWrite) != 0)
+            var handle = _view.SafeMemoryMappedViewHandle;
+            bool added = false;
+            int result;
+            int error;
+            try
             {
-                // An older kernel, or a file system that cannot: pages fault in as they are written.
+                handle.DangerousAddRef(ref added);
+                nint start = handle.DangerousGetHandle() + (nint)_view.PointerOffset + (nint)from;
+                result = Madvise(start, (nuint)(to - from), MadvPopulateWrite);
+                error = result == 0 ? 0 : Marshal.GetLastPInvokeError();
+            }
+            finally
+            {
+                if (added)
+                {
+                    handle.DangerousRelease();
+                }
+            }
+
+            if (result != 0 && error is EINVAL or ENOSYS or EPERM or EOPNOTSUPP)
+            {
+                // A kernel without the call, or a file system that cannot: pages fault in as they are written.
                 Volatile.Write(ref s_populateRefused, true);
                 return;
             }
 
+            // Made ready, or (short of memory, interrupted) left to fault in as they are written.
             _populated = to;
         }
 

@@ -37,9 +37,6 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
     /// <summary>The header a caller names its task with.</summary>
     public const string TaskHeader = "x-tollgate-task";
 
-    // The most characters of a request's text the input checks read (they sample within it).
-    private const int InputTextChars = 4 * 1024 * 1024;
-
     /// <summary>Builds the input checks' matchers before the first request (their first use compiles them).</summary>
     public static void WarmUp(GatewayConfig config) => config.Repetition.WarmUp();
 
@@ -181,7 +178,7 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
 
         if (plan.RejectRepetitiveInput && request.Endpoint != ApiEndpoint.Embeddings)
         {
-            using var text = new InputTextBuffer(InputTextChars);
+            using var text = new InputTextBuffer();
             request.AppendInputText(text);
             var verdict = repetition.Inspect(text.Text);
             if (verdict.IsRepetitive)

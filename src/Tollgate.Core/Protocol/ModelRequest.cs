@@ -118,7 +118,7 @@ public sealed class ModelRequest : IDisposable
     public long CountInput(Tokenization.TokenCounter counter, long stopAfter = long.MaxValue) => Reader.CountInput(this, counter, stopAfter);
 
     /// <summary>The text the caller sent, for input checks, at most <paramref name="maxChars"/> characters.</summary>
-    public string InputText(int maxChars = 4 * 1024 * 1024)
+    public string InputText(int maxChars = InputTextBuffer.DefaultMaxChars)
     {
         using var text = new InputTextBuffer(maxChars);
         AppendInputText(text);

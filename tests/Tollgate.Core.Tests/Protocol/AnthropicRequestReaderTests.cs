@@ -124,5 +124,7 @@ public sealed class AnthropicRequestReaderTests
         using var request = Read("""{"model":"c","max_tokens":5,"system":"sys","messages":[{"role":"user","content":[{"type":"text","text":"one"},{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"two"}]}]}]}""");
 
         Assert.Equal("sys\none\ntwo\n", request.InputText());
+        Assert.Equal("sys\non", request.InputText(6));
+        Assert.Equal("sys\none\n", request.InputText(8));
     }
 }

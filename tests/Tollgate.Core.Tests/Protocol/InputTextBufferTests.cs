@@ -5,6 +5,9 @@ namespace Tollgate.Core.Tests.Protocol;
 
 public sealed class InputTextBufferTests
 {
+    private static readonly JsonSerializerOptions s_escaping = new();
+    private static readonly JsonSerializerOptions s_relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     [Fact]
     public void AppendLine_JoinsDecodedStringsOnePerLine()
     {
@@ -57,6 +60,49 @@ public sealed class InputTextBufferTests
         }
 
         Assert.Equal(longText + "\n" + longText + "\n", text.ToString());
+    }
+
+    [Fact]
+    public void AppendLine_ExactlyTheFirstBuffer_ThenMore()
+    {
+        string first = new('a', 1024);
+        using var document = JsonDocument.Parse(JsonSerializer.Serialize(new[] { first, "bc" }));
+        using var text = new InputTextBuffer(5_000);
+
+        foreach (var item in document.RootElement.EnumerateArray())
+        {
+            text.AppendLine(item);
+        }
+
+        Assert.Equal(first + "\nbc\n", text.ToString());
+    }
+
+    [Theory]
+    [InlineData("中文テキスト😀😀 end", false)]
+    [InlineData("中文テキスト😀😀 end", true)]
+    [InlineData("line\nbreaks\tand \"quotes\" 😀 end", true)]
+    public void AppendLine_CutInsideAString_IsThePrefixOfItsText_NeverHalfAPair(string value, bool escapeAll)
+    {
+        var options = escapeAll ? s_escaping : s_relaxed;
+        using var document = JsonDocument.Parse(JsonSerializer.Serialize(new[] { "ab", value }, options));
+        string whole = "ab\n" + value + "\n";
+        for (int max = 0; max <= whole.Length + 1; max++)
+        {
+            using var text = new InputTextBuffer(max);
+            foreach (var item in document.RootElement.EnumerateArray())
+            {
+                text.AppendLine(item);
+            }
+
+            string expected = whole[..Math.Min(max, whole.Length)];
+            if (expected.Length > 0 && expected.Length < whole.Length && char.IsHighSurrogate(expected[^1]))
+            {
+                // A pair that does not fit is left out whole.
+                expected = expected[..^1];
+            }
+
+            Assert.Equal(expected, text.ToString());
+        }
     }
 
     [Fact]

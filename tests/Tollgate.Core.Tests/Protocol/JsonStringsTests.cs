@@ -53,4 +53,44 @@ public sealed class JsonStringsTests
             }
         }
     }
+
+    [Theory]
+    [MemberData(nameof(Strings))]
+    public void DecodePrefix_EveryLength_IsAPrefixOfGetString(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        string whole = document.RootElement.GetString()!;
+        for (int room = 0; room <= whole.Length; room++)
+        {
+            var buffer = new char[room];
+            string prefix = new(buffer, 0, JsonStrings.DecodePrefix(document.RootElement, buffer, out bool all));
+
+            Assert.StartsWith(prefix, whole, StringComparison.Ordinal);
+            Assert.Equal(prefix.Length == whole.Length, all);
+            // All of the room is used, except for a surrogate pair that does not fit.
+            Assert.InRange(prefix.Length, Math.Max(0, room - 1), room);
+            Assert.False(prefix.Length > 0 && char.IsHighSurrogate(prefix[^1]) && prefix.Length < whole.Length);
+        }
+    }
+
+    [Fact]
+    public void Decode_NotAString_Throws()
+    {
+        using var document = JsonDocument.Parse("""{"n":1}""");
+
+        Assert.Throws<ArgumentException>(() => JsonStrings.MaxLength(document.RootElement));
+        Assert.Throws<ArgumentException>(() => JsonStrings.Decode(document.RootElement.GetProperty("n"), new char[8]));
+    }
+
+    [Fact]
+    public void Decode_NotUtf8_FailsAsGetStringDoes()
+    {
+        // Bytes a request never brings (JsonTextValidator refuses them), but the simulator's bodies are not validated.
+        byte[] json = [(byte)'"', (byte)'a', 0xFF, (byte)'b', (byte)'"'];
+        using var document = JsonDocument.Parse(json);
+
+        Assert.Throws<InvalidOperationException>(() => document.RootElement.GetString());
+        Assert.Throws<InvalidOperationException>(() => JsonStrings.Decode(document.RootElement, new char[8]));
+        Assert.Throws<InvalidOperationException>(() => JsonStrings.DecodePrefix(document.RootElement, new char[1], out _));
+    }
 }

@@ -233,6 +233,8 @@ public sealed class ResponsesProtocolTests
         Assert.Contains("rules", text, StringComparison.Ordinal);
         Assert.Contains("question", text, StringComparison.Ordinal);
         Assert.Contains("answer", text, StringComparison.Ordinal);
+        Assert.Equal(text[..9], request.InputText(9));
+        Assert.Equal(text, request.InputText(text.Length));
     }
 
     [Fact]
