@@ -57,31 +57,60 @@ internal sealed class UpstreamBody : Stream
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Synchronous reads are not supported.");
 
     /// <summary>
-    /// Reads to the end (up to <paramref name="limit"/> bytes) into one array, sized by <paramref name="expectedLength"/>
-    /// (the response's Content-Length) when it is known. Complete is false when the body was cut or too large.
+    /// Reads to the end (up to <paramref name="limit"/> bytes) into one array. Complete is false when the body was cut
+    /// or too large.
     /// </summary>
+    /// <remarks>
+    /// When <paramref name="expectedLength"/> (the response's Content-Length) is known and within the limit, the body is
+    /// read into an array of exactly that length, and one more read of a single byte confirms its end: the array is the
+    /// body, with no copy. A body longer than announced is read on as one of unknown length.
+    /// </remarks>
     public async Task<(byte[] Body, bool Complete)> ReadAllAsync(long limit, long? expectedLength = null)
     {
-        byte[] buffer = new byte[expectedLength is > 0 and <= 16 * 1024 * 1024 ? (int)Math.Min(expectedLength.Value, limit) + 1 : 4096];
+        bool sized = expectedLength is > 0 and <= 16 * 1024 * 1024 && expectedLength <= limit;
+        byte[] buffer = new byte[sized ? (int)expectedLength!.Value : 4096];
         int length = 0;
         try
         {
-            int read;
-            while ((read = await ReadAsync(buffer.AsMemory(length)).ConfigureAwait(false)) > 0)
+            while (true)
             {
+                if (length == buffer.Length)
+                {
+                    if (sized)
+                    {
+                        // All that was announced: the end is a read that returns nothing.
+                        sized = false;
+                        byte[] probe = new byte[1];
+                        if (await ReadAsync(probe).ConfigureAwait(false) == 0)
+                        {
+                            return (buffer, true);
+                        }
+
+                        Array.Resize(ref buffer, (int)Math.Min(Math.Max(buffer.Length * 2L, 4096), Array.MaxLength));
+                        buffer[length++] = probe[0];
+                        if (length > limit)
+                        {
+                            return (buffer.AsSpan(0, length).ToArray(), false);
+                        }
+
+                        continue;
+                    }
+
+                    Array.Resize(ref buffer, (int)Math.Min(Math.Max(buffer.Length * 2L, 4096), Array.MaxLength));
+                }
+
+                int read = await ReadAsync(buffer.AsMemory(length)).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return (length == buffer.Length ? buffer : buffer.AsSpan(0, length).ToArray(), true);
+                }
+
                 length += read;
                 if (length > limit)
                 {
                     return (buffer.AsSpan(0, length).ToArray(), false);
                 }
-
-                if (length == buffer.Length)
-                {
-                    Array.Resize(ref buffer, (int)Math.Min(Math.Max(buffer.Length * 2L, 4096), Array.MaxLength));
-                }
             }
-
-            return (buffer.AsSpan(0, length).ToArray(), true);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or HttpRequestException)
         {
