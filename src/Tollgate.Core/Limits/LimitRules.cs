@@ -15,9 +15,20 @@ namespace Tollgate.Limits;
 /// <param name="Shadow">Evaluated and counted, but never refuses.</param>
 internal readonly record struct LimitRule(Scope Scope, Metric Metric, Window Window, long Limit, bool Shadow)
 {
+    // A request count or a concurrency slot is one per request whatever it asks for: its check is made once, here, and
+    // shared by every request (a LimitCheck is immutable).
+    private readonly LimitCheck? _perRequest = Metric is Metric.Requests or Metric.Concurrency
+        ? new LimitCheck(Scope, Metric, Window, Limit, 1, 0, Shadow)
+        : null;
+
     /// <summary>The check of this limit for a request of <paramref name="demand"/>.</summary>
     public LimitCheck For(in RequestDemand demand)
     {
+        if (_perRequest is not null)
+        {
+            return _perRequest;
+        }
+
         var (fixedAmount, perOutput) = Metric switch
         {
             Metric.Tokens => (demand.InputTokens, demand.OutputMultiplier),

@@ -79,6 +79,31 @@ public sealed class LimitPlannerTests
     }
 
     [Fact]
+    public void BuildChecks_SameCallerAgain_SharesItsRequestAndConcurrencyChecks_NotTheOthers()
+    {
+        var plan = s_config.Options.Plans["basic"];
+        var first = LimitPlanner.BuildChecks(s_config, plan, "key_share", "acme", "alice", null, "198.51.100.2", s_demand);
+        var second = LimitPlanner.BuildChecks(s_config, plan, "key_share", "acme", "alice", null, "198.51.100.2", s_demand with { InputTokens = 7 });
+
+        foreach (var (a, b) in first.Zip(second))
+        {
+            if (a.Metric is Metric.Requests or Metric.Concurrency)
+            {
+                // One per request whatever it asks: the same immutable check, with its amount of one.
+                Assert.Same(a, b);
+                Assert.Equal((1L, 0L), (b.Fixed, b.PerOutputToken));
+            }
+            else
+            {
+                Assert.NotSame(a, b);
+            }
+        }
+
+        Assert.Contains(first, c => c.Metric == Metric.Requests);
+        Assert.Contains(first, c => c.Metric == Metric.Concurrency);
+    }
+
+    [Fact]
     public void BuildChecks_PlanTenantOrUserChanged_BuildsTheCallersScopesAgain()
     {
         var basic = s_config.Options.Plans["basic"];
