@@ -15,6 +15,17 @@ namespace Tollgate.Limits;
 /// <param name="Shadow">Evaluated and counted, but never refuses.</param>
 internal readonly record struct LimitRule(Scope Scope, Metric Metric, Window Window, long Limit, bool Shadow)
 {
+    // Get-only, so that no `with` copy can keep a shared check (below) made for other values.
+    public Scope Scope { get; } = Scope;
+
+    public Metric Metric { get; } = Metric;
+
+    public Window Window { get; } = Window;
+
+    public long Limit { get; } = Limit;
+
+    public bool Shadow { get; } = Shadow;
+
     // A request count or a concurrency slot is one per request whatever it asks for: its check is made once, here, and
     // shared by every request (a LimitCheck is immutable).
     private readonly LimitCheck? _perRequest = Metric is Metric.Requests or Metric.Concurrency

@@ -67,8 +67,10 @@ internal sealed class UpstreamBody : Stream
     /// </remarks>
     public async Task<(byte[] Body, bool Complete)> ReadAllAsync(long limit, long? expectedLength = null)
     {
-        bool sized = expectedLength is > 0 and <= 16 * 1024 * 1024 && expectedLength <= limit;
-        byte[] buffer = new byte[sized ? (int)expectedLength!.Value : 4096];
+        bool announced = expectedLength is > 0 and <= 16 * 1024 * 1024;
+        bool sized = announced && expectedLength <= limit;
+        // Announced past the limit: room for the limit and a byte, enough to find it is over.
+        byte[] buffer = new byte[sized ? (int)expectedLength!.Value : announced ? (int)Math.Min(expectedLength!.Value, limit) + 1 : 4096];
         int length = 0;
         try
         {

@@ -16,6 +16,7 @@ public sealed class UpstreamBodyTests
         { 500, 700, 10_000, true },        // shorter than announced, ended cleanly
         { 700, 700, 699, false },          // announced past the limit
         { 700, 500, 600, false },          // announced within the limit, the rest past it
+        { 701, 700, 700, false },          // announced at the limit, one byte more
         { 9_000, null, 5_000, false },     // unknown length past the limit
     };
 
