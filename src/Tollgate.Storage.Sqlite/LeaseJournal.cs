@@ -96,6 +96,9 @@ internal sealed class LeaseJournal : IDisposable
         }
     }
 
+    /// <summary>How far ahead of the lines the pages are made ready (see <see cref="Mapping"/>).</summary>
+    internal const long PopulateAhead = Mapping.PopulateAhead;
+
     /// <summary>Whether this machine refused to make pages ready ahead (an older kernel): they fault in as they are written.</summary>
     internal static bool PopulateRefused => Mapping.Refused;
 

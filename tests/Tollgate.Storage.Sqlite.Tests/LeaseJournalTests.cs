@@ -132,17 +132,17 @@ public sealed class LeaseJournalTests : IDisposable
         long firstCapacity = database.Leases.Capacity;
         int count = 1;
         // Past the first mapping (about 1 MiB), so that the second one is made ready too.
-        while (database.Leases.Length <= firstCapacity + 64 * 1024)
+        while (database.Leases.Length <= firstCapacity + LeaseJournal.PopulateAhead)
         {
             await store.AddLeaseAsync(TestAuditRecords.Lease($"rsv_{count++:D5}"), None);
             long length = database.Leases.Length;
             long populated = database.Leases.PopulatedBytes;
             if (OperatingSystem.IsLinux() && Environment.OSVersion.Version >= new Version(5, 14))
             {
-                // Always past the lines, at most 64 KiB (and a page) past them, never past the mapping.
+                // Always past the lines, at most PopulateAhead (and a page) past them, never past the mapping.
                 Assert.False(LeaseJournal.PopulateRefused);
                 Assert.True(populated >= length, $"{populated} bytes ready, {length} written");
-                Assert.True(populated <= Math.Min(database.Leases.Capacity, length + 64 * 1024 + Environment.SystemPageSize),
+                Assert.True(populated <= Math.Min(database.Leases.Capacity, length + LeaseJournal.PopulateAhead + Environment.SystemPageSize),
                     $"{populated} bytes ready, {length} written");
             }
             else if (!OperatingSystem.IsLinux())
