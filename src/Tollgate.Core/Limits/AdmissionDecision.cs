@@ -91,12 +91,12 @@ public sealed record AdmissionDecision
     }
 }
 
-/// <summary>A limit's state right after admission, or at a refusal.</summary>
+/// <summary>A limit's state right after admission, or at a refusal (a value: an admission carries one per visible limit).</summary>
 /// <param name="Check">The limit.</param>
 /// <param name="Remaining">What is left (after this request's reservation, when admitted).</param>
 /// <param name="ResetsIn">When capacity next returns (the oldest slot expires, or the calendar period ends).</param>
 /// <param name="ResetsAt">The same as an instant.</param>
-public sealed record LimitStatus(LimitCheck Check, long Remaining, TimeSpan ResetsIn, DateTimeOffset ResetsAt);
+public readonly record struct LimitStatus(LimitCheck Check, long Remaining, TimeSpan ResetsIn, DateTimeOffset ResetsAt);
 
 /// <summary>What a request actually consumed, to settle a reservation with.</summary>
 /// <param name="InputTokens">Input tokens billed.</param>

@@ -208,7 +208,7 @@ public sealed class InMemoryQuotaStore : IQuotaStore
         }
     }
 
-    private List<LimitStatus> Peek(IReadOnlyList<LimitCheck> checks, DateTimeOffset now)
+    private LimitStatus[] Peek(IReadOnlyList<LimitCheck> checks, DateTimeOffset now)
     {
         lock (_lock)
         {
@@ -296,24 +296,38 @@ public sealed class InMemoryQuotaStore : IQuotaStore
     }
 
     // The statuses of the checks last resolved (Resolve), as they stand now.
-    private List<LimitStatus> Statuses(IReadOnlyList<LimitCheck> checks, DateTimeOffset now)
+    private LimitStatus[] Statuses(IReadOnlyList<LimitCheck> checks, DateTimeOffset now)
     {
-        var statuses = new List<LimitStatus>(checks.Count);
+        int visible = 0;
+        for (int i = 0; i < checks.Count; i++)
+        {
+            visible += IsReported(checks[i]) ? 1 : 0;
+        }
+
+        if (visible == 0)
+        {
+            return [];
+        }
+
+        var statuses = new LimitStatus[visible];
+        int next = 0;
         for (int i = 0; i < checks.Count; i++)
         {
             var check = checks[i];
-            if (!check.Shadow && check.Scope.IsVisibleToCaller)
+            if (IsReported(check))
             {
                 var counter = _resolved[i];
                 long slot = _resolvedSlots[i];
                 var resetsIn = check.Window is Window.CalendarDay or Window.CalendarMonth
                     ? Period(check.Window, check.Scope.TimeZone, now).End - now
                     : counter.ResetsIn(slot, check.Scope, now);
-                statuses.Add(new LimitStatus(check, Math.Max(0, check.Limit - counter.Sum(slot)), resetsIn, now + resetsIn));
+                statuses[next++] = new LimitStatus(check, Math.Max(0, check.Limit - counter.Sum(slot)), resetsIn, now + resetsIn);
             }
         }
 
         return statuses;
+
+        static bool IsReported(LimitCheck check) => !check.Shadow && check.Scope.IsVisibleToCaller;
     }
 
     // Looks up each check's counter and its slot at now, once, into _resolved and _resolvedSlots.

@@ -62,11 +62,11 @@ internal static class RateLimitHeaders
 
     private static void Write(IHeaderDictionary headers, LimitStatus? status, string limit, string remaining, string reset)
     {
-        if (status is not null)
+        if (status is { } known)
         {
-            headers[limit] = status.Check.Limit.ToString(CultureInfo.InvariantCulture);
-            headers[remaining] = status.Remaining.ToString(CultureInfo.InvariantCulture);
-            headers[reset] = LimitText.Duration(status.ResetsIn);
+            headers[limit] = known.Check.Limit.ToString(CultureInfo.InvariantCulture);
+            headers[remaining] = known.Remaining.ToString(CultureInfo.InvariantCulture);
+            headers[reset] = LimitText.Duration(known.ResetsIn);
         }
     }
 
@@ -85,7 +85,7 @@ internal static class RateLimitHeaders
                 return status;
             }
 
-            if (tightest is null || status.Remaining < tightest.Remaining)
+            if (tightest is not { } current || status.Remaining < current.Remaining)
             {
                 tightest = status;
             }

@@ -23,7 +23,8 @@ internal static class BufferedRelayStep
         var held = context.Reservation!;
         var (body, complete) = await call.Body.ReadAllAsync(context.Config.Options.Gateway.MaxResponseBodyBytes, call.ContentLength).ConfigureAwait(false);
         context.UpstreamEnded();
-        var generated = new StringBuilder();
+        // The generated text is read, counted when it must be, and dropped before the next await (TextBuilderCache).
+        var generated = TextBuilderCache.Take();
         var scan = call.Protocol.ReadResponse(body, generated);
         held.SeeToolCalls(scan);
         ReadOnlyMemory<byte> answer = body;
@@ -32,6 +33,7 @@ internal static class BufferedRelayStep
             // Whatever arrived may have been generated and billed: by default it is counted rather than billed at
             // nothing. Counting a broken body errs high (its JSON envelope is counted too), capped at the reservation.
             string text = generated.Length > 0 ? generated.ToString() : Encoding.UTF8.GetString(body);
+            TextBuilderCache.Return(generated);
             held.BillUnknown(call.Options, UnknownOutcome.InvalidBody, text);
             if (!complete && call.PastTotalTimeout && !context.ClientAborted)
             {
@@ -44,13 +46,15 @@ internal static class BufferedRelayStep
                 : $"The upstream for '{model.Name}' closed the connection before the response was complete.");
         }
 
+        bool known = scan.UsageIsKnown(request.Endpoint != ApiEndpoint.Embeddings, generated.Length);
+        string? estimateFrom = known ? null : generated.ToString();
+        TextBuilderCache.Return(generated);
         if (request.Background && scan.ResponseId is { } backgroundId && Background.BackgroundStatus.IsRunning(Background.BackgroundStatus.Read(body)))
         {
             // Accepted to run in the background: billed when it ends, by its tracker; the answer is relayed as it is.
             return await Background.BackgroundCreateRelay.RunAsync(context, body, backgroundId).ConfigureAwait(false);
         }
 
-        bool known = scan.UsageIsKnown(request.Endpoint != ApiEndpoint.Embeddings, generated.Length);
         if (known)
         {
             held.BillReported(scan.Usage);
@@ -61,7 +65,7 @@ internal static class BufferedRelayStep
         {
             // No usage, or usage that cannot be true (missing or malformed counts, zero output for text that
             // arrived): unknown, so counted from the text and flagged estimated, never billed as zero.
-            held.BillEstimate(generated.ToString(), flagOverrun: true);
+            held.BillEstimate(estimateFrom!, flagOverrun: true);
         }
 
         if (call.Protocol is ITranslatingProtocol translating)

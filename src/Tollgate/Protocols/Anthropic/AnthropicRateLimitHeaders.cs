@@ -22,11 +22,11 @@ internal static class AnthropicRateLimitHeaders
 
     private static void Write(IHeaderDictionary headers, LimitStatus? status, string metric)
     {
-        if (status is not null)
+        if (status is { } known)
         {
-            headers["anthropic-ratelimit-" + metric + "-limit"] = status.Check.Limit.ToString(CultureInfo.InvariantCulture);
-            headers["anthropic-ratelimit-" + metric + "-remaining"] = Math.Max(0, status.Remaining).ToString(CultureInfo.InvariantCulture);
-            headers["anthropic-ratelimit-" + metric + "-reset"] = LimitText.Instant(status.ResetsAt);
+            headers["anthropic-ratelimit-" + metric + "-limit"] = known.Check.Limit.ToString(CultureInfo.InvariantCulture);
+            headers["anthropic-ratelimit-" + metric + "-remaining"] = Math.Max(0, known.Remaining).ToString(CultureInfo.InvariantCulture);
+            headers["anthropic-ratelimit-" + metric + "-reset"] = LimitText.Instant(known.ResetsAt);
         }
     }
 }
