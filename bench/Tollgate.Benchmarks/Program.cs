@@ -16,4 +16,10 @@ if (args is ["alloc", ..])
     return;
 }
 
+if (args is ["gc-pauses", ..])
+{
+    Tollgate.Benchmarks.Pipeline.GcPauseReport.Run(args[1..], Console.Out);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(CutDeviationReport).Assembly).Run(args);
