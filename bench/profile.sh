@@ -18,7 +18,8 @@
 #   --keep FILE    keep the samples (perf.data) there, with the target's perf map beside it (FILE.map), for perf report
 #   --gc FILE      instead of CPU samples, trace the runtime's garbage-collection events into FILE (dotnet-trace, installed
 #                  into bench/.tools if missing) and report each generation's collections, their pauses and what they
-#                  found alive (dotnet run --project bench/Tollgate.Benchmarks -- gc-pauses FILE)
+#                  found alive (dotnet run --project bench/Tollgate.Benchmarks -- gc-pauses FILE); for Tollgate, also
+#                  its ledger's requests of those seconds, their time inside the gateway with and without a pause
 #
 # Not part of CI. CPU samples need perf (Debian's linux-perf; installed if missing) and the right to sample a process of this
 # user (kernel.perf_event_paranoid ≤ 1, or root). Tollgate runs with DOTNET_PerfMapEnabled=1, which writes
@@ -155,7 +156,10 @@ report() {
   if [ -n "$GC_TRACE" ]; then
     echo "## Garbage collections"
     echo
-    "$BENCH_ROOT/bench/Tollgate.Benchmarks/bin/Release/net10.0/Tollgate.Benchmarks" gc-pauses "$GC_TRACE"
+    # Tollgate's ledger holds each request's time inside the gateway: set against the pauses (read-only, while it runs).
+    local ledger=()
+    [ "$TARGET" != tollgate ] || ledger=("$TMP/data/tollgate.db")
+    "$BENCH_ROOT/bench/Tollgate.Benchmarks/bin/Release/net10.0/Tollgate.Benchmarks" gc-pauses "$GC_TRACE" "${ledger[@]}"
     return
   fi
   echo "## By library (self time)"

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Data.Sqlite;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 
@@ -9,7 +10,10 @@ namespace Tollgate.Benchmarks.Pipeline;
 /// <c>dotnet-trace collect --providers Microsoft-Windows-DotNETRuntime:0x1:4</c>): how many of each generation, how
 /// long each paused the process (from the suspension's start to the restart's end), and what the ephemeral
 /// collections found alive, by where it was reached from. A request that meets a pause waits for it, so the share of
-/// the wall time spent paused is about the share of requests whose latency includes one.
+/// the wall time spent paused is about the share of requests whose latency includes one. Given the gateway's SQLite
+/// database as well, it sets the audit records of the traced seconds against the pauses: each record's latency inside
+/// the gateway (<c>latency_ms</c>, of which <c>upstream_latency_ms</c> waiting on the upstream), for the requests that
+/// met a pause and those that did not, and where the slowest 1 % spent their time.
 /// </summary>
 internal static class GcPauseReport
 {
@@ -18,15 +22,15 @@ internal static class GcPauseReport
 
     public static void Run(string[] args, TextWriter output)
     {
-        if (args.Length != 1 || !File.Exists(args[0]))
+        if (args.Length is < 1 or > 2 || !args.All(File.Exists))
         {
-            output.WriteLine("usage: gc-pauses <trace.nettrace>");
+            output.WriteLine("usage: gc-pauses <trace.nettrace> [<the gateway's tollgate.db>]");
             return;
         }
 
         var collections = new List<Collection>();
         var marked = new Dictionary<int, ulong>();
-        double suspendStart = 0, suspendEnd = 0, first = double.NaN, last = 0;
+        double suspendStart = 0, suspendStartUnix = 0, suspendEnd = 0, first = double.NaN, last = 0;
         int generation = -1, ephemeral = 0;
         long promoted = 0;
 
@@ -35,6 +39,7 @@ internal static class GcPauseReport
             source.Clr.GCSuspendEEStart += e =>
             {
                 suspendStart = e.TimeStampRelativeMSec;
+                suspendStartUnix = (e.TimeStamp.ToUniversalTime() - DateTime.UnixEpoch).TotalMilliseconds;
                 first = double.IsNaN(first) ? suspendStart : first;
             };
             source.Clr.GCSuspendEEStop += e => suspendEnd = e.TimeStampRelativeMSec;
@@ -57,7 +62,7 @@ internal static class GcPauseReport
                 if (generation >= 0)
                 {
                     // A restart without a collection (a suspension for something else) is not a pause of the collector.
-                    collections.Add(new Collection(generation, suspendEnd - suspendStart, last - suspendStart, promoted));
+                    collections.Add(new Collection(generation, suspendEnd - suspendStart, last - suspendStart, promoted, suspendStartUnix));
                     generation = -1;
                 }
             };
@@ -97,9 +102,87 @@ internal static class GcPauseReport
                 output.WriteLine(string.Create(c, $"- {name}: {bytes / 1024.0 / ephemeral:F0} KB"));
             }
         }
+
+        if (args.Length == 2)
+        {
+            output.WriteLine();
+            RequestsAgainstPauses(args[1], collections, output);
+        }
+    }
+
+    // The audit records of the traced seconds: a record's ts is its start (whole milliseconds), latency_ms its time in
+    // the gateway, so a request met a pause when [ts, ts + latency_ms + 1 ms) overlaps one.
+    private static void RequestsAgainstPauses(string database, List<Collection> collections, TextWriter output)
+    {
+        var pauses = collections.Select(x => (Start: x.StartUnixMs, End: x.StartUnixMs + x.PauseMs)).OrderBy(x => x.Start).ToArray();
+        var requests = new List<(double Latency, double Upstream, bool MetPause)>();
+        using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Mode = SqliteOpenMode.ReadOnly }.ToString()))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT ts, latency_ms, upstream_latency_ms FROM audit WHERE ts BETWEEN $from AND $to";
+            command.Parameters.AddWithValue("$from", (long)pauses[0].Start);
+            command.Parameters.AddWithValue("$to", (long)Math.Ceiling(pauses[^1].End));
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                double start = reader.GetInt64(0), latency = reader.GetDouble(1);
+                requests.Add((latency, reader.GetDouble(2), Overlaps(pauses, start, start + latency + 1)));
+            }
+        }
+
+        if (requests.Count == 0)
+        {
+            output.WriteLine("no audit records in the traced seconds");
+            return;
+        }
+
+        var c = CultureInfo.InvariantCulture;
+        double[] all = [.. requests.Select(r => r.Latency).Order()];
+        double slowest = At(all, 0.99);
+        var slow = requests.Where(r => r.Latency >= slowest).ToList();
+        output.WriteLine(string.Create(c, $"The ledger's {requests.Count} requests of those seconds, their time inside the gateway (latency_ms):"));
+        output.WriteLine();
+        output.WriteLine("| requests | count | p50 | p99 |");
+        output.WriteLine("|---|---:|---:|---:|");
+        foreach (var (name, group) in new[] { ("all", requests), ("met no pause", requests.Where(r => !r.MetPause).ToList()), ("met a pause", requests.Where(r => r.MetPause).ToList()) })
+        {
+            if (group.Count > 0)
+            {
+                double[] sorted = [.. group.Select(r => r.Latency).Order()];
+                output.WriteLine(string.Create(c, $"| {name} | {group.Count} | {At(sorted, 0.5):F3} ms | {At(sorted, 0.99):F3} ms |"));
+            }
+        }
+
+        output.WriteLine();
+        output.WriteLine(string.Create(c,
+            $"The slowest 1 % (at least {slowest:F2} ms, {slow.Count} requests): {100.0 * slow.Count(r => r.MetPause) / slow.Count:F0} % met a pause (of all requests: {100.0 * requests.Count(r => r.MetPause) / requests.Count:F1} %); " +
+            $"median time waiting on the upstream {Median(slow.Select(r => r.Upstream))} ms, in the gateway's own work {Median(slow.Select(r => r.Latency - r.Upstream))} ms."));
+
+        string Median(IEnumerable<double> values)
+        {
+            double[] sorted = [.. values.Order()];
+            return At(sorted, 0.5).ToString("F3", c);
+        }
+    }
+
+    private static bool Overlaps((double Start, double End)[] pauses, double from, double to)
+    {
+        // The last pause starting before 'to', and the few before it (pauses are milliseconds apart, never nested).
+        int i = Array.BinarySearch(pauses, (to, double.MaxValue), Comparer<(double Start, double End)>.Create((a, b) => a.Start.CompareTo(b.Start)));
+        i = i < 0 ? ~i : i;
+        for (int j = Math.Max(0, i - 3); j < Math.Min(pauses.Length, i + 1); j++)
+        {
+            if (pauses[j].Start < to && pauses[j].End > from)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static double At(double[] sorted, double quantile) => sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * quantile))];
 
-    private readonly record struct Collection(int Generation, double SuspendMs, double PauseMs, long Promoted);
+    private readonly record struct Collection(int Generation, double SuspendMs, double PauseMs, long Promoted, double StartUnixMs);
 }
