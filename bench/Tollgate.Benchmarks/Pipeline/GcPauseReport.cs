@@ -158,6 +158,9 @@ internal static class GcPauseReport
         output.WriteLine(string.Create(c,
             $"The slowest 1 % (at least {slowest:F2} ms, {slow.Count} requests): {100.0 * slow.Count(r => r.MetPause) / slow.Count:F0} % met a pause (of all requests: {100.0 * requests.Count(r => r.MetPause) / requests.Count:F1} %); " +
             $"median time waiting on the upstream {Median(slow.Select(r => r.Upstream))} ms, in the gateway's own work {Median(slow.Select(r => r.Latency - r.Upstream))} ms."));
+        output.WriteLine();
+        output.WriteLine(string.Create(c,
+            $"Of all requests: median time waiting on the upstream {Median(requests.Select(r => r.Upstream))} ms, in the gateway's own work {Median(requests.Select(r => r.Latency - r.Upstream))} ms."));
 
         string Median(IEnumerable<double> values)
         {
