@@ -87,12 +87,17 @@ public sealed class InMemoryQuotaStore : IQuotaStore
     private AdmissionDecision TryReserve(IReadOnlyList<LimitCheck> checks, long requestedOutput, long minOutput, DateTimeOffset now)
     {
         minOutput = Math.Min(minOutput, requestedOutput);
+        // What an admission carries is allocated outside the lock, so that other requests wait only for the counting.
+        var lines = new Line[checks.Count];
+        var statuses = NewStatuses(checks);
+        long output = requestedOutput;
+        List<LimitCheck>? shadowRefusals = null;
+        int purges;
         lock (_lock)
         {
             now = Monotonic(now);
             MaybePurge(now);
             Resolve(checks, now);
-            long output = requestedOutput;
             LimitCheck? refused = null;
             long refusedUsed = 0;
             for (int i = 0; i < checks.Count; i++)
@@ -121,8 +126,6 @@ public sealed class InMemoryQuotaStore : IQuotaStore
                 return Refuse(checks, refused, refusedUsed, minOutput, now);
             }
 
-            List<LimitCheck>? shadowRefusals = null;
-            var lines = new Line[checks.Count];
             for (int i = 0; i < checks.Count; i++)
             {
                 var check = checks[i];
@@ -139,8 +142,11 @@ public sealed class InMemoryQuotaStore : IQuotaStore
             }
 
             _outstanding++;
-            return AdmissionDecision.Admit(new Held(this, NewId(now), now, output, lines, _purges), Statuses(checks, now), shadowRefusals ?? []);
+            FillStatuses(checks, now, statuses);
+            purges = _purges;
         }
+
+        return AdmissionDecision.Admit(new Held(this, NewId(now), now, output, lines, purges), statuses, shadowRefusals ?? []);
     }
 
     private Held Hold(IReadOnlyList<LimitCheck> checks, long outputCap, DateTimeOffset at)
@@ -298,18 +304,26 @@ public sealed class InMemoryQuotaStore : IQuotaStore
     // The statuses of the checks last resolved (Resolve), as they stand now.
     private LimitStatus[] Statuses(IReadOnlyList<LimitCheck> checks, DateTimeOffset now)
     {
+        var statuses = NewStatuses(checks);
+        FillStatuses(checks, now, statuses);
+        return statuses;
+    }
+
+    // Room for the statuses of checks: one per enforced limit the caller may see.
+    private static LimitStatus[] NewStatuses(IReadOnlyList<LimitCheck> checks)
+    {
         int visible = 0;
         for (int i = 0; i < checks.Count; i++)
         {
             visible += IsReported(checks[i]) ? 1 : 0;
         }
 
-        if (visible == 0)
-        {
-            return [];
-        }
+        return visible == 0 ? [] : new LimitStatus[visible];
+    }
 
-        var statuses = new LimitStatus[visible];
+    // Fills statuses (NewStatuses(checks)) with the checks last resolved (Resolve), as they stand now.
+    private void FillStatuses(IReadOnlyList<LimitCheck> checks, DateTimeOffset now, LimitStatus[] statuses)
+    {
         int next = 0;
         for (int i = 0; i < checks.Count; i++)
         {
@@ -324,11 +338,9 @@ public sealed class InMemoryQuotaStore : IQuotaStore
                 statuses[next++] = new LimitStatus(check, Math.Max(0, check.Limit - counter.Sum(slot)), resetsIn, now + resetsIn);
             }
         }
-
-        return statuses;
-
-        static bool IsReported(LimitCheck check) => !check.Shadow && check.Scope.IsVisibleToCaller;
     }
+
+    private static bool IsReported(LimitCheck check) => !check.Shadow && check.Scope.IsVisibleToCaller;
 
     // Looks up each check's counter and its slot at now, once, into _resolved and _resolvedSlots.
     private void Resolve(IReadOnlyList<LimitCheck> checks, DateTimeOffset now)
