@@ -43,7 +43,7 @@ while [ $# -gt 0 ]; do
     --out) OUT=${2:?}; shift ;;
     --keep) KEEP=${2:?}; shift ;;
     --gc) GC_TRACE=${2:?}; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
   shift
@@ -51,6 +51,7 @@ done
 case "$WORKLOAD" in plain|stream) ;; *) die "--workload takes plain or stream" ;; esac
 case "$TARGET" in tollgate|aspnet) ;; *) die "--target takes tollgate or aspnet" ;; esac
 for v in "$SECS" "$WARM" "$TOP" ${RATE:+"$RATE"}; do [[ "$v" =~ ^[0-9]+$ ]] || die "options take whole numbers: $v"; done
+[ -z "$GC_TRACE" ] || [ -z "$KEEP" ] || die "--keep keeps CPU samples; with --gc the trace is already kept in its FILE"
 TITLE="CPU profile" SAMPLED="sampled at 999 Hz" SAMPLER=perf
 if [ -n "$GC_TRACE" ]; then
   GC_TRACE=$(realpath -m "$GC_TRACE") TITLE="Garbage collections" SAMPLED=traced SAMPLER=dotnet-trace

@@ -25,27 +25,33 @@ internal static class GcPauseReport
         if (args.Length is < 1 or > 2 || !args.All(File.Exists))
         {
             output.WriteLine("usage: gc-pauses <trace.nettrace> [<the gateway's tollgate.db>]");
+            Environment.ExitCode = 2;
             return;
         }
 
         var collections = new List<Collection>();
+        var started = new Dictionary<int, int>();
         var marked = new Dictionary<int, ulong>();
-        double suspendStart = 0, suspendStartUnix = 0, suspendEnd = 0, first = double.NaN, last = 0;
+        double suspendStart = 0, suspendStartUnix = 0, suspendEnd = 0, seconds, fromUnix, toUnix;
+        bool forCollection = false;
         int generation = -1, ephemeral = 0;
-        long promoted = 0;
+        long promoted = -1;
 
         using (var source = new EventPipeEventSource(args[0]))
         {
             source.Clr.GCSuspendEEStart += e =>
             {
                 suspendStart = e.TimeStampRelativeMSec;
-                suspendStartUnix = (e.TimeStamp.ToUniversalTime() - DateTime.UnixEpoch).TotalMilliseconds;
-                first = double.IsNaN(first) ? suspendStart : first;
+                suspendStartUnix = UnixMs(e.TimeStamp);
+                forCollection = e.Reason is GCSuspendEEReason.SuspendForGC or GCSuspendEEReason.SuspendForGCPrep;
+                generation = -1;
+                promoted = -1;
             };
             source.Clr.GCSuspendEEStop += e => suspendEnd = e.TimeStampRelativeMSec;
             source.Clr.GCStart += e =>
             {
                 generation = e.Depth;
+                started[e.Depth] = started.GetValueOrDefault(e.Depth) + 1;
                 ephemeral += e.Depth < 2 ? 1 : 0;
             };
             source.Clr.GCMarkWithType += e =>
@@ -58,15 +64,18 @@ internal static class GcPauseReport
             source.Clr.GCHeapStats += e => promoted = e.TotalPromotedSize0 + e.TotalPromotedSize1 + e.TotalPromotedSize2;
             source.Clr.GCRestartEEStop += e =>
             {
-                last = e.TimeStampRelativeMSec;
-                if (generation >= 0)
+                if (forCollection)
                 {
-                    // A restart without a collection (a suspension for something else) is not a pause of the collector.
-                    collections.Add(new Collection(generation, suspendEnd - suspendStart, last - suspendStart, promoted, suspendStartUnix));
-                    generation = -1;
+                    // A pause with no collection started in it is a background collection's last one (generation 2).
+                    collections.Add(new Collection(generation >= 0 ? generation : 2, suspendEnd - suspendStart,
+                        e.TimeStampRelativeMSec - suspendStart, promoted, suspendStartUnix));
+                    forCollection = false;
                 }
             };
             source.Process();
+            seconds = source.SessionDuration.TotalSeconds;
+            fromUnix = UnixMs(source.SessionStartTime);
+            toUnix = UnixMs(source.SessionEndTime);
         }
 
         if (collections.Count == 0)
@@ -75,18 +84,20 @@ internal static class GcPauseReport
             return;
         }
 
-        double seconds = (last - first) / 1000;
         var c = CultureInfo.InvariantCulture;
-        output.WriteLine(string.Create(c, $"{collections.Count} collections in {seconds:F1} s ({collections.Count / seconds:F1} per second)"));
+        int total = started.Values.Sum();
+        output.WriteLine(string.Create(c, $"{total} collections in {seconds:F1} s ({total / seconds:F1} per second), {collections.Count} pauses"));
         output.WriteLine();
-        output.WriteLine("| generation | collections | pause p50 | p90 | max | mean | suspending p50 | promoted, mean |");
-        output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        output.WriteLine("| generation | collections | pauses | pause p50 | p90 | max | mean | suspending p50 | promoted, mean |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var group in collections.GroupBy(x => x.Generation).OrderBy(g => g.Key))
         {
             double[] pauses = [.. group.Select(x => x.PauseMs).Order()];
             double[] suspends = [.. group.Select(x => x.SuspendMs).Order()];
+            var known = group.Where(x => x.Promoted >= 0).ToList();
+            string promotedMean = known.Count > 0 ? string.Create(c, $"{known.Average(x => x.Promoted) / 1024:F0} KB") : "—";
             output.WriteLine(string.Create(c,
-                $"| {group.Key} | {pauses.Length} | {At(pauses, 0.5):F2} ms | {At(pauses, 0.9):F2} ms | {pauses[^1]:F2} ms | {pauses.Average():F2} ms | {At(suspends, 0.5):F3} ms | {group.Average(x => x.Promoted) / 1024:F0} KB |"));
+                $"| {group.Key} | {started.GetValueOrDefault(group.Key)} | {pauses.Length} | {At(pauses, 0.5):F2} ms | {At(pauses, 0.9):F2} ms | {pauses[^1]:F2} ms | {pauses.Average():F2} ms | {At(suspends, 0.5):F3} ms | {promotedMean} |"));
         }
 
         double paused = collections.Sum(x => x.PauseMs);
@@ -106,28 +117,32 @@ internal static class GcPauseReport
         if (args.Length == 2)
         {
             output.WriteLine();
-            RequestsAgainstPauses(args[1], collections, output);
+            RequestsAgainstPauses(args[1], collections, fromUnix, toUnix, output);
         }
     }
 
-    // The audit records of the traced seconds: a record's ts is its start (whole milliseconds), latency_ms its time in
-    // the gateway, so a request met a pause when [ts, ts + latency_ms + 1 ms) overlaps one.
-    private static void RequestsAgainstPauses(string database, List<Collection> collections, TextWriter output)
+    // The audit records of the traced seconds. A record's ts is its start cut to the millisecond, latency_ms its time in
+    // the gateway, so a request is taken to have met a pause when [ts + 0.5, ts + 0.5 + latency_ms) overlaps one; the
+    // trace's clock is set against the wall clock to about a millisecond, so the widest window that could overlap,
+    // [ts - 1, ts + latency_ms + 2), is given too.
+    private static void RequestsAgainstPauses(string database, List<Collection> collections, double fromUnix, double toUnix, TextWriter output)
     {
         var pauses = collections.Select(x => (Start: x.StartUnixMs, End: x.StartUnixMs + x.PauseMs)).OrderBy(x => x.Start).ToArray();
         var requests = new List<(double Latency, double Upstream, bool MetPause)>();
+        int couldHaveMet = 0;
         using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Mode = SqliteOpenMode.ReadOnly }.ToString()))
         {
             connection.Open();
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT ts, latency_ms, upstream_latency_ms FROM audit WHERE ts BETWEEN $from AND $to";
-            command.Parameters.AddWithValue("$from", (long)pauses[0].Start);
-            command.Parameters.AddWithValue("$to", (long)Math.Ceiling(pauses[^1].End));
+            command.Parameters.AddWithValue("$from", (long)Math.Ceiling(fromUnix));
+            command.Parameters.AddWithValue("$to", (long)toUnix);
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
                 double start = reader.GetInt64(0), latency = reader.GetDouble(1);
-                requests.Add((latency, reader.GetDouble(2), Overlaps(pauses, start, start + latency + 1)));
+                requests.Add((latency, reader.GetDouble(2), Overlaps(pauses, start + 0.5, start + 0.5 + latency)));
+                couldHaveMet += Overlaps(pauses, start - 1, start + latency + 2) ? 1 : 0;
             }
         }
 
@@ -156,7 +171,7 @@ internal static class GcPauseReport
 
         output.WriteLine();
         output.WriteLine(string.Create(c,
-            $"The slowest 1 % (at least {slowest:F2} ms, {slow.Count} requests): {100.0 * slow.Count(r => r.MetPause) / slow.Count:F0} % met a pause (of all requests: {100.0 * requests.Count(r => r.MetPause) / requests.Count:F1} %); " +
+            $"The slowest 1 % (at least {slowest:F2} ms, {slow.Count} requests): {100.0 * slow.Count(r => r.MetPause) / slow.Count:F0} % met a pause (of all requests: {100.0 * requests.Count(r => r.MetPause) / requests.Count:F1} %, and at most {100.0 * couldHaveMet / requests.Count:F1} % with the widest window); " +
             $"median time waiting on the upstream {Median(slow.Select(r => r.Upstream))} ms, in the gateway's own work {Median(slow.Select(r => r.Latency - r.Upstream))} ms."));
         output.WriteLine();
         output.WriteLine(string.Create(c,
@@ -184,6 +199,8 @@ internal static class GcPauseReport
 
         return false;
     }
+
+    private static double UnixMs(DateTime time) => (time.ToUniversalTime() - DateTime.UnixEpoch).TotalMilliseconds;
 
     private static double At(double[] sorted, double quantile) => sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * quantile))];
 
