@@ -42,6 +42,17 @@ public sealed class CostInjectorTests
         Assert.Equal("{ \"usage\" : { \"prompt_tokens\" : 1 ,\"cost_nanousd\":5} ,\n \"note\": \"\\u00e9 é\" }", Inject(Body, 5));
     }
 
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(long.MaxValue)]
+    [InlineData(long.MinValue)]
+    public void Inject_EveryLong_WrittenInFull(long cost)
+    {
+        string expected = "{\"usage\":{\"prompt_tokens\":1,\"cost_nanousd\":" + cost.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}}";
+        Assert.Equal(expected, Inject("{\"usage\":{\"prompt_tokens\":1}}", cost));
+        Assert.Equal("{\"usage\":{\"cost_nanousd\":" + cost.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}}", Inject("{\"usage\":{}}", cost));
+    }
+
     [Fact]
     public void SseEvent_Json_OneDataEvent()
     {

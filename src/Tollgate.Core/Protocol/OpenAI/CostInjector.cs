@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Text;
 
 namespace Tollgate.Protocol;
 
@@ -16,12 +15,16 @@ public static class CostInjector
     /// <summary>A copy of <paramref name="json"/> with the cost added to the usage object that ends at <paramref name="usageEnd"/>.</summary>
     public static byte[] Inject(ReadOnlySpan<byte> json, int usageEnd, bool usageEmpty, long costNanos)
     {
-        string insert = (usageEmpty ? "\"" : ",\"") + Field + "\":" + costNanos.ToString(CultureInfo.InvariantCulture);
-        int extra = Encoding.ASCII.GetByteCount(insert);
-        var result = new byte[json.Length + extra];
+        // The field is formatted on the stack: a long is at most 20 characters.
+        Span<byte> insert = stackalloc byte[40];
+        var name = usageEmpty ? "\"cost_nanousd\":"u8 : ",\"cost_nanousd\":"u8;
+        name.CopyTo(insert);
+        costNanos.TryFormat(insert[name.Length..], out int digits, provider: CultureInfo.InvariantCulture);
+        insert = insert[..(name.Length + digits)];
+        var result = new byte[json.Length + insert.Length];
         json[..usageEnd].CopyTo(result);
-        Encoding.ASCII.GetBytes(insert, result.AsSpan(usageEnd));
-        json[usageEnd..].CopyTo(result.AsSpan(usageEnd + extra));
+        insert.CopyTo(result.AsSpan(usageEnd));
+        json[usageEnd..].CopyTo(result.AsSpan(usageEnd + insert.Length));
         return result;
     }
 
