@@ -71,6 +71,8 @@ public sealed class ReadinessTests
         using var served = await gateway.Http.SendAsync(ChatCompletionTests.Json(key, Body));
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
 
+        // The last response can reach the client before its handler has queued its record: wait for it to end.
+        await gateway.RequestsEndedAsync();
         var records = await gateway.AuditRecordsAsync();
         // The record queued while the database was locked is written once it is free: nothing is lost.
         Assert.Equal(["ok", "ok", "ledger_unavailable", "ledger_unavailable", "ok"], records.OrderBy(r => r.Timestamp).Select(r => r.Reason).ToList());
