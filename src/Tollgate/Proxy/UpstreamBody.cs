@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Tollgate.Proxy;
 
 /// <summary>
@@ -80,16 +82,19 @@ internal sealed class UpstreamBody : Stream
                 {
                     if (sized)
                     {
-                        // All that was announced: the end is a read that returns nothing.
+                        // All that was announced: the end is a read that returns nothing (into a pooled byte).
                         sized = false;
-                        byte[] probe = new byte[1];
-                        if (await ReadAsync(probe).ConfigureAwait(false) == 0)
+                        byte[] probe = ArrayPool<byte>.Shared.Rent(1);
+                        int more = await ReadAsync(probe.AsMemory(0, 1)).ConfigureAwait(false);
+                        byte next = probe[0];
+                        ArrayPool<byte>.Shared.Return(probe);
+                        if (more == 0)
                         {
                             return (buffer, true);
                         }
 
                         Array.Resize(ref buffer, (int)Math.Min(Math.Max(buffer.Length * 2L, 4096), Array.MaxLength));
-                        buffer[length++] = probe[0];
+                        buffer[length++] = next;
                         if (length > limit)
                         {
                             return (buffer.AsSpan(0, length).ToArray(), false);

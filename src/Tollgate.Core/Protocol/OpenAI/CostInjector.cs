@@ -12,12 +12,15 @@ public static class CostInjector
     /// <summary>The name of the cost field added to a usage object.</summary>
     public const string Field = "cost_nanousd";
 
+    // ,"cost_nanousd": (without its comma after a usage object's first member).
+    private static readonly byte[] s_memberAfterOthers = System.Text.Encoding.ASCII.GetBytes(",\"" + Field + "\":");
+
     /// <summary>A copy of <paramref name="json"/> with the cost added to the usage object that ends at <paramref name="usageEnd"/>.</summary>
     public static byte[] Inject(ReadOnlySpan<byte> json, int usageEnd, bool usageEmpty, long costNanos)
     {
         // The field is formatted on the stack: a long is at most 20 characters.
-        Span<byte> insert = stackalloc byte[40];
-        var name = usageEmpty ? "\"cost_nanousd\":"u8 : ",\"cost_nanousd\":"u8;
+        Span<byte> insert = stackalloc byte[s_memberAfterOthers.Length + 20];
+        ReadOnlySpan<byte> name = usageEmpty ? s_memberAfterOthers.AsSpan(1) : s_memberAfterOthers;
         name.CopyTo(insert);
         costNanos.TryFormat(insert[name.Length..], out int digits, provider: CultureInfo.InvariantCulture);
         insert = insert[..(name.Length + digits)];

@@ -47,9 +47,10 @@ internal static class BufferedRelayStep
         }
 
         bool known = scan.UsageIsKnown(request.Endpoint != ApiEndpoint.Embeddings, generated.Length);
-        string? estimateFrom = known ? null : generated.ToString();
+        string? backgroundId = request.Background && scan.ResponseId is { } id && Background.BackgroundStatus.IsRunning(Background.BackgroundStatus.Read(body)) ? id : null;
+        string? estimateFrom = known || backgroundId is not null ? null : generated.ToString();
         TextBuilderCache.Return(generated);
-        if (request.Background && scan.ResponseId is { } backgroundId && Background.BackgroundStatus.IsRunning(Background.BackgroundStatus.Read(body)))
+        if (backgroundId is not null)
         {
             // Accepted to run in the background: billed when it ends, by its tracker; the answer is relayed as it is.
             return await Background.BackgroundCreateRelay.RunAsync(context, body, backgroundId).ConfigureAwait(false);
