@@ -158,21 +158,32 @@ public sealed class ResponsesApiTests : IAsyncLifetime
         Assert.Equal("upstream_error", record.Reason);
     }
 
-    [Fact]
-    public async Task Stream_UpstreamOmitsUsage_EstimatedFromDeltasExactly()
+    [Theory]
+    [InlineData("", "[[sim:tokens=17]]", "response.completed", 17L)]
+    [InlineData(",\"max_output_tokens\":5", "[[sim:tokens=20]]", "response.incomplete", 5L)]
+    public async Task Stream_FinalEventWithoutUsage_EndsWithItCarryingTheEstimateMarkedSo(string cap, string tokens, string finalType, long output)
     {
         string key = await _gateway.CreateKeyAsync();
-        using var request = ChatCompletionTests.Json(key, """{"model":"sim-mini","stream":true,"input":"[[sim:no_usage]] [[sim:tokens=17]]"}""", "/v1/responses");
+        using var request = ChatCompletionTests.Json(key, $$"""{"model":"sim-mini","stream":true{{cap}},"input":"[[sim:no_usage]] {{tokens}}"}""", "/v1/responses");
 
         using var response = await _gateway.Http.SendAsync(request);
         string body = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("response.completed", body, StringComparison.Ordinal);
+        // The upstream's final event is the stream's last, as it came but for its usage: no error after it.
+        Assert.DoesNotContain("event: error", body, StringComparison.Ordinal);
+        Assert.StartsWith($"event: {finalType}\ndata: ", body[body.LastIndexOf("event: ", StringComparison.Ordinal)..], StringComparison.Ordinal);
+        using var last = JsonDocument.Parse(ResponseEvents(body)[^1]);
+        Assert.Equal(finalType, last.RootElement.GetProperty("type").GetString());
+        var usage = last.RootElement.GetProperty("response").GetProperty("usage");
         var record = await _gateway.AuditAsync(response.Headers.GetValues("x-request-id").Single());
         var bill = _gateway.Simulator.Billing.Find(record.RequestId)!;
         Assert.Equal(UsageSource.Estimated, record.UsageSource);
-        Assert.Equal((bill.PromptTokens, 17L), (record.Usage.InputTokens, record.Usage.OutputTokens));
+        Assert.Equal("ok", record.Reason);
+        Assert.Equal((bill.PromptTokens, output), (record.Usage.InputTokens, record.Usage.OutputTokens));
+        Assert.Equal((record.Usage.InputTokens, output), (usage.GetProperty("input_tokens").GetInt64(), usage.GetProperty("output_tokens").GetInt64()));
+        Assert.True(usage.GetProperty("estimated").GetBoolean());
+        Assert.Equal(record.CostNanos, usage.GetProperty("cost_nanousd").GetInt64());
     }
 
     [Fact]

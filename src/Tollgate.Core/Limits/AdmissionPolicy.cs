@@ -62,7 +62,7 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
         long inputCap = model.Type == ModelTypes.Embedding ? plan.MaxInputTokens ?? long.MaxValue
             : Math.Min(plan.MaxInputTokens ?? long.MaxValue, model.ContextWindow);
         long inputTokens = UsageEstimator.CountInput(request, model, inputCap);
-        if (CheckInput(inputTokens, model, plan, caller.Plan) is { } inputError)
+        if (CheckInput(inputTokens, request.Endpoint, model, plan, caller.Plan) is { } inputError)
         {
             return new(null, inputError);
         }
@@ -185,23 +185,23 @@ public sealed class AdmissionPolicy(IQuotaStore quotas, TaskRegistry tasks, Budg
             {
                 return GatewayError.InvalidRequest(
                     $"The input is repetitive or asks for amplification ({verdict.Reason}); such requests are refused to bound consumption.",
-                    "messages", ErrorCodes.RepetitiveInput);
+                    request.Endpoint.InputField(), ErrorCodes.RepetitiveInput);
             }
         }
 
         return null;
     }
 
-    private static GatewayError? CheckInput(long input, ModelDefinition model, PlanOptions plan, string planName)
+    private static GatewayError? CheckInput(long input, ApiEndpoint endpoint, ModelDefinition model, PlanOptions plan, string planName)
     {
         if (plan.MaxInputTokens is { } max && input > max)
         {
-            return GatewayError.InvalidRequest($"plan {planName}: input limit {max} tokens per request, this request has more.", "messages", ErrorCodes.ContextLengthExceeded);
+            return GatewayError.InvalidRequest($"plan {planName}: input limit {max} tokens per request, this request has more.", endpoint.InputField(), ErrorCodes.ContextLengthExceeded);
         }
 
         if (model.Type == ModelTypes.Chat && input >= model.ContextWindow)
         {
-            return GatewayError.InvalidRequest($"This model's context window is {model.ContextWindow} tokens; the input alone fills it.", "messages", ErrorCodes.ContextLengthExceeded);
+            return GatewayError.InvalidRequest($"This model's context window is {model.ContextWindow} tokens; the input alone fills it.", endpoint.InputField(), ErrorCodes.ContextLengthExceeded);
         }
 
         return null;

@@ -47,6 +47,17 @@ public static class ApiEndpoints
         _ => "embeddings",
     };
 
+    /// <summary>
+    /// The request field that holds the input, which an error about the input names: <c>messages</c>, <c>prompt</c>
+    /// (legacy completions) or <c>input</c> (embeddings and the Responses API).
+    /// </summary>
+    public static string InputField(this ApiEndpoint endpoint) => endpoint switch
+    {
+        ApiEndpoint.Completions => "prompt",
+        ApiEndpoint.Embeddings or ApiEndpoint.Responses => "input",
+        _ => "messages",
+    };
+
     /// <summary>Whether <paramref name="endpoint"/> is one of Anthropic's Messages API.</summary>
     public static bool IsMessages(this ApiEndpoint endpoint) => endpoint is ApiEndpoint.Messages or ApiEndpoint.MessagesCountTokens;
 }

@@ -57,8 +57,16 @@ public static class ModelRequestParser
             return false;
         }
 
+        int documents = 0;
+        if (endpoint == ApiEndpoint.ChatCompletions && (error = ReadContentParts(root, out documents)) is not null)
+        {
+            document.Dispose();
+            return false;
+        }
+
         request = new ModelRequest(endpoint, document, model, stream, includeUsage, maxTokens, maxCompletionTokens, n)
         {
+            DocumentBlocks = documents,
             Reader = OpenAIRequestReader.For(endpoint),
             Body = body,
             BestOf = bestOf,
@@ -186,6 +194,47 @@ public static class ModelRequestParser
         return ReadPositive(root, "max_tokens", out maxTokens)
             ?? ReadPositive(root, "max_completion_tokens", out maxCompletionTokens)
             ?? ReadN(root, out n);
+    }
+
+    /// <summary>
+    /// Reads the parts of every message's content whose tokens the prompt's count cannot see: a <c>file</c> part (a
+    /// document, inline or by id) is a document block, reserved at the model's <c>DocumentTokens</c> and refused when
+    /// the model has none; an <c>input_audio</c> part is refused, since its tokens depend on the audio's length.
+    /// </summary>
+    private static GatewayError? ReadContentParts(JsonElement root, out int documents)
+    {
+        documents = 0;
+        int index = 0;
+        foreach (var message in root.GetProperty("messages").EnumerateArray())
+        {
+            if (message.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Array)
+            {
+                int partIndex = 0;
+                foreach (var part in content.EnumerateArray())
+                {
+                    if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String)
+                    {
+                        if (type.ValueEquals("file"u8))
+                        {
+                            documents++;
+                        }
+                        else if (type.ValueEquals("input_audio"u8))
+                        {
+                            string at = $"messages[{index}].content[{partIndex}]";
+                            return GatewayError.InvalidRequest(
+                                $"'{at}': audio inputs are not supported through this gateway (their tokens cannot be counted before they are billed).",
+                                at, ErrorCodes.ParamNotAllowed);
+                        }
+                    }
+
+                    partIndex++;
+                }
+            }
+
+            index++;
+        }
+
+        return null;
     }
 
     private static bool IsSet(JsonElement root, string name) =>

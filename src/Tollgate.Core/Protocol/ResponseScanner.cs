@@ -37,6 +37,12 @@ public record struct ResponseScan
     /// <summary>The type of the hosted tool call a Responses API stream event announces as done (<c>response.output_item.done</c>), or null.</summary>
     public string? ToolCallItem { get; set; }
 
+    /// <summary>
+    /// Whether this stream event is the stream's last word on the answer (Responses API: <c>response.completed</c>,
+    /// <c>response.incomplete</c> or <c>response.failed</c>), whatever its usage holds.
+    /// </summary>
+    public bool IsFinal { get; set; }
+
     /// <summary>Whether the JSON was an error object (<c>{"error": …}</c>).</summary>
     public bool IsError { get; set; }
 

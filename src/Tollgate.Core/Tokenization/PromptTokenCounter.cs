@@ -4,8 +4,11 @@ namespace Tollgate.Tokenization;
 
 /// <summary>
 /// Counts the input tokens of a request body the way OpenAI's chat formatting bills them: 3 tokens of framing per
-/// message, 1 per <c>name</c>, the tokens of every role, text part, tool call and tool definition, and 3 tokens
-/// priming the reply. The simulated upstream uses the same count, so an estimate of a simulated call is exact.
+/// message, 1 per <c>name</c>, the tokens of every role, text (and refusal) part, tool call and tool definition, an
+/// image by its size, any other part but a file by its JSON (which errs high), and 3 tokens priming the reply. A file
+/// part is a document block, reserved apart (<see cref="Protocol.ModelRequest.DocumentBlocks"/>); an audio part is
+/// refused before anything is counted. The simulated upstream uses the same count, so an estimate of a simulated
+/// call is exact.
 /// </summary>
 /// <remarks>
 /// Text is counted with <see cref="TokenCounter.CountUpTo(string?, long)"/>: exact for ordinary text, linear in the
@@ -52,12 +55,23 @@ public static partial class PromptTokenCounter
         return tally.Total;
     }
 
-    /// <summary>Input tokens of a legacy completion's <c>prompt</c> (a string or an array of strings).</summary>
+    /// <summary>Input tokens of a legacy completion's <c>prompt</c> (a string or an array of strings) and its <c>suffix</c>.</summary>
     /// <param name="body">The request body.</param>
     /// <param name="counter">The model's token counter.</param>
     /// <param name="stopAfter">Stop once the count passes this; the result is then greater than it.</param>
-    public static long CountPrompt(JsonElement body, TokenCounter counter, long stopAfter = long.MaxValue) =>
-        CountTextOrArray(body, "prompt", counter, stopAfter);
+    public static long CountPrompt(JsonElement body, TokenCounter counter, long stopAfter = long.MaxValue)
+    {
+        long prompt = CountTextOrArray(body, "prompt", counter, stopAfter);
+        if (prompt > stopAfter || !body.TryGetProperty("suffix", out var suffix))
+        {
+            return prompt;
+        }
+
+        // The text after the insertion point is input too.
+        var tally = new Tally(counter, stopAfter - prompt);
+        tally.AddString(suffix);
+        return prompt + tally.Total;
+    }
 
     /// <summary>Input tokens of an embeddings <c>input</c> (a string, strings, or pre-tokenized arrays).</summary>
     /// <param name="body">The request body.</param>
@@ -128,6 +142,16 @@ public static partial class PromptTokenCounter
             {
                 tally.Add(ImageTokenCounter.Count(image));
             }
+            else if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("refusal", out var refusal))
+            {
+                tally.AddString(refusal);
+            }
+            else if (!IsFilePart(part))
+            {
+                // A part of a kind not known here is counted as its JSON, which errs high; a file part is a document
+                // block, reserved apart at the model's DocumentTokens (ModelRequest.DocumentBlocks).
+                tally.AddText(part.GetRawText());
+            }
 
             if (tally.IsOver)
             {
@@ -135,6 +159,10 @@ public static partial class PromptTokenCounter
             }
         }
     }
+
+    private static bool IsFilePart(JsonElement part) =>
+        part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+        && type.ValueEquals("file"u8);
 
     private static long CountTextOrArray(JsonElement body, string property, TokenCounter counter, long stopAfter)
     {

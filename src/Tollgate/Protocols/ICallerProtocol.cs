@@ -61,4 +61,9 @@ internal interface ICallerProtocol
 /// <param name="Model">The model's configured name.</param>
 /// <param name="Usage">The billed usage.</param>
 /// <param name="CostNanos">The billed cost.</param>
-internal readonly record struct EstimatedUsage(string RequestId, ApiEndpoint Endpoint, string Model, TokenUsage Usage, long CostNanos);
+/// <param name="FinalEvent">
+/// The data of the upstream's final event when it carried no readable usage and the caller's protocol puts the usage
+/// on that event (the Responses API), held back to be sent with the estimate; empty otherwise.
+/// </param>
+internal readonly record struct EstimatedUsage(string RequestId, ApiEndpoint Endpoint, string Model, TokenUsage Usage, long CostNanos,
+    ReadOnlyMemory<byte> FinalEvent = default);

@@ -70,6 +70,28 @@ public sealed class OpenAIRequestReaderTests
     }
 
     [Fact]
+    public void TryRead_ChatFileParts_CountedAsDocumentBlocks()
+    {
+        const string Body = """{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"Compare."},{"type":"file","file":{"file_id":"file-1"}}]},{"role":"user","content":[{"type":"file","file":{"file_data":"data:application/pdf;base64,AAAA"}}]}]}""";
+
+        var request = Read(ApiEndpoint.ChatCompletions, Body);
+
+        Assert.Equal(2, request.DocumentBlocks);
+        Assert.Equal(0, Read(ApiEndpoint.ChatCompletions, Chat).DocumentBlocks);
+    }
+
+    [Fact]
+    public void TryRead_ChatInputAudioPart_Refused400ParamNotAllowedNamingThePart()
+    {
+        const string Body = """{"model":"m","messages":[{"role":"system","content":"Transcribe."},{"role":"user","content":[{"type":"text","text":"Here:"},{"type":"input_audio","input_audio":{"data":"UklGRg==","format":"wav"}}]}]}""";
+
+        Assert.False(OpenAIRequestReader.ChatCompletions.TryRead(Encoding.UTF8.GetBytes(Body), out var request, out var refusal));
+
+        Assert.Null(request);
+        Assert.Equal((400, ErrorCodes.ParamNotAllowed, "messages[1].content[1]"), (refusal!.Status, refusal.Code, refusal.Param));
+    }
+
+    [Fact]
     public void CountInput_Chat_EqualsPromptTokenCounter()
     {
         var counter = TokenCounterRegistry.Shared.Get(TokenEncoding.O200kBase);

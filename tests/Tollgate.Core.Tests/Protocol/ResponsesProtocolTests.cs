@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using System.Text.Json;
 using Tollgate.Pricing;
 using Tollgate.Protocol;
 using Tollgate.Tokenization;
@@ -172,6 +173,45 @@ public sealed class ResponsesProtocolTests
 
         Assert.Equal("resp_7", request.PreviousResponseId);
         Assert.Equal(visible + 1000, request.CountInput(s_counter));
+    }
+
+    [Theory]
+    [InlineData("""{"type":"response.completed","response":{"id":"r","usage":{"input_tokens":1,"output_tokens":1}}}""", true)]
+    [InlineData("""{"type":"response.incomplete","response":{"id":"r","usage":null}}""", true)]
+    [InlineData("""{"type":"response.failed","response":{"id":"r"}}""", true)]
+    [InlineData("""{"type":"response.in_progress","response":{"id":"r"}}""", false)]
+    [InlineData("""{"type":"response.output_text.delta","delta":"x"}""", false)]
+    public void ScanEvent_FinalEventsMarkedFinalWhateverTheirUsage(string data, bool final)
+    {
+        Assert.Equal(final, ResponsesScanner.ScanEvent(Encoding.UTF8.GetBytes(data), null).IsFinal);
+        Assert.False(ResponsesScanner.ScanResponse(Encoding.UTF8.GetBytes(data), null).IsFinal);
+    }
+
+    [Fact]
+    public void FinalEventWithUsage_UsageReplacedByTheBillMarkedEstimated_EverythingElseKept()
+    {
+        const string Data = """{"type":"response.incomplete","sequence_number":9,"response":{"id":"resp_1","status":"incomplete","usage":null,"output":[{"type":"message","content":[{"type":"output_text","text":"Grüße 🌍 \"quoted\""}]}],"incomplete_details":{"reason":"max_output_tokens"}}}""";
+        var bill = new Tollgate.Protocol.Translation.TranslatedUsage(new TokenUsage(12, 0, 5, 0), 4321, Estimated: true);
+
+        byte[] written = ResponsesFinalEvent.WithUsage(Encoding.UTF8.GetBytes(Data), bill)!;
+
+        using var before = JsonDocument.Parse(Data);
+        using var after = JsonDocument.Parse(written);
+        var response = after.RootElement.GetProperty("response");
+        var usage = response.GetProperty("usage");
+        Assert.Equal((12L, 5L, 17L, 4321L, true), (usage.GetProperty("input_tokens").GetInt64(), usage.GetProperty("output_tokens").GetInt64(),
+            usage.GetProperty("total_tokens").GetInt64(), usage.GetProperty(CostInjector.Field).GetInt64(), usage.GetProperty("estimated").GetBoolean()));
+        // Every other member as it came, the text's characters unescaped as the upstream sent them.
+        Assert.True(written.AsSpan().IndexOf("Grüße 🌍 \\\"quoted\\\""u8) >= 0);
+        Assert.Equal(before.RootElement.GetProperty("sequence_number").GetInt32(), after.RootElement.GetProperty("sequence_number").GetInt32());
+        Assert.Equal(before.RootElement.GetProperty("response").GetProperty("output").GetRawText(), response.GetProperty("output").GetRawText());
+        Assert.Equal("max_output_tokens", response.GetProperty("incomplete_details").GetProperty("reason").GetString());
+        Assert.Single(response.EnumerateObject(), p => p.NameEquals("usage"));
+        // A final event without a usage member gets one; data that is not an event with a response is left alone.
+        using var added = JsonDocument.Parse(ResponsesFinalEvent.WithUsage("""{"type":"response.failed","response":{"id":"r"}}"""u8, bill)!);
+        Assert.True(added.RootElement.GetProperty("response").TryGetProperty("usage", out _));
+        Assert.Null(ResponsesFinalEvent.WithUsage("""{"type":"response.failed"}"""u8, bill));
+        Assert.Null(ResponsesFinalEvent.WithUsage("not json"u8, bill));
     }
 
     [Fact]

@@ -165,5 +165,42 @@ public sealed class PromptTokenCounterTests
         Assert.Equal(counter.Count("hello world") + 1 + 3, PromptTokenCounter.CountPrompt(body.RootElement, counter));
     }
 
+    [Fact]
+    public void CountPrompt_Suffix_CountedAsInputToo()
+    {
+        var counter = TokenCounterRegistry.Shared.Get(TokenEncoding.O200kBase);
+        using var body = Parse(new JsonObject { ["prompt"] = "def area(r):", ["suffix"] = TestTexts.Code });
+
+        Assert.Equal(counter.Count("def area(r):") + counter.Count(TestTexts.Code), PromptTokenCounter.CountPrompt(body.RootElement, counter));
+        // Over the cap in the prompt alone, the suffix is not counted.
+        Assert.True(PromptTokenCounter.CountPrompt(body.RootElement, counter, stopAfter: 2) > 2);
+    }
+
+    [Fact]
+    public void CountChat_RefusalAndUnknownParts_CountedByTextAndByJson_FilePartsLeftToTheDocumentReservation()
+    {
+        var counter = TokenCounterRegistry.Shared.Get(TokenEncoding.O200kBase);
+        var unknown = new JsonObject { ["type"] = "x-attachment", ["payload"] = TestTexts.Prose };
+        using var body = Parse(new JsonObject
+        {
+            ["messages"] = new JsonArray(
+                new JsonObject { ["role"] = "assistant", ["content"] = new JsonArray(new JsonObject { ["type"] = "refusal", ["refusal"] = "I can't." }) },
+                new JsonObject
+                {
+                    ["role"] = "user",
+                    ["content"] = new JsonArray(
+                        unknown.DeepClone(),
+                        new JsonObject { ["type"] = "file", ["file"] = new JsonObject { ["file_data"] = "data:application/pdf;base64," + new string('A', 4000) } }),
+                }),
+        });
+
+        long count = PromptTokenCounter.CountChat(body.RootElement, counter);
+
+        long expected = 3 + counter.Count("assistant") + counter.Count("I can't.")
+            + 3 + counter.Count("user") + counter.Count(unknown.ToJsonString())
+            + 3;
+        Assert.Equal(expected, count);
+    }
+
     private static JsonDocument Parse(JsonObject body) => JsonDocument.Parse(body.ToJsonString());
 }

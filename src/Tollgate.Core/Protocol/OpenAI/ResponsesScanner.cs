@@ -101,6 +101,8 @@ public static class ResponsesScanner
             scan.IsError = true;
         }
 
+        scan.IsFinal = isEvent && type is "response.completed" or "response.incomplete" or "response.failed";
+
         if (itemType is not null && type == "response.output_item.done" && ResponsesTools.IsHostedCallItem(itemType))
         {
             scan.ToolCallItem = itemType;

@@ -49,6 +49,8 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
         var streamed = new StreamedTextCount(TokenCounterRegistry.Shared.Get(model.Encoding, 0), model.StreamCutThreshold(allowedOutput));
         long? upstreamOutput = null;
         TokenUsage? reported = null;
+        // A final event that carried no readable usage, held back to go out with Tollgate's own count.
+        byte[]? heldFinal = null;
         bool done = false;
         GatewayError? cut = null;
         var output = new StreamOutput(context, call, time, context.Config.Options.Gateway.StreamKeepAliveInterval);
@@ -113,6 +115,20 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
                             cut = new GatewayError(502, ErrorTypes.Server, ErrorCodes.UpstreamError, $"The upstream for '{model.Name}' failed mid-stream.");
                             break;
                         }
+                    }
+
+                    if (scan.IsFinal && translator is null && !(scan.HasUsage && scan.UsageIsKnown(outputExpected: true, generated.Length)))
+                    {
+                        // The answer's last event, without usage that can be billed: nothing of the answer follows it,
+                        // so the stream is complete; the event goes out after the bill, with the estimate as its usage.
+                        heldFinal = data.ToArray();
+                        if (scan.ResponseId is { } finalId)
+                        {
+                            await ResponseOwnership.RecordAsync(context, finalId).ConfigureAwait(false);
+                        }
+
+                        done = true;
+                        break;
                     }
 
                     if (scan.HasUsage)
@@ -213,11 +229,12 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
         }
         else if (done)
         {
-            if (request.IncludeUsage && reported is null)
+            if ((request.IncludeUsage || heldFinal is not null) && reported is null)
             {
-                // The caller asked for usage and the upstream sent none: send Tollgate's own count, marked estimated.
+                // The caller asked for usage (or its protocol carries it on the final event) and the upstream sent
+                // none: send Tollgate's own count, marked estimated.
                 await output.WriteAsync(caller.EstimatedUsageEvent(
-                    new EstimatedUsage(context.RequestId, request.Endpoint, model.Name, held.Usage, held.CostNanos))).ConfigureAwait(false);
+                    new EstimatedUsage(context.RequestId, request.Endpoint, model.Name, held.Usage, held.CostNanos, heldFinal))).ConfigureAwait(false);
             }
 
             await output.WriteAsync(caller.EndOfStream).ConfigureAwait(false);

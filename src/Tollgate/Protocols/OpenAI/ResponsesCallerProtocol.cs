@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using Tollgate.Limits;
 using Tollgate.Protocol;
+using Tollgate.Protocol.Translation;
 
 namespace Tollgate.Protocols.OpenAI;
 
@@ -72,8 +73,19 @@ internal sealed class ResponsesCallerProtocol : ICallerProtocol
         return Event(EventType(data), CostInjector.Inject(data, scan.UsageEnd, scan.UsageEmpty, costNanos));
     }
 
-    // Never sent: a Responses request does not ask for a usage event (its final event always carries the usage).
-    public ReadOnlyMemory<byte> EstimatedUsageEvent(in EstimatedUsage usage) => ReadOnlyMemory<byte>.Empty;
+    // A Responses stream has no usage event of its own: the final event carries the usage. When the upstream's final
+    // event carried none (or none readable), it was held back and goes out here with Tollgate's count, marked estimated.
+    public ReadOnlyMemory<byte> EstimatedUsageEvent(in EstimatedUsage usage)
+    {
+        if (usage.FinalEvent.IsEmpty)
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+
+        var data = usage.FinalEvent.Span;
+        byte[]? billed = ResponsesFinalEvent.WithUsage(data, new TranslatedUsage(usage.Usage, usage.CostNanos, Estimated: true));
+        return Event(EventType(data), billed ?? data);
+    }
 
     private static byte[] Event(string? type, ReadOnlySpan<byte> json)
     {

@@ -105,7 +105,6 @@ public sealed class ChatOverMessagesTests
     [Theory]
     [InlineData("""[{"role":"user","content":"hi"},{"role":"assistant","content":"{"}]""", "messages.1")]
     [InlineData("""[{"role":"function","name":"f","content":"x"},{"role":"user","content":"hi"}]""", "messages.0.role")]
-    [InlineData("""[{"role":"user","content":[{"type":"input_audio","input_audio":{"data":"x","format":"wav"}}]}]""", "messages.0.content.0.type")]
     [InlineData("""[{"role":"user","content":[{"type":"file","file":{"file_id":"f"}}]}]""", "messages.0.content.0.type")]
     [InlineData("""[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/tiff;base64,AA"}}]}]""", "messages.0.content.0.image_url.url")]
     [InlineData("""[{"role":"user","content":"a"},{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"[1]"}}]},{"role":"tool","tool_call_id":"c","content":"x"}]""", "messages.1.tool_calls.0.function.arguments")]
