@@ -180,6 +180,27 @@ public sealed class StoredResponsesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StreamWithoutUsage_ItsEstimateCarriesIntoTheContinuationsChain()
+    {
+        string key = await _gateway.CreateKeyAsync();
+        using var request = ChatCompletionTests.Json(key, """{"model":"sim-mini","stream":true,"input":"Start a story [[sim:tokens=30]] [[sim:no_usage]]"}""", "/v1/responses");
+        using var response = await _gateway.Http.SendAsync(request);
+        string body = await response.Content.ReadAsStringAsync();
+        using var last = JsonDocument.Parse(ResponsesApiTests.ResponseEvents(body)[^1]);
+        string firstId = last.RootElement.GetProperty("response").GetProperty("id").GetString()!;
+        var first = await _gateway.AuditAsync(response.Headers.GetValues("x-request-id").Single());
+        Assert.Equal((UsageSource.Estimated, 30L), (first.UsageSource, first.Usage.OutputTokens));
+
+        // The stored response's tokens are the estimate's, not zero: the continuation is billed (and was reserved)
+        // with the whole chain, as the provider bills it.
+        var next = await ChainAsync(key, firstId, "Go on [[sim:tokens=3]]");
+
+        Assert.Equal(HttpStatusCode.OK, next.Status);
+        Assert.True(next.Bill.PromptTokens > first.Usage.InputTokens + first.Usage.OutputTokens);
+        Assert.True(next.Record.Usage.InputTokens >= first.Usage.InputTokens + first.Usage.OutputTokens);
+    }
+
+    [Fact]
     public async Task InputTokens_CountedLocallyEqualToTheProviderAndNeverBilled()
     {
         string key = await _gateway.CreateKeyAsync();

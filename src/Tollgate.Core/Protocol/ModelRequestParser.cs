@@ -145,8 +145,8 @@ public static class ModelRequestParser
         var inputError = endpoint switch
         {
             ApiEndpoint.ChatCompletions => RequireArray(root, "messages"),
-            ApiEndpoint.Completions => RequireStringOrArray(root, "prompt"),
-            _ => RequireStringOrArray(root, "input"),
+            ApiEndpoint.Completions => RequireTextOrTokens(root, "prompt") ?? OptionalString(root, "suffix"),
+            _ => RequireTextOrTokens(root, "input"),
         };
         if (inputError is not null)
         {
@@ -199,7 +199,8 @@ public static class ModelRequestParser
     /// <summary>
     /// Reads the parts of every message's content whose tokens the prompt's count cannot see: a <c>file</c> part (a
     /// document, inline or by id) is a document block, reserved at the model's <c>DocumentTokens</c> and refused when
-    /// the model has none; an <c>input_audio</c> part is refused, since its tokens depend on the audio's length.
+    /// the model has none; an <c>input_audio</c> part, and a message's <c>audio</c> (a reference to an earlier audio answer),
+    /// are refused, since their tokens depend on the audio's length.
     /// </summary>
     private static GatewayError? ReadContentParts(JsonElement root, out int documents)
     {
@@ -207,6 +208,15 @@ public static class ModelRequestParser
         int index = 0;
         foreach (var message in root.GetProperty("messages").EnumerateArray())
         {
+            if (message.TryGetProperty("audio", out var audio) && audio.ValueKind != JsonValueKind.Null)
+            {
+                // An assistant message's reference to an earlier audio answer: the provider bills that audio as input.
+                string at = $"messages[{index}].audio";
+                return GatewayError.InvalidRequest(
+                    $"'{at}': audio is not supported through this gateway (its tokens cannot be counted before they are billed).",
+                    at, ErrorCodes.ParamNotAllowed);
+            }
+
             if (message.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Array)
             {
                 int partIndex = 0;
@@ -309,6 +319,56 @@ public static class ModelRequestParser
             ? null
             : GatewayError.InvalidRequest($"'{name}' must be a string or an array.", name);
     }
+
+    // A prompt or an embedding input: a string, or an array of strings, token ids or arrays of token ids (the shapes
+    // the count reads; any other item would go uncounted).
+    private static GatewayError? RequireTextOrTokens(JsonElement root, string name)
+    {
+        if (RequireStringOrArray(root, name) is { } error)
+        {
+            return error;
+        }
+
+        var element = root.GetProperty(name);
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            return null;
+        }
+
+        int index = 0;
+        foreach (var item in element.EnumerateArray())
+        {
+            if (!(item.ValueKind == JsonValueKind.String || IsTokenId(item) || (item.ValueKind == JsonValueKind.Array && AllTokenIds(item))))
+            {
+                string at = $"{name}[{index}]";
+                return GatewayError.InvalidRequest($"'{at}' must be a string, a token id or an array of token ids.", at);
+            }
+
+            index++;
+        }
+
+        return null;
+    }
+
+    private static bool IsTokenId(JsonElement item) => item.ValueKind == JsonValueKind.Number && item.TryGetInt64(out long id) && id >= 0;
+
+    private static bool AllTokenIds(JsonElement array)
+    {
+        foreach (var item in array.EnumerateArray())
+        {
+            if (!IsTokenId(item))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static GatewayError? OptionalString(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var element) && element.ValueKind is not (JsonValueKind.String or JsonValueKind.Null)
+            ? GatewayError.InvalidRequest($"'{name}' must be a string.", name)
+            : null;
 
     private static string DescribeJsonError(JsonException e)
     {

@@ -23,6 +23,11 @@ public static class RequestText
                 break;
             case ApiEndpoint.Completions when root.TryGetProperty("prompt", out var prompt):
                 Append(text, prompt);
+                if (root.TryGetProperty("suffix", out var suffix))
+                {
+                    Append(text, suffix);
+                }
+
                 break;
             case ApiEndpoint.Embeddings when root.TryGetProperty("input", out var input):
                 Append(text, input);

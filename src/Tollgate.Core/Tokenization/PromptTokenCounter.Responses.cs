@@ -129,15 +129,19 @@ public static partial class PromptTokenCounter
                 continue;
             }
 
-            if (part.TryGetProperty("text", out var text))
+            // By the part's type, as the upstream reads it: a member of another part's name proves nothing.
+            var type = part.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t : default;
+            bool textual = type.ValueKind == JsonValueKind.String && (type.ValueEquals("input_text") || type.ValueEquals("output_text"));
+            if (textual && part.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String)
             {
                 tally.AddString(text);
             }
-            else if (part.TryGetProperty("refusal", out var refusal))
+            else if (type.ValueKind == JsonValueKind.String && type.ValueEquals("refusal") && part.TryGetProperty("refusal", out var refusal)
+                && refusal.ValueKind == JsonValueKind.String)
             {
                 tally.AddString(refusal);
             }
-            else if (part.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("input_image"))
+            else if (type.ValueKind == JsonValueKind.String && type.ValueEquals("input_image"))
             {
                 bool low = part.TryGetProperty("detail", out var detail) && detail.ValueKind == JsonValueKind.String && detail.ValueEquals("low");
                 tally.Add(low ? ImageTokenCounter.BaseTokens

@@ -7,8 +7,8 @@ namespace Tollgate.Tokenization;
 /// message, 1 per <c>name</c>, the tokens of every role, text (and refusal) part, tool call and tool definition, an
 /// image by its size, any other part but a file by its JSON (which errs high), and 3 tokens priming the reply. A file
 /// part is a document block, reserved apart (<see cref="Protocol.ModelRequest.DocumentBlocks"/>); an audio part is
-/// refused before anything is counted. The simulated upstream uses the same count, so an estimate of a simulated
-/// call is exact.
+/// refused before anything is counted. Parts are told apart by their <c>type</c>. The simulated upstream uses the same
+/// count, so an estimate of a simulated call is exact (but for a file part's reservation, which it does not bill).
 /// </summary>
 /// <remarks>
 /// Text is counted with <see cref="TokenCounter.CountUpTo(string?, long)"/>: exact for ordinary text, linear in the
@@ -134,23 +134,25 @@ public static partial class PromptTokenCounter
 
         foreach (var part in content.EnumerateArray())
         {
-            if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out var text))
+            // By the part's type, as the upstream reads it: a member of another part's name proves nothing.
+            switch (PartType(part))
             {
-                tally.AddString(text);
-            }
-            else if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("image_url", out var image))
-            {
-                tally.Add(ImageTokenCounter.Count(image));
-            }
-            else if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("refusal", out var refusal))
-            {
-                tally.AddString(refusal);
-            }
-            else if (!IsFilePart(part))
-            {
-                // A part of a kind not known here is counted as its JSON, which errs high; a file part is a document
-                // block, reserved apart at the model's DocumentTokens (ModelRequest.DocumentBlocks).
-                tally.AddText(part.GetRawText());
+                case "text":
+                    tally.AddString(part.GetProperty("text"));
+                    break;
+                case "refusal":
+                    tally.AddString(part.GetProperty("refusal"));
+                    break;
+                case "image_url":
+                    tally.Add(ImageTokenCounter.Count(part.GetProperty("image_url")));
+                    break;
+                case "file":
+                    // A document block, reserved apart at the model's DocumentTokens (ModelRequest.DocumentBlocks).
+                    break;
+                default:
+                    // A part of a kind not known here (or not well formed) is counted as its JSON, which errs high.
+                    tally.AddText(part.GetRawText());
+                    break;
             }
 
             if (tally.IsOver)
@@ -160,9 +162,26 @@ public static partial class PromptTokenCounter
         }
     }
 
-    private static bool IsFilePart(JsonElement part) =>
-        part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
-        && type.ValueEquals("file"u8);
+    // The part's type when it is one the count reads and its member is there (a string, for text); null otherwise.
+    private static string? PartType(JsonElement part)
+    {
+        if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        foreach (string known in (ReadOnlySpan<string>)["text", "refusal", "image_url", "file"])
+        {
+            if (type.ValueEquals(known))
+            {
+                return known == "file" || (part.TryGetProperty(known, out var member) && (known == "image_url" || member.ValueKind == JsonValueKind.String))
+                    ? known
+                    : null;
+            }
+        }
+
+        return null;
+    }
 
     private static long CountTextOrArray(JsonElement body, string property, TokenCounter counter, long stopAfter)
     {

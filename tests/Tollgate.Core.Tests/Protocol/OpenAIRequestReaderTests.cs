@@ -80,6 +80,26 @@ public sealed class OpenAIRequestReaderTests
         Assert.Equal(0, Read(ApiEndpoint.ChatCompletions, Chat).DocumentBlocks);
     }
 
+    [Theory]
+    [InlineData(ApiEndpoint.ChatCompletions, """{"model":"m","messages":[{"role":"user","content":"Say it."},{"role":"assistant","audio":{"id":"audio_1"}},{"role":"user","content":"Again."}]}""", "messages[1].audio", ErrorCodes.ParamNotAllowed)]
+    [InlineData(ApiEndpoint.Completions, """{"model":"m","prompt":["a",{"text":"b"}]}""", "prompt[1]", ErrorCodes.InvalidRequest)]
+    [InlineData(ApiEndpoint.Completions, """{"model":"m","prompt":[[1,2,-3]]}""", "prompt[0]", ErrorCodes.InvalidRequest)]
+    [InlineData(ApiEndpoint.Completions, """{"model":"m","prompt":"a","suffix":7}""", "suffix", ErrorCodes.InvalidRequest)]
+    [InlineData(ApiEndpoint.Embeddings, """{"model":"m","input":[["a long text"]]}""", "input[0]", ErrorCodes.InvalidRequest)]
+    [InlineData(ApiEndpoint.Embeddings, """{"model":"m","input":[true]}""", "input[0]", ErrorCodes.InvalidRequest)]
+    public void TryRead_InputTheCountCannotRead_Refused400NamingIt(ApiEndpoint endpoint, string body, string param, string code)
+    {
+        Assert.False(OpenAIRequestReader.For(endpoint).TryRead(Encoding.UTF8.GetBytes(body), out var request, out var refusal));
+
+        Assert.Null(request);
+        Assert.Equal((400, code, param), (refusal!.Status, refusal.Code, refusal.Param));
+    }
+
+    [Theory]
+    [InlineData(ApiEndpoint.Completions, """{"model":"m","prompt":["a",12,[1,2,3]],"suffix":null}""")]
+    [InlineData(ApiEndpoint.Embeddings, """{"model":"m","input":[[1,2],[3]]}""")]
+    public void TryRead_TextsAndTokenIds_Accepted(ApiEndpoint endpoint, string body) => Read(endpoint, body);
+
     [Fact]
     public void TryRead_ChatInputAudioPart_Refused400ParamNotAllowedNamingThePart()
     {

@@ -49,6 +49,7 @@ public sealed class ResponsesProtocolTests
     [InlineData("""{"model":"m","input":"x","tools":[{"type":"namespace","name":"n"}]}""", "tools[0].tools", ErrorCodes.InvalidRequest)]
     [InlineData("""{"model":"m","input":[{"type":"item_reference","id":"i"}]}""", "input[0]", ErrorCodes.ParamNotAllowed)]
     [InlineData("""{"model":"m","input":[{"role":"user","content":[{"type":"input_file","file_id":"f"}]}]}""", "input[0].content[0]", ErrorCodes.ParamNotAllowed)]
+    [InlineData("""{"model":"m","input":[{"type":"function_call_output","call_id":"c","output":[{"type":"input_text","text":"see"},{"type":"input_file","file_id":"f"}]}]}""", "input[0].output[1]", ErrorCodes.ParamNotAllowed)]
     public void TryRead_WrongOrUnpriceableField_Refuses400NamingIt(string body, string param, string code)
     {
         Assert.False(ResponsesRequestReader.Instance.TryRead(Encoding.UTF8.GetBytes(body), out var request, out var refusal));
@@ -208,10 +209,10 @@ public sealed class ResponsesProtocolTests
         Assert.Equal("max_output_tokens", response.GetProperty("incomplete_details").GetProperty("reason").GetString());
         Assert.Single(response.EnumerateObject(), p => p.NameEquals("usage"));
         // A final event without a usage member gets one; data that is not an event with a response is left alone.
-        using var added = JsonDocument.Parse(ResponsesFinalEvent.WithUsage("""{"type":"response.failed","response":{"id":"r"}}"""u8, bill)!);
+        using var added = JsonDocument.Parse(ResponsesFinalEvent.WithUsage("""{"type":"response.failed","response":{"id":"r"}}"""u8.ToArray(), bill)!);
         Assert.True(added.RootElement.GetProperty("response").TryGetProperty("usage", out _));
-        Assert.Null(ResponsesFinalEvent.WithUsage("""{"type":"response.failed"}"""u8, bill));
-        Assert.Null(ResponsesFinalEvent.WithUsage("not json"u8, bill));
+        Assert.Null(ResponsesFinalEvent.WithUsage("""{"type":"response.failed"}"""u8.ToArray(), bill));
+        Assert.Null(ResponsesFinalEvent.WithUsage("not json"u8.ToArray(), bill));
     }
 
     [Fact]

@@ -173,7 +173,8 @@ public sealed class PromptTokenCounterTests
 
         Assert.Equal(counter.Count("def area(r):") + counter.Count(TestTexts.Code), PromptTokenCounter.CountPrompt(body.RootElement, counter));
         // Over the cap in the prompt alone, the suffix is not counted.
-        Assert.True(PromptTokenCounter.CountPrompt(body.RootElement, counter, stopAfter: 2) > 2);
+        using var promptOnly = Parse(new JsonObject { ["prompt"] = "def area(r):" });
+        Assert.Equal(PromptTokenCounter.CountPrompt(promptOnly.RootElement, counter, stopAfter: 2), PromptTokenCounter.CountPrompt(body.RootElement, counter, stopAfter: 2));
     }
 
     [Fact]
@@ -200,6 +201,44 @@ public sealed class PromptTokenCounterTests
             + 3 + counter.Count("user") + counter.Count(unknown.ToJsonString())
             + 3;
         Assert.Equal(expected, count);
+    }
+
+    [Fact]
+    public void CountChat_PartsToldApartByTheirType_NotByTheMembersTheyCarry()
+    {
+        var counter = TokenCounterRegistry.Shared.Get(TokenEncoding.O200kBase);
+        var image = new JsonObject { ["url"] = "https://example.test/cat.png" };
+        var parts = new JsonArray(
+            new JsonObject { ["type"] = "image_url", ["text"] = "", ["image_url"] = image.DeepClone() },
+            new JsonObject { ["type"] = "x-attachment", ["text"] = "", ["payload"] = TestTexts.Prose },
+            new JsonObject { ["type"] = "text", ["text"] = 5 });
+        using var body = Parse(new JsonObject { ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = parts.DeepClone() }) });
+        using var url = JsonDocument.Parse(image.ToJsonString());
+
+        long count = PromptTokenCounter.CountChat(body.RootElement, counter);
+
+        long expected = 3 + counter.Count("user") + ImageTokenCounter.Count(url.RootElement)
+            + counter.Count(parts[1]!.ToJsonString()) + counter.Count(parts[2]!.ToJsonString()) + 3;
+        Assert.Equal(expected, count);
+    }
+
+    [Fact]
+    public void CountResponses_PartsToldApartByTheirType_NotByTheMembersTheyCarry()
+    {
+        var counter = TokenCounterRegistry.Shared.Get(TokenEncoding.O200kBase);
+        var hidden = new JsonObject { ["type"] = "x-attachment", ["text"] = "", ["payload"] = TestTexts.Prose };
+        using var body = Parse(new JsonObject
+        {
+            ["input"] = new JsonArray(new JsonObject
+            {
+                ["role"] = "user",
+                ["content"] = new JsonArray(new JsonObject { ["type"] = "input_text", ["text"] = "Look:" }, hidden.DeepClone()),
+            }),
+        });
+
+        long count = PromptTokenCounter.CountResponses(body.RootElement, counter);
+
+        Assert.Equal(3 + counter.Count("user") + counter.Count("Look:") + counter.Count(hidden.ToJsonString()) + 3, count);
     }
 
     private static JsonDocument Parse(JsonObject body) => JsonDocument.Parse(body.ToJsonString());

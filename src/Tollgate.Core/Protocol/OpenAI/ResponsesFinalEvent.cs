@@ -17,12 +17,13 @@ internal static class ResponsesFinalEvent
     /// The event <paramref name="data"/> with <paramref name="bill"/> as its response's usage, or null when
     /// <paramref name="data"/> is not an object holding a <c>response</c> object.
     /// </summary>
-    public static byte[]? WithUsage(ReadOnlySpan<byte> data, in TranslatedUsage bill)
+    public static byte[]? WithUsage(ReadOnlyMemory<byte> data, in TranslatedUsage bill)
     {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(data.ToArray());
+            // As deep as the stream's scanner reads: the event echoes the request's nested fields one level down.
+            document = JsonDocument.Parse(data, new JsonDocumentOptions { MaxDepth = 128 });
         }
         catch (JsonException)
         {

@@ -209,10 +209,16 @@ internal static class ResponsesRequestParser
             return GatewayError.InvalidRequest($"'{at}.content' must be a string or an array of parts.", at + ".content");
         }
 
+        return CheckParts(content, at + ".content");
+    }
+
+    // The parts of a message's content or of a function call's output, at path `at`.
+    private static GatewayError? CheckParts(JsonElement parts, string at)
+    {
         int index = 0;
-        foreach (var part in content.EnumerateArray())
+        foreach (var part in parts.EnumerateArray())
         {
-            string partAt = $"{at}.content[{index}]";
+            string partAt = $"{at}[{index}]";
             if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
             {
                 return GatewayError.InvalidRequest($"'{partAt}' must be an object with a string 'type'.", partAt);
@@ -241,9 +247,12 @@ internal static class ResponsesRequestParser
             return GatewayError.InvalidRequest($"Missing required parameter: '{at}.output'.", at + ".output");
         }
 
-        return output.ValueKind is JsonValueKind.String or JsonValueKind.Array
-            ? null
-            : GatewayError.InvalidRequest($"'{at}.output' must be a string or an array.", at + ".output");
+        return output.ValueKind switch
+        {
+            JsonValueKind.String => null,
+            JsonValueKind.Array => CheckParts(output, at + ".output"),
+            _ => GatewayError.InvalidRequest($"'{at}.output' must be a string or an array.", at + ".output"),
+        };
     }
 
     // A stored conversation (an id, or an object with its id) or a stored prompt (an object with its id).

@@ -51,6 +51,7 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
         TokenUsage? reported = null;
         // A final event that carried no readable usage, held back to go out with Tollgate's own count.
         byte[]? heldFinal = null;
+        string? heldFinalId = null;
         bool done = false;
         GatewayError? cut = null;
         var output = new StreamOutput(context, call, time, context.Config.Options.Gateway.StreamKeepAliveInterval);
@@ -117,16 +118,12 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
                         }
                     }
 
-                    if (scan.IsFinal && translator is null && !(scan.HasUsage && scan.UsageIsKnown(outputExpected: true, generated.Length)))
+                    if (scan.IsFinal && translator is null && reported is null && !(scan.HasUsage && scan.UsageIsKnown(outputExpected: true, generated.Length)))
                     {
                         // The answer's last event, without usage that can be billed: nothing of the answer follows it,
                         // so the stream is complete; the event goes out after the bill, with the estimate as its usage.
                         heldFinal = data.ToArray();
-                        if (scan.ResponseId is { } finalId)
-                        {
-                            await ResponseOwnership.RecordAsync(context, finalId).ConfigureAwait(false);
-                        }
-
+                        heldFinalId = scan.ResponseId;
                         done = true;
                         break;
                     }
@@ -209,6 +206,13 @@ internal sealed class StreamRelayStep(ShutdownState shutdown, TimeProvider time)
             {
                 held.BillUnknown(call.Options, UnknownOutcome.StreamCutWithoutUsage, generated.ToString());
             }
+        }
+
+        if (heldFinalId is not null)
+        {
+            // A stored response is owned by the key that created it, and its tokens carry into a continuation: recorded
+            // with the bill, before its final event reaches the caller.
+            await ResponseOwnership.RecordAsync(context, heldFinalId).ConfigureAwait(false);
         }
 
         // The bill is final: settle before the stream's last events go out (see BufferedRelayStep).

@@ -82,9 +82,9 @@ internal sealed class ResponsesCallerProtocol : ICallerProtocol
             return ReadOnlyMemory<byte>.Empty;
         }
 
-        var data = usage.FinalEvent.Span;
+        var data = usage.FinalEvent;
         byte[]? billed = ResponsesFinalEvent.WithUsage(data, new TranslatedUsage(usage.Usage, usage.CostNanos, Estimated: true));
-        return Event(EventType(data), billed ?? data);
+        return Event(EventType(data.Span), billed ?? data.Span);
     }
 
     private static byte[] Event(string? type, ReadOnlySpan<byte> json)

@@ -108,7 +108,6 @@ public sealed class ChatOverMessagesTests
     [InlineData("""[{"role":"user","content":[{"type":"file","file":{"file_id":"f"}}]}]""", "messages.0.content.0.type")]
     [InlineData("""[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/tiff;base64,AA"}}]}]""", "messages.0.content.0.image_url.url")]
     [InlineData("""[{"role":"user","content":"a"},{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"[1]"}}]},{"role":"tool","tool_call_id":"c","content":"x"}]""", "messages.1.tool_calls.0.function.arguments")]
-    [InlineData("""[{"role":"user","content":"a"},{"role":"assistant","content":"b","audio":{"id":"x"}},{"role":"user","content":"c"}]""", "messages.1.audio")]
     public void CheckTranslatable_MessagesWithoutAnEquivalent_400NamingWhere(string messages, string param)
     {
         using var request = Chat("""{"model":"m","messages":""" + messages + "}");
