@@ -111,6 +111,19 @@ public sealed class UncountedInputTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("/v1/chat/completions", """{"model":"sim-mini","messages":[{"role":"user","content":"Answer."}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object","description":"LONG"}}}}""")]
+    [InlineData("/v1/responses", """{"model":"sim-mini","input":"Answer.","text":{"format":{"type":"json_schema","name":"x","schema":{"type":"object","description":"LONG"}}}}""")]
+    [InlineData("/v1/chat/completions", """{"model":"sim-mini","messages":[{"role":"assistant","content":null,"refusal":"LONG"},{"role":"user","content":"Why?"}]}""")]
+    public async Task StructuredOutputSchemaAndRefusal_CountedAsInput(string path, string template)
+    {
+        using var response = await PostAsync(template.Replace("LONG", s_long, StringComparison.Ordinal), path);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("context_length_exceeded", (await ErrorOf(response)).Code);
+        Assert.Empty(_gateway.Simulator.Billing.All);
+    }
+
+    [Theory]
     [InlineData("/v1/chat/completions", """{"model":"sim-mini","messages":[{"role":"user","content":"LONG"}]}""", "messages")]
     [InlineData("/v1/completions", """{"model":"sim-mini","prompt":"LONG"}""", "prompt")]
     [InlineData("/v1/responses", """{"model":"sim-mini","input":"LONG"}""", "input")]

@@ -66,6 +66,12 @@ public static class MessagesTokenCounter
             tally.AddText(tools.GetRawText());
         }
 
+        if (body.TryGetProperty("output_format", out var format) && format.ValueKind == JsonValueKind.Object)
+        {
+            // A structured output's schema is put before the model: counted as its JSON.
+            tally.AddText(format.GetRawText());
+        }
+
         return tally.Total;
     }
 
@@ -228,18 +234,13 @@ public static class MessagesTokenCounter
                 tally.AddProperty(block, "title");
                 tally.AddProperty(block, "context");
                 break;
+            case "text":
+                tally.AddProperty(block, "text");
+                break;
             default:
-                // text, search results and blocks to come: their text and anything else they carry, as JSON.
-                if (block.TryGetProperty("text", out var text))
-                {
-                    tally.AddString(text);
-                }
-
-                if (block.TryGetProperty("content", out var other))
-                {
-                    CountContent(other, ref tally);
-                }
-
+                // Search results, server tools' results sent back, MCP tool uses and blocks to come: the whole block as
+                // JSON, which errs high (their content may be an object, and every member of it reaches the model).
+                tally.AddText(block.GetRawText());
                 break;
         }
     }

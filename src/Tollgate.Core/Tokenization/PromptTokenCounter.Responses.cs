@@ -7,8 +7,9 @@ public static partial class PromptTokenCounter
     /// <summary>
     /// Input tokens of a Responses API request, counted as the chat messages it stands for: <c>instructions</c> as a
     /// system message, a string <c>input</c> as a user message, each input item as a message (a function call by its
-    /// name and arguments, a function call's output by its text, any other item by its JSON), 3 tokens priming the
-    /// reply, and the <c>tools</c> as the chat count does.
+    /// name and arguments, a function or custom tool call's output by its text, any other item by its JSON), 3 tokens
+    /// priming the reply, and the <c>tools</c> and a structured output's schema (<c>text.format</c>) as the chat count
+    /// does.
     /// </summary>
     /// <param name="body">The request body.</param>
     /// <param name="counter">The model's token counter.</param>
@@ -52,6 +53,13 @@ public static partial class PromptTokenCounter
             tally.AddText(tools.GetRawText());
         }
 
+        if (body.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.Object && text.TryGetProperty("format", out var format)
+            && format.ValueKind == JsonValueKind.Object)
+        {
+            // A structured output's schema is put before the model, as tool definitions are: counted as its JSON.
+            tally.AddText(format.GetRawText());
+        }
+
         return tally.Total;
     }
 
@@ -89,7 +97,7 @@ public static partial class PromptTokenCounter
                 }
 
                 break;
-            case "function_call_output":
+            case "function_call_output" or "custom_tool_call_output":
                 if (item.TryGetProperty("output", out var output))
                 {
                     if (output.ValueKind == JsonValueKind.String)

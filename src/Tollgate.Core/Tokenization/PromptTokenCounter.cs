@@ -4,7 +4,8 @@ namespace Tollgate.Tokenization;
 
 /// <summary>
 /// Counts the input tokens of a request body the way OpenAI's chat formatting bills them: 3 tokens of framing per
-/// message, 1 per <c>name</c>, the tokens of every role, text (and refusal) part, tool call and tool definition, an
+/// message, 1 per <c>name</c>, the tokens of every role, text (and refusal) part, tool call, tool definition and
+/// structured output's schema (<c>response_format</c>), an
 /// image by its size, any other part but a file by its JSON (which errs high), and 3 tokens priming the reply. A file
 /// part is a document block, reserved apart (<see cref="Protocol.ModelRequest.DocumentBlocks"/>); an audio part is
 /// refused before anything is counted. Parts are told apart by their <c>type</c>. The simulated upstream uses the same
@@ -52,6 +53,12 @@ public static partial class PromptTokenCounter
             }
         }
 
+        if (body.TryGetProperty("response_format", out var format) && format.ValueKind == JsonValueKind.Object)
+        {
+            // A structured output's schema is put before the model, as tool definitions are: counted as its JSON.
+            tally.AddText(format.GetRawText());
+        }
+
         return tally.Total;
     }
 
@@ -97,6 +104,10 @@ public static partial class PromptTokenCounter
             else if (property.NameEquals("content"u8))
             {
                 CountContent(property.Value, ref tally);
+            }
+            else if (property.NameEquals("refusal"u8))
+            {
+                tally.AddString(property.Value);
             }
             else if (property.NameEquals("tool_call_id"u8))
             {

@@ -110,6 +110,18 @@ public sealed class AnthropicRequestReaderTests
             + counter.Count("""[{"name":"t","input_schema":{"type":"object"}}]""") + MessagesTokenCounter.MaxImageTokens, withAll);
     }
 
+    [Fact]
+    public void CountInput_ServerToolResultsMcpUsesAndOutputFormat_CountedAsTheirJson()
+    {
+        var counter = TokenCounterRegistry.Shared.Get(TokenEncoding.Cl100kBase);
+        const string Result = """{"type":"code_execution_tool_result","tool_use_id":"s1","content":{"type":"code_execution_result","stdout":"a long output","stderr":"","return_code":0}}""";
+        const string Mcp = """{"type":"mcp_tool_use","id":"m1","name":"q","server_name":"srv","input":{"query":"what the tool was asked"}}""";
+        const string Format = """{"type":"json_schema","schema":{"type":"object","description":"the answer's shape"}}""";
+        using var request = Read($$"""{"model":"c","max_tokens":5,"output_format":{{Format}},"messages":[{"role":"assistant","content":[{{Mcp}},{{Result}}]}]}""");
+
+        Assert.Equal(3 + counter.Count(Mcp) + counter.Count(Result) + 3 + counter.Count(Format), request.CountInput(counter));
+    }
+
     [Theory]
     [InlineData(1000, 1000, 1334)]
     [InlineData(200, 200, 54)]

@@ -50,6 +50,7 @@ public sealed class ResponsesProtocolTests
     [InlineData("""{"model":"m","input":[{"type":"item_reference","id":"i"}]}""", "input[0]", ErrorCodes.ParamNotAllowed)]
     [InlineData("""{"model":"m","input":[{"role":"user","content":[{"type":"input_file","file_id":"f"}]}]}""", "input[0].content[0]", ErrorCodes.ParamNotAllowed)]
     [InlineData("""{"model":"m","input":[{"type":"function_call_output","call_id":"c","output":[{"type":"input_text","text":"see"},{"type":"input_file","file_id":"f"}]}]}""", "input[0].output[1]", ErrorCodes.ParamNotAllowed)]
+    [InlineData("""{"model":"m","input":[{"type":"custom_tool_call_output","call_id":"c","output":[{"type":"input_file","file_url":"https://example.test/a.pdf"}]}]}""", "input[0].output[0]", ErrorCodes.ParamNotAllowed)]
     public void TryRead_WrongOrUnpriceableField_Refuses400NamingIt(string body, string param, string code)
     {
         Assert.False(ResponsesRequestReader.Instance.TryRead(Encoding.UTF8.GetBytes(body), out var request, out var refusal));

@@ -241,5 +241,37 @@ public sealed class PromptTokenCounterTests
         Assert.Equal(3 + counter.Count("user") + counter.Count("Look:") + counter.Count(hidden.ToJsonString()) + 3, count);
     }
 
+    [Fact]
+    public void CountChat_StructuredOutputSchemaAndAMessagesRefusal_Counted()
+    {
+        var counter = TokenCounterRegistry.Shared.Get(TokenEncoding.O200kBase);
+        var format = new JsonObject { ["type"] = "json_schema", ["json_schema"] = new JsonObject { ["name"] = "x", ["schema"] = new JsonObject { ["description"] = TestTexts.Prose } } };
+        using var body = Parse(new JsonObject
+        {
+            ["messages"] = new JsonArray(new JsonObject { ["role"] = "assistant", ["content"] = null, ["refusal"] = "I won't." }),
+            ["response_format"] = format.DeepClone(),
+        });
+
+        long count = PromptTokenCounter.CountChat(body.RootElement, counter);
+
+        Assert.Equal(3 + counter.Count("assistant") + counter.Count("I won't.") + 3 + counter.Count(format.ToJsonString()), count);
+    }
+
+    [Fact]
+    public void CountResponses_StructuredOutputSchemaAndACustomToolsOutput_Counted()
+    {
+        var counter = TokenCounterRegistry.Shared.Get(TokenEncoding.O200kBase);
+        var format = new JsonObject { ["type"] = "json_schema", ["name"] = "x", ["schema"] = new JsonObject { ["description"] = TestTexts.Prose } };
+        using var body = Parse(new JsonObject
+        {
+            ["input"] = new JsonArray(new JsonObject { ["type"] = "custom_tool_call_output", ["call_id"] = "c", ["output"] = TestTexts.Code }),
+            ["text"] = new JsonObject { ["format"] = format.DeepClone() },
+        });
+
+        long count = PromptTokenCounter.CountResponses(body.RootElement, counter);
+
+        Assert.Equal(3 + counter.Count(TestTexts.Code) + 3 + counter.Count(format.ToJsonString()), count);
+    }
+
     private static JsonDocument Parse(JsonObject body) => JsonDocument.Parse(body.ToJsonString());
 }

@@ -171,7 +171,7 @@ internal static class ResponsesRequestParser
             {
                 null or "message" => CheckMessage(item, at),
                 "function_call" => RequireString(item, "name", at) ?? RequireString(item, "arguments", at) ?? RequireString(item, "call_id", at),
-                "function_call_output" => RequireString(item, "call_id", at) ?? CheckOutput(item, at),
+                "function_call_output" or "custom_tool_call_output" => RequireString(item, "call_id", at) ?? CheckOutput(item, at),
                 "item_reference" => NotAllowed(at, $"'{at}' refers to an item stored upstream whose size Tollgate cannot see; send the item itself."),
                 _ => null,
             };
