@@ -181,18 +181,25 @@ public static partial class PromptTokenCounter
             return null;
         }
 
-        foreach (string known in (ReadOnlySpan<string>)["text", "refusal", "image_url", "file"])
+        if (type.ValueEquals("file"u8))
         {
-            if (type.ValueEquals(known))
-            {
-                return known == "file" || (part.TryGetProperty(known, out var member) && (known == "image_url" || member.ValueKind == JsonValueKind.String))
-                    ? known
-                    : null;
-            }
+            return "file";
         }
 
-        return null;
+        if (type.ValueEquals("image_url"u8))
+        {
+            return part.TryGetProperty("image_url", out _) ? "image_url" : null;
+        }
+
+        if (type.ValueEquals("text"u8))
+        {
+            return HasString(part, "text") ? "text" : null;
+        }
+
+        return type.ValueEquals("refusal"u8) && HasString(part, "refusal") ? "refusal" : null;
     }
+
+    private static bool HasString(JsonElement part, string name) => part.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String;
 
     private static long CountTextOrArray(JsonElement body, string property, TokenCounter counter, long stopAfter)
     {
